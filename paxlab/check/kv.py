@@ -1,0 +1,106 @@
+"""Checks that each server's KV store equals the replay of its own chain, and that all agree.
+
+The chain is the log and the KV store is its state machine; a KV that differs from the
+replay means a server applied something other than what it committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from paxlab.check.chains import txn_problem
+from paxlab.check.verdict import CheckResult, fail, passed, unknown
+
+__all__ = ["MalformedChain", "check_kv_identical", "first_difference", "replay"]
+
+
+class MalformedChain(ValueError):
+    """A chain that cannot be replayed; chains_valid reports the details."""
+
+
+def replay(blocks: Sequence[dict]) -> dict[str, str]:
+    """The KV a chain produces: txns in block order, each (client, seq) applied at most once
+    (a retried request committed twice must not apply twice), put sets, get reads only."""
+    kv: dict[str, str] = {}
+    applied: set[tuple[int, int]] = set()
+    for position, block in enumerate(blocks):
+        txns = block.get("txns") if isinstance(block, dict) else None
+        if not isinstance(txns, list):
+            raise MalformedChain(f"height {position}: block has no txns list")
+        for i, txn in enumerate(txns):
+            why = txn_problem(txn)
+            if why:
+                raise MalformedChain(f"height {position} txn {i}: {why}")
+            request = (txn["client"], txn["seq"])
+            if request in applied:
+                continue
+            applied.add(request)
+            if txn["op"] == "put":
+                kv[txn["key"]] = txn["value"]
+    return kv
+
+
+_MISSING: Any = object()
+
+
+def _show(value: Any) -> str:
+    return "missing" if value is _MISSING else repr(value)
+
+
+def first_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(key, a's value, b's value) at the first key (sorted) where they differ, or None."""
+    for key in sorted(set(a) | set(b)):
+        va, vb = a.get(key, _MISSING), b.get(key, _MISSING)
+        if va != vb:
+            return key, _show(va), _show(vb)
+    return None
+
+
+def check_kv_identical(
+    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]]
+) -> CheckResult:
+    """kv_identical: every KV equals the replay of its server's chain, and all KVs are equal.
+    Unknown (never pass) when a chain is too malformed to replay and nothing else failed."""
+    name = "kv_identical"
+    if not kvs:
+        return fail(name, ["no KV snapshots"])
+    problems: list[str] = []
+    undecided: list[str] = []
+    for sid in sorted(set(chains) | set(kvs)):
+        if sid not in kvs:
+            problems.append(f"server {sid}: has a chain but no KV snapshot")
+            continue
+        if sid not in chains:
+            problems.append(f"server {sid}: has a KV snapshot but no chain")
+            continue
+        try:
+            expected = replay(chains[sid])
+        except MalformedChain as e:
+            undecided.append(f"server {sid}: cannot replay its chain ({e}); see chains_valid")
+            continue
+        diff = first_difference(kvs[sid], expected)
+        if diff:
+            key, in_kv, by_replay = diff
+            problems.append(
+                f"server {sid}: KV differs from the replay of its chain at key {key}: "
+                f"KV has {in_kv}, replay has {by_replay}"
+            )
+    base = min(kvs)
+    for sid in sorted(kvs):
+        diff = first_difference(kvs[sid], kvs[base]) if sid != base else None
+        if diff:
+            key, mine, theirs = diff
+            problems.append(
+                f"server {sid} and server {base} differ at key {key}: {mine} vs {theirs}"
+            )
+    if problems:
+        return fail(name, problems)
+    if undecided:
+        return unknown(name, "\n".join(undecided))
+    kv_word = "KV" if len(kvs) == 1 else "KVs"
+    return passed(
+        name,
+        f"{len(kvs)} {kv_word} equal the replay of their chains and each other "
+        f"({len(kvs[base])} keys)",
+    )

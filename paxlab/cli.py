@@ -1,0 +1,94 @@
+"""The `paxlab` command: run a config in the lab, check or report a results folder."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from paxlab import results
+from paxlab.check import check_run, checks_passed
+from paxlab.config import ConfigError, load_config, with_seed
+from paxlab.report import render_checks, render_report
+
+__all__ = ["ExitCode", "main"]
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # every check holds
+    CHECK_FAILED = 1  # a check failed, or is unknown, or the run is partial
+    BAD_INPUT = 2  # bad arguments, config or missing file
+    INTERRUPTED = 130  # Ctrl-C: processes stopped, partial results written
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paxlab",
+        description="A Multi-Paxos blockchain key-value store you can run, break and verify.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a config in the lab and verify the results")
+    run.add_argument("config", type=Path, help="YAML config, e.g. configs/basic.yaml")
+    run.add_argument("--seed", type=int, help="override the config's seed")
+    run.add_argument("--results", type=Path, default=Path("results"),
+                     help="folder for run folders (default: results)")
+    run.add_argument("--quiet", action="store_true", help="no live progress line")
+    for name, text in (("check", "re-run every check on a results folder"),
+                       ("report", "show a results folder's summary and verdicts")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("run_dir", type=Path, nargs="?", default=Path("results/latest"),
+                         help="a run folder (default: results/latest)")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> ExitCode:
+    from paxlab.lab import run_lab  # the lab pulls in multiprocessing; only load it to run
+
+    try:
+        config = load_config(args.config)
+        if args.seed is not None:
+            config = with_seed(config, args.seed)
+    except ConfigError as error:
+        print(f"paxlab: {error}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    outcome = run_lab(config, args.results, sys.stdout, live=not args.quiet)
+    print()
+    print(render_report(outcome.run_dir))
+    if outcome.interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if outcome.passed else ExitCode.CHECK_FAILED
+
+
+def _check(args: argparse.Namespace) -> ExitCode:
+    run_dir = results.resolve_run_dir(args.run_dir)
+    checks = check_run(run_dir)
+    print(render_checks(checks))
+    return ExitCode.OK if checks_passed(checks) else ExitCode.CHECK_FAILED
+
+
+def _report(args: argparse.Namespace) -> ExitCode:
+    run_dir = results.resolve_run_dir(args.run_dir)
+    print(render_report(run_dir))
+    summary = results.read_summary(run_dir)
+    verdicts = [c.get("verdict") for c in summary.get("checks", [])]
+    passed = bool(verdicts) and all(v == "pass" for v in verdicts) and not summary.get("partial")
+    return ExitCode.OK if passed else ExitCode.CHECK_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "check": _check, "report": _report}
+    try:
+        return int(handlers[args.command](args))
+    except results.ResultsError as error:
+        print(f"paxlab: {error}", file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
+    except KeyboardInterrupt:
+        print("\npaxlab: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Identifiers: replica and client numbers, node addresses, and the ordered Ballot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NewType
+
+from paxlab.core.errors import RemoteError
+
+__all__ = [
+    "Ballot",
+    "ClientId",
+    "NodeId",
+    "ReplicaId",
+    "Slot",
+    "client_node",
+    "node_kind",
+    "node_number",
+    "server_node",
+]
+
+ReplicaId = NewType("ReplicaId", int)
+ClientId = NewType("ClientId", int)
+Slot = NewType("Slot", int)
+# A node address on the wire: "s<replica>" for servers, "c<client>" for clients. One flat
+# namespace lets a router or simulator deliver any envelope without knowing its role.
+NodeId = NewType("NodeId", str)
+
+
+def server_node(replica: int) -> NodeId:
+    """Address of server `replica`."""
+    return NodeId(f"s{replica}")
+
+
+def client_node(client: int) -> NodeId:
+    """Address of client `client`."""
+    return NodeId(f"c{client}")
+
+
+def node_kind(node: str) -> Literal["server", "client"]:
+    """Whether an address names a server or a client; RemoteError if it is neither."""
+    if len(node) >= 2 and node[1:].isdigit():
+        if node[0] == "s":
+            return "server"
+        if node[0] == "c":
+            return "client"
+    raise RemoteError(f"not a node address: {node!r} (expected s<N> or c<N>)")
+
+
+def node_number(node: str) -> int:
+    """The replica or client number inside an address."""
+    node_kind(node)
+    return int(node[1:])
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ballot:
+    """A proposal number: compared by round first, then by replica id to break ties.
+
+    Each replica only ever uses ballots carrying its own id, so two replicas can never
+    lead with the same ballot (Lamport, Paxos Made Simple: "different proposers choose
+    their numbers from disjoint sets").
+    """
+
+    round: int
+    replica: int
+
+    def __post_init__(self) -> None:
+        if self.round < 0 or self.replica < 0:
+            raise RemoteError(f"ballot parts must be >= 0, got {self.round}.{self.replica}")
+
+    def __str__(self) -> str:
+        return f"{self.round}.{self.replica}"

@@ -1,0 +1,313 @@
+"""Protocol messages: one frozen dataclass each, named after the Paxos phase it carries.
+
+Messages are values: they validate on construction, so a malformed one cannot exist,
+and `describe()` gives one stable line for logs, transcripts and diagrams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from paxlab.core.chain import Block
+from paxlab.core.errors import RemoteError
+from paxlab.core.ids import Ballot, NodeId
+
+__all__ = [
+    "LOCAL",
+    "RESPONSES",
+    "Accept",
+    "Accepted",
+    "AcceptedEntry",
+    "Boot",
+    "CatchUp",
+    "ClientReply",
+    "ClientRequest",
+    "Commit",
+    "ElectionTimeout",
+    "Envelope",
+    "Heartbeat",
+    "HeartbeatAck",
+    "HeartbeatTimeout",
+    "Message",
+    "Prepare",
+    "Promise",
+    "Redirect",
+    "Reject",
+    "RequestTimeout",
+    "Submit",
+]
+
+
+def _require(condition: bool, text: str) -> None:
+    if not condition:
+        raise RemoteError(text)
+
+
+def _hash4(block: Block) -> str:
+    return block.hash[:4]
+
+
+class Message:
+    """Base of every message; subclasses are frozen, slotted, keyword-only dataclasses."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+# --- Phase 1 --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepare(Message):
+    """Phase 1a, candidate -> acceptors, for every slot from `from_slot` on. Answered by
+    Promise or Reject."""
+
+    ballot: Ballot
+    from_slot: int
+
+    def __post_init__(self) -> None:
+        _require(self.from_slot >= 0, f"Prepare: from_slot {self.from_slot} < 0")
+
+    def describe(self) -> str:
+        return f"Prepare b={self.ballot} from_slot={self.from_slot}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceptedEntry:
+    """A block an acceptor accepted in `slot` at `ballot`, reported in a Promise."""
+
+    slot: int
+    ballot: Ballot
+    block: Block
+
+    def __post_init__(self) -> None:
+        _require(self.block.height == self.slot, f"entry: height {self.block.height} != slot")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Promise(Message):
+    """Phase 1b, acceptor -> candidate: a promise not to accept lower ballots, with every
+    block accepted from `from_slot` on and decided blocks the candidate may lack."""
+
+    ballot: Ballot
+    from_slot: int
+    commit_index: int
+    accepted: tuple[AcceptedEntry, ...]
+    decided: tuple[Block, ...]
+
+    def __post_init__(self) -> None:
+        for offset, block in enumerate(self.decided):
+            _require(block.height == self.from_slot + offset, "Promise: decided not contiguous")
+
+    def describe(self) -> str:
+        entries = ", ".join(
+            f"{e.slot}: b={e.ballot} hash={_hash4(e.block)}" for e in self.accepted
+        )
+        return (
+            f"Promise b={self.ballot} commit={self.commit_index} "
+            f"decided={len(self.decided)} accepted=[{entries}]"
+        )
+
+
+# --- Phase 2 --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accept(Message):
+    """Phase 2a, leader -> acceptors. Answered by Accepted or Reject. Carries the
+    leader's commit index so followers learn commits without extra messages."""
+
+    ballot: Ballot
+    slot: int
+    block: Block
+    commit_index: int
+
+    def __post_init__(self) -> None:
+        _require(
+            self.block.height == self.slot,
+            f"Accept: block height {self.block.height} != slot {self.slot}",
+        )
+
+    def describe(self) -> str:
+        return f"Accept b={self.ballot} slot={self.slot} hash={_hash4(self.block)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted(Message):
+    """Phase 2b, acceptor -> leader: the acceptor stored `block_hash` in `slot`."""
+
+    ballot: Ballot
+    slot: int
+    block_hash: str
+
+    def describe(self) -> str:
+        return f"Accepted b={self.ballot} slot={self.slot} hash={self.block_hash[:4]}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reject(Message):
+    """Nack for Prepare, Accept or Heartbeat: the sender has promised a higher ballot."""
+
+    ballot: Ballot
+
+    def describe(self) -> str:
+        return f"Reject b={self.ballot}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit(Message):
+    """Leader -> followers: every slot below `commit_index` is chosen at or below `ballot`."""
+
+    ballot: Ballot
+    commit_index: int
+
+    def describe(self) -> str:
+        return f"Commit b={self.ballot} commit={self.commit_index}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat(Message):
+    """Leader -> followers, every heartbeat interval: I lead `ballot`. Answered by
+    HeartbeatAck, which tells the leader who lags behind."""
+
+    ballot: Ballot
+    commit_index: int
+
+    def describe(self) -> str:
+        return f"Heartbeat b={self.ballot} commit={self.commit_index}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeartbeatAck(Message):
+    """Follower -> leader: alive, following `ballot`, holding `commit_index` blocks."""
+
+    ballot: Ballot
+    commit_index: int
+
+    def describe(self) -> str:
+        return f"HeartbeatAck b={self.ballot} commit={self.commit_index}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatchUp(Message):
+    """Decided blocks from `blocks[0].height` on, sent to a replica that lags behind."""
+
+    blocks: tuple[Block, ...]
+
+    def __post_init__(self) -> None:
+        _require(len(self.blocks) > 0, "CatchUp: no blocks")
+        first = self.blocks[0].height
+        for offset, block in enumerate(self.blocks):
+            _require(block.height == first + offset, "CatchUp: blocks not contiguous")
+
+    def describe(self) -> str:
+        return f"CatchUp from={self.blocks[0].height} count={len(self.blocks)}"
+
+
+# --- Clients --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientRequest(Message):
+    """Client -> server. Answered by ClientReply (from the leader) or Redirect.
+
+    `nominate` asks the server to run for leader if it has lost touch with one: the
+    client got no answer from the server it tried before."""
+
+    client: int
+    seq: int
+    op: Literal["put", "get"]
+    key: str
+    value: str | None
+    nominate: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.op in ("put", "get"), f"ClientRequest: bad op {self.op!r}")
+        _require((self.value is None) == (self.op == "get"), "ClientRequest: value vs op")
+        _require(self.seq >= 1, f"ClientRequest: seq {self.seq} < 1")
+
+    def describe(self) -> str:
+        value = f" {self.value}" if self.value is not None else ""
+        nominate = " nominate" if self.nominate else ""
+        return f"ClientRequest c{self.client}#{self.seq} {self.op} {self.key}{value}{nominate}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientReply(Message):
+    """Leader -> client: the operation was applied (`ok`) or certainly never will be
+    (`fail`). A get's `value` is the value read, None when the key is not found."""
+
+    client: int
+    seq: int
+    outcome: Literal["ok", "fail"]
+    value: str | None
+    error: str | None = None
+
+    def describe(self) -> str:
+        return f"ClientReply c{self.client}#{self.seq} {self.outcome} {self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect(Message):
+    """Non-leader -> client: try `leader_hint` (None: no leader known right now)."""
+
+    client: int
+    seq: int
+    leader_hint: int | None
+
+    def describe(self) -> str:
+        return f"Redirect c{self.client}#{self.seq} hint={self.leader_hint}"
+
+
+# --- Local events (a driver steps these to a node itself) -----------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Boot(Message):
+    """The driver started (or restarted) this node: arm its first timers."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElectionTimeout(Message):
+    """No word from a leader for a randomized timeout: maybe run for leader."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeartbeatTimeout(Message):
+    """Leader tick: send heartbeats, resend unacknowledged accepts, check its quorum."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submit(Message):
+    """Workload -> client session: start one operation."""
+
+    op: Literal["put", "get"]
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestTimeout(Message):
+    """Client: attempt `attempt` of op `seq` got no answer in time."""
+
+    seq: int
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Envelope:
+    """A message with its addresses; the unit a router or simulator delivers."""
+
+    source: NodeId
+    target: NodeId
+    message: Message
+
+    def describe(self) -> str:
+        return f"{self.source}->{self.target} {self.message.describe()}"
+
+
+RESPONSES = frozenset({Promise, Accepted, Reject, HeartbeatAck, ClientReply, Redirect})
+LOCAL = frozenset({Boot, ElectionTimeout, HeartbeatTimeout, Submit, RequestTimeout})

@@ -1,0 +1,46 @@
+"""The launcher's control channel to its processes: small JSON objects over a Pipe.
+
+Control messages are our own, between our own processes, but they still travel as JSON
+rather than pickles so that nothing a process receives can run code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+__all__ = ["RunClock", "recv_control", "send_control"]
+
+
+def send_control(conn: Connection, message: dict[str, Any]) -> None:
+    conn.send_bytes(json.dumps(message, separators=(",", ":")).encode())
+
+
+def recv_control(conn: Connection) -> dict[str, Any]:
+    message = json.loads(conn.recv_bytes())
+    if not isinstance(message, dict):
+        raise ValueError(f"control message must be an object, got {message!r}")
+    return message
+
+
+class RunClock:
+    """Time since the run started, shared by all lab processes.
+
+    CLOCK_MONOTONIC is system-wide, so every process measures from the same start and
+    history times from different clients can be merged in order."""
+
+    def __init__(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+
+    def now_ns(self) -> int:
+        return time.monotonic_ns() - self.start_ns
+
+    def now_ms(self) -> int:
+        return self.now_ns() // 1_000_000
+
+    def seconds_until(self, at_ms: int | None) -> float | None:
+        if at_ms is None:
+            return None
+        return max(0.0, (at_ms * 1_000_000 - self.now_ns()) / 1e9)

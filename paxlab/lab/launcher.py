@@ -1,0 +1,332 @@
+"""The launcher: starts the router, servers and clients, runs the fault schedule, lets
+the cluster quiesce, collects the results folder and verifies it.
+
+Every process it starts it also ends: on success, on failure and on Ctrl-C. Children
+ignore SIGINT so that an interrupted run is still wound down in order and its servers
+still write their chains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, TextIO
+
+from paxlab import results
+from paxlab.check import CheckResult, check_run, checks_passed
+from paxlab.config import Config, config_to_dict
+from paxlab.config_types import Fault, Isolate
+from paxlab.core import ClientParams, ReplicaParams
+from paxlab.core.ids import client_node, server_node
+from paxlab.lab.client_proc import client_main
+from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.lab.faults import fault_command
+from paxlab.lab.progress import Progress
+from paxlab.lab.router import router_main
+from paxlab.lab.server_proc import server_main
+from paxlab.lab.summary import build_summary
+from paxlab.lab.workload import planned_op_count
+
+__all__ = ["LabOutcome", "run_lab"]
+
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+QUIESCE_POLL_S = 0.05
+
+
+@dataclass
+class LabOutcome:
+    run_dir: Path
+    checks: list[CheckResult]
+    partial: bool
+    interrupted: bool
+
+    @property
+    def passed(self) -> bool:
+        return not self.partial and checks_passed(self.checks)
+
+
+def replica_params(config: Config) -> ReplicaParams:
+    cluster = config.cluster
+    return ReplicaParams(
+        replica_count=cluster.servers,
+        heartbeat_interval_ms=cluster.heartbeat_interval_ms,
+        election_timeout_ms_min=cluster.election_timeout_ms_min,
+        election_timeout_ms_max=cluster.election_timeout_ms_max,
+        batch_size_max=cluster.batch_size_max,
+        pipeline_window=cluster.pipeline_window,
+        difficulty=cluster.difficulty,
+        accept_retry_ms=cluster.accept_retry_ms,
+    )
+
+
+def client_params(config: Config) -> ClientParams:
+    return ClientParams(
+        server_count=config.cluster.servers,
+        request_timeout_ms=config.clients.request_timeout_ms,
+        op_timeout_ms=config.clients.op_timeout_ms,
+    )
+
+
+@dataclass
+class Lab:
+    config: Config
+    run_dir: Path
+    out: TextIO
+    live: bool
+    processes: dict[str, BaseProcess] = field(default_factory=dict)
+    controls: dict[str, Connection] = field(default_factory=dict)
+    clock: RunClock = field(default_factory=lambda: RunClock(time.monotonic_ns()))
+    leader: str | None = None
+    leader_changes: int = 0
+    active_faults: list[str] = field(default_factory=list)
+    applied_faults: list[dict[str, Any]] = field(default_factory=list)
+    done: dict[str, int] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workload_s: float = 0.0
+    _last_event: dict[str, str] = field(default_factory=dict)  # process -> latest event kind
+
+    def __post_init__(self) -> None:
+        self.log = open(results.log_path(self.run_dir, "lab"), "a", buffering=1)  # noqa: SIM115
+        self.progress = Progress(
+            self.out, self.live, planned_op_count(self.config.workload, self.config.clients.count)
+        )
+
+    def note(self, text: str) -> None:
+        self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
+
+    # --- start --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        config, run_dir = self.config, str(self.run_dir)
+        servers = [server_node(i) for i in range(config.cluster.servers)]
+        clients = [client_node(i) for i in range(config.clients.count)]
+        router_links: dict[str, Connection] = {}
+        child_ends: list[Connection] = []
+        specs: list[tuple[str, Any, tuple[Any, ...]]] = []
+        for node in servers + clients:
+            router_end, node_end = ctx.Pipe(duplex=True)
+            lab_end, proc_end = ctx.Pipe(duplex=True)
+            router_links[node] = router_end
+            self.controls[node] = lab_end
+            child_ends += [router_end, node_end, proc_end]
+            number = int(node[1:])
+            if node.startswith("s"):
+                args = (number, replica_params(config), config.seed, node_end, proc_end, run_dir)
+                specs.append((f"server-{number}", server_main, args))
+            else:
+                args = (number, client_params(config), config.workload, config.seed, node_end,
+                        proc_end, run_dir)
+                specs.append((f"client-{number}", client_main, args))
+        lab_end, proc_end = ctx.Pipe(duplex=True)
+        self.controls["router"] = lab_end
+        child_ends.append(proc_end)
+        router_args = (router_links, proc_end, config.network, config.seed,
+                       str(results.log_path(self.run_dir, "router")))
+        specs.insert(0, ("router", router_main, router_args))
+        for name, target, args in specs:
+            process = ctx.Process(target=target, args=args, name=f"paxlab-{name}", daemon=True)
+            process.start()
+            key = "router" if name == "router" else name[0] + name.split("-")[1]
+            self.processes[key] = process
+            self.note(f"started {name} (pid {process.pid})")
+        for conn in child_ends:
+            conn.close()  # the children hold their own copies now
+        self._await_all("ready", READY_TIMEOUT_S)
+        self.clock = RunClock(time.monotonic_ns())
+        for conn in self.controls.values():
+            send_control(conn, {"start_ns": self.clock.start_ns})
+        self.note("all processes ready; run clock started")
+
+    def _await_all(self, event: str, timeout_s: float, names: list[str] | None = None) -> None:
+        waiting = set(names if names is not None else self.controls)
+        deadline = time.monotonic() + timeout_s
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {event!r} from {', '.join(sorted(waiting))}")
+            for name in self._poll(remaining):
+                if self._last_event.get(name) == event:
+                    waiting.discard(name)
+            for name in list(waiting):
+                if not self.processes[name].is_alive():
+                    raise RuntimeError(f"{name} exited with code {self.processes[name].exitcode}")
+
+    # --- events -------------------------------------------------------------------------
+
+    def _poll(self, timeout_s: float | None) -> list[str]:
+        """Handle every control message that arrives within the timeout; names heard."""
+        by_conn = {id(conn): name for name, conn in self.controls.items()}
+        heard = []
+        for conn in wait(list(self.controls.values()), timeout_s):
+            name = by_conn[id(conn)]
+            try:
+                event = recv_control(conn)  # type: ignore[arg-type]
+            except (EOFError, OSError):
+                self.note(f"{name} closed its control pipe")
+                del self.controls[name]
+                continue
+            self._handle_event(name, event)
+            heard.append(name)
+        return heard
+
+    def _handle_event(self, name: str, event: dict[str, Any]) -> None:
+        kind = event.get("event", "")
+        self._last_event[name] = kind
+        if kind == "progress":
+            self.done[name] = event["done"]
+        elif kind == "finished":
+            self.done[name] = event["done"]
+            self.finished.add(name)
+            self.note(f"{name} finished its workload ({event['done']} ops)")
+        elif kind == "leader":
+            if event["leader"] != self.leader:
+                self.leader_changes += 1
+            self.leader = event["leader"]
+            self.note(f"leader {event['leader']} ballot {event['ballot']}")
+        elif kind == "faults":
+            self.active_faults = event["active"]
+        elif kind == "status":
+            self.statuses[name] = event
+
+    # --- the run ------------------------------------------------------------------------
+
+    def run_workload(self) -> None:
+        faults = list(self.config.faults)
+        deadline_ms = int(self.config.checks.run_timeout_s * 1000)
+        clients = {client_node(i) for i in range(self.config.clients.count)}
+        while not clients <= self.finished:
+            now_ms = self.clock.now_ms()
+            if now_ms >= deadline_ms:
+                self.note(f"run_timeout_s reached with {len(clients - self.finished)} clients busy")
+                self.out.write("\nrun timed out; stopping the workload\n")
+                break
+            while faults and faults[0].at_ms <= now_ms:
+                self.apply_fault(faults.pop(0))
+            wake_ms = min([deadline_ms, now_ms + 200] + [f.at_ms for f in faults[:1]])
+            self._poll(self.clock.seconds_until(wake_ms))
+            self.progress.update(self.clock.now_ms(), sum(self.done.values()), self.leader,
+                                 self.active_faults)
+        self.workload_s = self.clock.now_ms() / 1000
+        for fault in faults:
+            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
+
+    def apply_fault(self, fault: Fault) -> None:
+        target = None
+        if isinstance(fault, Isolate) and fault.target == "leader":
+            target = self.leader
+            if target is None:
+                self.note("isolate leader skipped: no leader known yet")
+                return
+        command = fault_command(fault, target)
+        send_control(self.controls["router"], command)
+        record = {"time_ms": self.clock.now_ms(), "action": fault.ACTION,
+                  "detail": command["detail"]}
+        self.applied_faults.append(record)
+        self.note(f"fault {record['action']}: {record['detail']}")
+
+    def quiesce(self) -> bool:
+        """Heal everything and wait until all servers hold the same chain, none busy."""
+        send_control(self.controls["router"], {"cmd": "quiesce", "detail": "heal, no loss"})
+        self.note("quiescing: network healed, drop and duplicate off")
+        servers = [server_node(i) for i in range(self.config.cluster.servers)]
+        deadline = time.monotonic() + self.config.checks.quiesce_timeout_ms / 1000
+        stable = 0
+        while time.monotonic() < deadline:
+            self.statuses.clear()
+            for name in servers:
+                send_control(self.controls[name], {"cmd": "status"})
+            self._await_all("status", 5.0, servers)
+            tips = {(s["commit"], s["tip"]) for s in self.statuses.values()}
+            busy = any(s["busy"] for s in self.statuses.values())
+            stable = stable + 1 if len(tips) == 1 and not busy else 0
+            if stable >= 2:
+                self.note(f"quiescent at {tips.pop()[0]} blocks")
+                return True
+            self._poll(QUIESCE_POLL_S)
+        self.note(f"not quiescent after {self.config.checks.quiesce_timeout_ms} ms: "
+                  f"{sorted((n, s['commit']) for n, s in self.statuses.items())}")
+        return False
+
+    # --- stop ---------------------------------------------------------------------------
+
+    def stop(self, graceful: bool) -> None:
+        """End every process: clients first (pending ops become info), then servers (they
+        write chains and KV stores), then the router. Stragglers are killed."""
+        order = [n for n in self.processes if n.startswith("c")]
+        order += [n for n in self.processes if n.startswith("s")] + ["router"]
+        if graceful:
+            for group in (order[: self.config.clients.count], order[self.config.clients.count:]):
+                alive = [n for n in group if n in self.controls and self.processes[n].is_alive()]
+                for name in alive:
+                    with contextlib.suppress(OSError):
+                        send_control(self.controls[name], {"cmd": "stop"})
+                try:
+                    self._await_all("stopped", STOP_TIMEOUT_S, alive)
+                except (TimeoutError, RuntimeError) as error:
+                    self.note(f"stop: {error}")
+        for name in order:
+            process = self.processes[name]
+            process.join(timeout=2 if graceful else 0.1)
+            if process.is_alive():
+                self.note(f"{name} did not stop; terminating")
+                process.terminate()
+                process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for conn in self.controls.values():
+            conn.close()
+        self.log.close()
+
+
+def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
+            live: bool = True) -> LabOutcome:
+    """Run one config end to end and verify it; returns where the results are."""
+    run_dir = results.new_run_dir(results_root, config.name, datetime.datetime.now())
+    results.write_config(run_dir, config_to_dict(config))
+    results.write_chain_meta(run_dir, config.cluster.difficulty)
+    started_at = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    out.write(f"paxlab run {config.name}: {config.cluster.servers} servers, "
+              f"{config.clients.count} clients, seed {config.seed}\nresults: {run_dir}\n")
+    lab = Lab(config, run_dir, out, live)
+    partial = interrupted = False
+    try:
+        try:
+            lab.start()
+            lab.run_workload()
+            lab.progress.finish(lab.clock.now_ms(), sum(lab.done.values()), lab.leader)
+            partial = not lab.quiesce()
+        except KeyboardInterrupt:
+            interrupted = partial = True
+            out.write("\ninterrupted: stopping every process and keeping what we have\n")
+        except (TimeoutError, RuntimeError) as error:
+            partial = True
+            out.write(f"\nlab failure: {error}\n")
+            lab.note(f"lab failure: {error}")
+        lab.stop(graceful=True)
+    except KeyboardInterrupt:
+        interrupted = partial = True
+        lab.stop(graceful=False)
+    history = results.merge_history_parts(run_dir)
+    try:
+        checks = check_run(run_dir)
+    except results.ResultsError as error:
+        checks = [CheckResult(name="results_readable", verdict="fail", details=str(error))]
+    summary = build_summary(
+        config, history, started_at=started_at, duration_s=lab.clock.now_ms() / 1000,
+        workload_s=lab.workload_s, partial=partial, faults=lab.applied_faults,
+        leader_changes=lab.leader_changes, checks=checks,
+    )
+    results.write_summary(run_dir, summary)
+    results.update_latest(results_root, run_dir)
+    return LabOutcome(run_dir=run_dir, checks=checks, partial=partial, interrupted=interrupted)

@@ -1,0 +1,159 @@
+"""The router process: every message of the run passes through here, and the network
+rules and faults decide what happens to it (see paxlab.netmodel).
+
+It also watches the traffic to tell the launcher who leads (the sender of the
+highest-ballot Heartbeat or Accept), which the live progress line and the `isolate:
+leader` fault need.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import signal
+import time
+from multiprocessing.connection import Connection, wait
+from typing import Any, TextIO
+
+from paxlab.config_types import NetworkConfig
+from paxlab.core.codec import decode_envelope
+from paxlab.core.errors import RemoteError
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import Accept, Heartbeat
+from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.netmodel import NetworkModel
+
+__all__ = ["router_main"]
+
+
+class Router:
+    def __init__(
+        self,
+        links: dict[str, Connection],
+        control: Connection,
+        model: NetworkModel,
+        log: TextIO,
+        clock: RunClock,
+    ) -> None:
+        self.links = links
+        self.node_of = {id(conn): node for node, conn in links.items()}
+        self.control = control
+        self.model = model
+        self.log = log
+        self.clock = clock
+        self.in_flight: list[tuple[float, int, str, bytes]] = []
+        self.counter = itertools.count()
+        self.leader: tuple[Ballot, str] | None = None
+        self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
+                       "invalid": 0}
+        self.running = True
+
+    def _log(self, text: str) -> None:
+        self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
+
+    def serve(self) -> None:
+        while self.running:
+            timeout = None
+            if self.in_flight:
+                timeout = max(0.0, self.in_flight[0][0] - time.monotonic())
+            for conn in wait([*self.links.values(), self.control], timeout):
+                if conn is self.control:
+                    self._command(recv_control(self.control))
+                else:
+                    self._receive(conn)  # type: ignore[arg-type]
+            self._deliver_due()
+        self._log("router stopped; " + ", ".join(f"{k}={v}" for k, v in self.counts.items()))
+
+    def _receive(self, conn: Connection) -> None:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            node = self.node_of[id(conn)]
+            self._log(f"{node} closed its link")
+            del self.links[node]
+            return
+        try:
+            envelope = decode_envelope(data)
+        except RemoteError as error:
+            self.counts["invalid"] += 1
+            self._log(f"invalid frame from {self.node_of[id(conn)]}: {error}")
+            return
+        self.counts["routed"] += 1
+        self._watch_leader(envelope.source, envelope.message)
+        fate = self.model.fate(envelope.source, envelope.target)
+        self.counts[fate.reason] += 1
+        if fate.reason != "deliver":
+            self._log(f"{fate.reason} {envelope.describe()}")
+        now = time.monotonic()
+        for delay_ms in fate.delays_ms:
+            heapq.heappush(
+                self.in_flight, (now + delay_ms / 1000, next(self.counter), envelope.target, data)
+            )
+
+    def _watch_leader(self, source: str, message: object) -> None:
+        if not isinstance(message, Heartbeat | Accept):
+            return
+        if self.leader is None or message.ballot > self.leader[0]:
+            self.leader = (message.ballot, source)
+            self._log(f"leader is now {source} (ballot {message.ballot})")
+            send_control(self.control, {"event": "leader", "leader": source,
+                                        "ballot": str(message.ballot)})
+
+    def _deliver_due(self) -> None:
+        now = time.monotonic()
+        while self.in_flight and self.in_flight[0][0] <= now:
+            _, _, target, data = heapq.heappop(self.in_flight)
+            conn = self.links.get(target)
+            if conn is None:
+                continue
+            try:
+                conn.send_bytes(data)
+            except OSError:
+                self._log(f"{target} link broken; message lost")
+
+    def _command(self, command: dict[str, Any]) -> None:
+        name = command["cmd"]
+        model = self.model
+        servers = sorted(n for n in self.links if n.startswith("s"))
+        if name == "stop":
+            self.running = False
+            return
+        if name == "fail_link":
+            model.fail_link(*command["between"])
+        elif name == "fix_link":
+            model.fix_link(*command["between"])
+        elif name == "partition":
+            model.partition(command["groups"], servers)
+        elif name == "isolate":
+            model.isolate(command["target"])
+        elif name == "heal":
+            model.heal()
+        elif name == "set_network":
+            model.set_rules(**command["changes"])
+        elif name == "quiesce":
+            model.heal()
+            model.set_rules(drop_probability=0.0, duplicate_probability=0.0)
+        else:
+            self._log(f"unknown command {command!r}")
+            return
+        self._log(f"fault: {name} {command.get('detail', '')}".rstrip())
+        send_control(self.control, {"event": "faults", "active": model.active_faults()})
+
+
+def router_main(
+    links: dict[str, Connection],
+    control: Connection,
+    network: NetworkConfig,
+    seed: int,
+    log_path: str,
+) -> None:
+    """Process entry point. Ctrl-C is the launcher's to handle: it stops us in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with open(log_path, "a", buffering=1) as log:
+        send_control(control, {"event": "ready"})
+        start = recv_control(control)
+        clock = RunClock(start["start_ns"])
+        model = NetworkModel(rules=network, rng=random.Random(f"{seed}:network"))
+        Router(links, control, model, log, clock).serve()
+        send_control(control, {"event": "stopped"})

@@ -1,0 +1,105 @@
+"""A server process: one Replica behind a NodeHost, fed by its link to the router.
+
+It blocks on its link and control pipe until the next timer is due: no polling, no
+sleeping. On "stop" it writes its chain and KV store into the results folder.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, TextIO
+
+from paxlab import results
+from paxlab.core import Replica, ReplicaParams, Role
+from paxlab.core.codec import decode_envelope, encode_envelope
+from paxlab.core.errors import RemoteError
+from paxlab.core.messages import Boot, Envelope
+from paxlab.host import NodeHost
+from paxlab.lab.control import RunClock, recv_control, send_control
+
+__all__ = ["server_main"]
+
+DRAIN_MAX = 64  # messages handled per wake-up before timers get their turn
+
+
+def _status(replica: Replica) -> dict[str, Any]:
+    leader = replica.leader
+    return {
+        "event": "status",
+        "commit": replica.commit_index,
+        "tip": replica.learner.tip_hash,
+        "role": replica.role.value,
+        "leader": replica.leader_id,
+        "busy": bool(leader is not None and (leader.proposals or replica.queue)),
+    }
+
+
+def _dump(replica: Replica, run_dir: Path) -> None:
+    results.write_chain(run_dir, replica.id, [b.to_dict() for b in replica.learner.chain])
+    results.write_kv(run_dir, replica.id, dict(sorted(replica.learner.kv.data.items())))
+
+
+def server_main(
+    replica_id: int,
+    params: ReplicaParams,
+    seed: int,
+    link: Connection,
+    control: Connection,
+    run_dir: str,
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with open(results.log_path(Path(run_dir), f"server-{replica_id}"), "a", buffering=1) as log:
+        _serve(replica_id, params, seed, link, control, Path(run_dir), log)
+
+
+def _serve(
+    replica_id: int,
+    params: ReplicaParams,
+    seed: int,
+    link: Connection,
+    control: Connection,
+    run_dir: Path,
+    log: TextIO,
+) -> None:
+    replica = Replica(replica_id, params, random.Random(f"{seed}:server:{replica_id}"))
+    send_control(control, {"event": "ready"})
+    clock = RunClock(recv_control(control)["start_ns"])
+
+    def write_log(line: str) -> None:
+        log.write(f"{clock.now_ms():>7} ms  {line}\n")
+
+    def send(envelope: Envelope) -> None:
+        link.send_bytes(encode_envelope(envelope))
+
+    host = NodeHost(replica, send, log=write_log)
+    host.local(clock.now_ms(), Boot())
+    while True:
+        timeout = clock.seconds_until(host.timers.next_deadline_ms())
+        for conn in wait([link, control], timeout):
+            if conn is control:
+                command = recv_control(control)["cmd"]
+                if command == "status":
+                    send_control(control, _status(replica))
+                elif command == "stop":
+                    _dump(replica, run_dir)
+                    write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
+                    send_control(control, {"event": "stopped"})
+                    return
+                continue
+            for _ in range(DRAIN_MAX):
+                try:
+                    envelope = decode_envelope(link.recv_bytes())
+                except RemoteError as error:
+                    write_log(f"dropped invalid frame: {error}")
+                else:
+                    output = host.deliver(clock.now_ms(), envelope)
+                    for block in output.committed:
+                        write_log(f"commit {block.describe()}")
+                if not link.poll():
+                    break
+        host.fire_due_timers(clock.now_ms())
+        if replica.role is Role.LEADER and replica.leader is None:  # pragma: no cover
+            raise AssertionError("leader without leader state")
