@@ -298,7 +298,7 @@ FAULT_ACTIONS: Mapping[str, str] = {
     "fail_link": "Cut the link between two servers, both ways, until fix_link or heal.",
     "fix_link": "Restore a link cut by fail_link.",
     "partition": "Servers talk only within their own group; servers listed in no group form "
-    "one extra group together.",
+    "one extra group together. A later partition replaces an earlier one.",
     "isolate": "Cut one server off from every other server. `leader` means whichever server "
     "leads at that moment.",
     "heal": "Remove every partition, isolation and failed link.",

@@ -6,6 +6,7 @@ happens, so a run interrupted at any moment still has the history up to that mom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import signal
@@ -101,7 +102,10 @@ class ClientProcess:
 
     def run(self) -> None:
         send_control(self.control, {"event": "ready"})
-        self.clock = RunClock(recv_control(self.control)["start_ns"])
+        start = recv_control(self.control)
+        if "start_ns" not in start:
+            return  # stopped before the run began
+        self.clock = RunClock(start["start_ns"])
         try:
             while True:
                 self._maybe_submit()
@@ -136,4 +140,6 @@ def client_main(
     run_dir: str,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    ClientProcess(client_id, params, workload, seed, link, control, Path(run_dir)).run()
+    process = ClientProcess(client_id, params, workload, seed, link, control, Path(run_dir))
+    with contextlib.suppress(EOFError, BrokenPipeError):
+        process.run()  # EOF: the launcher or router went away, nothing left to report to

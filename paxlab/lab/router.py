@@ -153,7 +153,12 @@ def router_main(
     with open(log_path, "a", buffering=1) as log:
         send_control(control, {"event": "ready"})
         start = recv_control(control)
+        if "start_ns" not in start:
+            return  # stopped before the run began
         clock = RunClock(start["start_ns"])
         model = NetworkModel(rules=network, rng=random.Random(f"{seed}:network"))
-        Router(links, control, model, log, clock).serve()
-        send_control(control, {"event": "stopped"})
+        try:
+            Router(links, control, model, log, clock).serve()
+            send_control(control, {"event": "stopped"})
+        except (EOFError, BrokenPipeError):
+            log.write("launcher went away; exiting\n")

@@ -52,7 +52,10 @@ def server_main(
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(results.log_path(Path(run_dir), f"server-{replica_id}"), "a", buffering=1) as log:
-        _serve(replica_id, params, seed, link, control, Path(run_dir), log)
+        try:
+            _serve(replica_id, params, seed, link, control, Path(run_dir), log)
+        except (EOFError, BrokenPipeError):
+            log.write("launcher or router went away; exiting\n")
 
 
 def _serve(
@@ -66,7 +69,10 @@ def _serve(
 ) -> None:
     replica = Replica(replica_id, params, random.Random(f"{seed}:server:{replica_id}"))
     send_control(control, {"event": "ready"})
-    clock = RunClock(recv_control(control)["start_ns"])
+    start = recv_control(control)
+    if "start_ns" not in start:
+        return  # stopped before the run began
+    clock = RunClock(start["start_ns"])
 
     def write_log(line: str) -> None:
         log.write(f"{clock.now_ms():>7} ms  {line}\n")
