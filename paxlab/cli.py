@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("results"),
                      help="folder for run folders (default: results)")
     run.add_argument("--quiet", action="store_true", help="no live progress line")
+    bench = commands.add_parser(
+        "bench", help="measure throughput and latency against a baseline in the same run")
+    bench.add_argument("config", type=Path, nargs="?", default=Path("configs/bench.yaml"),
+                       help="YAML config (default: configs/bench.yaml)")
+    bench.add_argument("--repeats", type=int, default=3,
+                       help="runs of each variant, alternated (default: 3)")
+    bench.add_argument("--results", type=Path, help="keep the run folders here")
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
@@ -61,6 +68,21 @@ def _run(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if outcome.passed else ExitCode.CHECK_FAILED
 
 
+def _bench(args: argparse.Namespace) -> ExitCode:
+    from paxlab.bench import run_bench
+
+    if args.repeats < 1:
+        print("paxlab: --repeats must be at least 1", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"paxlab: {error}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    base, mine = run_bench(config, args.repeats, sys.stdout, args.results)
+    return ExitCode.OK if base.passed and mine.passed else ExitCode.CHECK_FAILED
+
+
 def _check(args: argparse.Namespace) -> ExitCode:
     run_dir = results.resolve_run_dir(args.run_dir)
     checks = check_run(run_dir)
@@ -79,7 +101,7 @@ def _report(args: argparse.Namespace) -> ExitCode:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "check": _check, "report": _report}
+    handlers = {"run": _run, "bench": _bench, "check": _check, "report": _report}
     try:
         return int(handlers[args.command](args))
     except results.ResultsError as error:

@@ -1,0 +1,76 @@
+"""The link model: which messages are cut, dropped, duplicated and how late they arrive."""
+
+from __future__ import annotations
+
+import random
+
+from paxlab.config_types import NetworkConfig
+from paxlab.netmodel import NetworkModel
+
+CLEAN = NetworkConfig(delay_ms_mean=2.0, delay_ms_jitter=1.0, drop_probability=0.0,
+                      duplicate_probability=0.0)
+SERVERS = ["s0", "s1", "s2", "s3", "s4"]
+
+
+def model(rules: NetworkConfig = CLEAN) -> NetworkModel:
+    return NetworkModel(rules=rules, rng=random.Random(7))
+
+
+def test_clean_network_delivers_once_within_jitter() -> None:
+    net = model()
+    for _ in range(200):
+        fate = net.fate("s0", "s1")
+        assert fate.reason == "deliver" and len(fate.delays_ms) == 1
+        assert 1.0 <= fate.delays_ms[0] <= 3.0
+
+
+def test_jitter_reorders() -> None:
+    net = model()
+    delays = [net.fate("c0", "s1").delays_ms[0] for _ in range(50)]
+    assert delays != sorted(delays)
+
+
+def test_failed_link_cuts_both_ways_until_fixed() -> None:
+    net = model()
+    net.fail_link("s0", "s1")
+    assert net.fate("s0", "s1").reason == "cut" and net.fate("s1", "s0").reason == "cut"
+    assert net.fate("s0", "s2").reason == "deliver"
+    net.fix_link("s1", "s0")
+    assert net.fate("s0", "s1").reason == "deliver"
+
+
+def test_partition_groups_and_unlisted_servers() -> None:
+    net = model()
+    net.partition([["s0", "s1"], ["s2", "s3"]], SERVERS)
+    assert not net.is_cut("s0", "s1") and not net.is_cut("s2", "s3")
+    assert net.is_cut("s1", "s2") and net.is_cut("s4", "s0") and net.is_cut("s3", "s4")
+    net.partition([["s0"]], SERVERS)  # a later partition replaces the earlier one
+    assert not net.is_cut("s1", "s2") and net.is_cut("s0", "s1")
+    net.heal()
+    assert not any(net.is_cut(a, b) for a in SERVERS for b in SERVERS)
+
+
+def test_clients_are_never_cut_off() -> None:
+    net = model()
+    net.isolate("s2")
+    assert net.is_cut("s2", "s0") and net.is_cut("s1", "s2")
+    assert not net.is_cut("c0", "s2") and not net.is_cut("s2", "c0")
+
+
+def test_drop_and_duplicate_rates() -> None:
+    net = model(NetworkConfig(delay_ms_mean=1.0, delay_ms_jitter=0.0, drop_probability=0.3,
+                              duplicate_probability=0.2))
+    fates = [net.fate("s0", "s1").reason for _ in range(4000)]
+    assert 0.25 < fates.count("drop") / 4000 < 0.35
+    assert 0.11 < fates.count("duplicate") / 4000 < 0.17  # 0.2 of the 0.7 not dropped
+    net.set_rules(drop_probability=0.0, duplicate_probability=0.0)
+    assert {net.fate("s0", "s1").reason for _ in range(100)} == {"deliver"}
+
+
+def test_active_faults_describe_what_is_in_force() -> None:
+    net = model()
+    assert net.active_faults() == []
+    net.fail_link("s1", "s0")
+    net.isolate("s3")
+    net.set_rules(drop_probability=0.1)
+    assert net.active_faults() == ["link s0-s1 down", "s3 isolated", "drop 0.1"]
