@@ -40,8 +40,10 @@ class Txn:
     value: str | None  # repr of a Python literal for put; None for get
 
     def __post_init__(self) -> None:
-        if not isinstance(self.client, int) or not isinstance(self.seq, int):
-            raise RemoteError(f"txn client and seq must be ints: {self!r}")
+        if not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in (self.client, self.seq)
+        ):
+            raise RemoteError(f"txn client and seq must be ints (not bools): {self!r}")
         if self.op not in ("put", "get"):
             raise RemoteError(f"txn op must be put or get, got {self.op!r}")
         if not isinstance(self.key, str):

@@ -110,7 +110,8 @@ def message_to_dict(message: m.Message) -> dict[str, Any]:
 def message_from_dict(data: Any) -> m.Message:
     if not isinstance(data, dict):
         raise RemoteError(f"message must be an object, got {type(data).__name__}")
-    cls = _BY_NAME.get(data.get("type"))  # type: ignore[arg-type]
+    name = data.get("type")
+    cls = _BY_NAME.get(name) if isinstance(name, str) else None
     if cls is None:
         raise RemoteError(f"unknown message type {data.get('type')!r}")
     schema = SCHEMA[cls]
@@ -136,7 +137,7 @@ def decode_envelope(data: bytes) -> m.Envelope:
     """Parse and validate one frame; any problem is a RemoteError naming it."""
     try:
         raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, huge ints, deep nesting
         raise RemoteError(f"frame is not JSON: {error}") from error
     if not isinstance(raw, dict) or set(raw) != {"src", "dst", "msg"}:
         raise RemoteError("frame must be an object with src, dst and msg")

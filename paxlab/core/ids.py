@@ -39,7 +39,12 @@ def client_node(client: int) -> NodeId:
 
 def node_kind(node: str) -> Literal["server", "client"]:
     """Whether an address names a server or a client; RemoteError if it is neither."""
-    if len(node) >= 2 and node[1:].isdigit():
+    digits = node[1:]
+    # ASCII, canonical and short only: "s²" passes isdigit() but not int(), "s01" would
+    # name replica 1 under an address that is not server_node(1), and int() refuses
+    # strings of over 4300 digits.
+    canonical = digits == "0" or digits[:1] in tuple("123456789")
+    if digits.isascii() and digits.isdigit() and canonical and len(digits) <= 18:
         if node[0] == "s":
             return "server"
         if node[0] == "c":

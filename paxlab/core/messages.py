@@ -246,6 +246,9 @@ class ClientReply(Message):
     value: str | None
     error: str | None = None
 
+    def __post_init__(self) -> None:
+        _require(self.outcome in ("ok", "fail"), f"ClientReply: bad outcome {self.outcome!r}")
+
     def describe(self) -> str:
         return f"ClientReply c{self.client}#{self.seq} {self.outcome} {self.value}"
 

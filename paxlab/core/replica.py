@@ -314,7 +314,11 @@ class Replica:
         window = self.params.election_timeout_ms_max
         if self.now_ms - leader.since_ms < window:
             return True
-        recent = sum(1 for t in leader.last_ack_ms.values() if self.now_ms - t < window)
+        # Its own Accepted answers land in last_ack_ms too; count them once, as the +1.
+        recent = sum(
+            1 for replica, t in leader.last_ack_ms.items()
+            if replica != self.id and self.now_ms - t < window
+        )
         return recent + 1 >= self.params.majority
 
     # --- phase 1 ------------------------------------------------------------------------

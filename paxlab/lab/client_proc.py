@@ -70,7 +70,8 @@ class ClientProcess:
         for done in output.completed:
             self._record({"type": done.outcome, "f": done.op, "key": done.key,
                           "value": done.value, "seq": done.seq})
-            self._write_log(f"#{done.seq} {done.op} {done.key} -> {done.outcome} {done.value}")
+            shown = "not found" if done.op == "get" and done.value is None else done.value
+            self._write_log(f"#{done.seq} {done.op} {done.key} -> {done.outcome} {shown}")
             self.done += 1
             self.last_done_ms = self.clock.now_ms()
             send_control(self.control, {"event": "progress", "done": self.done})

@@ -1,7 +1,8 @@
 """A tiny deterministic in-memory network for driving the pure core in tests.
 
-Messages travel with a fixed delay on virtual time; tests can cut links, drop or hold
-messages, and step until a condition holds (with a deadline, never by sleeping).
+Messages travel with a fixed delay on virtual time (plus optional seeded jitter, which
+reorders them); tests can cut links, drop or duplicate messages, and step until a
+condition holds (with a deadline, never by sleeping).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Net:
     delay_ms: int = 1
     params: dict = field(default_factory=dict)
     client_params: dict = field(default_factory=dict)
+    jitter_ms: int = 0  # extra delay drawn from 0..jitter_ms per message: reorders them
 
     def __post_init__(self) -> None:
         self.now_ms = 0
@@ -36,6 +38,8 @@ class Net:
         self.cut: set[frozenset[str]] = set()
         self.down: set[str] = set()
         self.drop: Callable[[Envelope], bool] = lambda env: False
+        self.duplicate: Callable[[Envelope], bool] = lambda env: False
+        self.net_rng = random.Random(f"{self.seed}:net")
         self.sent: list[Envelope] = []
         self.completions: list[Completion] = []
         self.traces: list[str] = []
@@ -59,9 +63,12 @@ class Net:
     def _send(self, envelope: Envelope) -> None:
         self.sent.append(envelope)
         # Every message crosses the real codec, so tests cover the wire format too.
-        heapq.heappush(
-            self.queue, (self.now_ms + self.delay_ms, next(self._seq), encode_envelope(envelope))
-        )
+        data = encode_envelope(envelope)
+        for _ in range(2 if self.duplicate(envelope) else 1):
+            delay = self.delay_ms
+            if self.jitter_ms > 0:
+                delay += self.net_rng.randint(0, self.jitter_ms)
+            heapq.heappush(self.queue, (self.now_ms + delay, next(self._seq), data))
 
     def blocked(self, env: Envelope) -> bool:
         return (

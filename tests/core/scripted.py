@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paxlab.core.chain import GENESIS_PREV, Block, Txn, seal_block
-from paxlab.core.ids import Ballot, NodeId, client_node, server_node
+from paxlab.core.ids import NodeId, client_node, server_node
 from paxlab.core.messages import (
     Boot,
     ClientRequest,
@@ -28,6 +28,7 @@ from paxlab.core.replica import Replica, ReplicaParams
 __all__ = [
     "DIFFICULTY",
     "Cluster",
+    "between",
     "blocks",
     "booted",
     "env",
@@ -151,6 +152,19 @@ class Cluster:
         self.outputs: list[tuple[str, Output]] = []
         self.replicas = [booted(i, self.n, seed=i, **self.overrides) for i in range(self.n)]
 
+    def mark(self) -> int:
+        """A position in the step log, for `transcript`."""
+        return len(self.outputs)
+
+    def transcript(self, since: int = 0, traces: bool = False) -> list[str]:
+        """Every envelope sent since `mark()` (and optionally trace lines), in step order."""
+        lines = []
+        for node, out in self.outputs[since:]:
+            lines.extend(e.describe() for e in out.to_send)
+            if traces:
+                lines.extend(f"# {node} {line}" for line in out.trace)
+        return lines
+
     def __getitem__(self, index: int) -> Replica:
         return self.replicas[index]
 
@@ -199,6 +213,9 @@ class Cluster:
     def elect(self, i: int, reachable: set[int] | None = None) -> None:
         """Time out replica i and run phase 1 among `reachable` (default: everyone)."""
         group = set(range(self.n)) if reachable is None else reachable | {i}
+        me = self.replicas[i]
+        quiet_since = me.last_leader_contact_ms + me.params.election_timeout_ms_max
+        self.now_ms = max(self.now_ms, quiet_since)
         self.timeout(i)
         self.flush(lambda e: int(e.source[1:]) in group and int(e.target[1:]) in group)
         assert self.replicas[i].leader is not None, f"s{i} did not win"
@@ -208,7 +225,3 @@ def between(*nodes: int) -> Callable[[Envelope], bool]:
     """A delivery filter: only envelopes among these servers."""
     names = {S(i) for i in nodes}
     return lambda e: e.source in names and e.target in names
-
-
-def ballot(round_: int, replica: int) -> Ballot:
-    return Ballot(round_, replica)

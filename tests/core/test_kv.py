@@ -1,0 +1,93 @@
+"""The KV state machine: puts and gets, and each (client, seq) applied at most once."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paxlab.core.kv import KVStore, TxnResult
+from tests.core.scripted import blocks, txn
+
+
+def test_put_then_get() -> None:
+    kv = KVStore()
+    assert kv.apply_txn(txn(1, 1, "'a'", "1")) == TxnResult(value=None)
+    assert kv.apply_txn(txn(1, 2, "'a'", None)) == TxnResult(value="1")
+    assert kv.apply_txn(txn(2, 1, "'a'", "'two'")) == TxnResult(value=None)
+    assert kv.apply_txn(txn(2, 2, "'a'", None)) == TxnResult(value="'two'")
+    assert kv.data == {"'a'": "'two'"}
+    assert kv.results == {
+        1: {1: TxnResult(None), 2: TxnResult("1")},
+        2: {1: TxnResult(None), 2: TxnResult("'two'")},
+    }
+
+
+def test_get_of_a_missing_key_is_none_and_is_saved() -> None:
+    kv = KVStore()
+    assert kv.apply_txn(txn(1, 1, "'nope'", None)) == TxnResult(value=None)
+    assert kv.is_applied(1, 1)
+    assert kv.result_of(1, 1) == TxnResult(value=None)  # saved, though its value is None
+    assert kv.data == {}
+
+
+def test_keys_are_compared_as_repr_text() -> None:
+    kv = KVStore()
+    kv.apply_txn(txn(1, 1, "1", "'int key'"))
+    assert kv.apply_txn(txn(1, 2, "'1'", None)).value is None
+    assert kv.apply_txn(txn(1, 3, "1", None)).value == "'int key'"
+
+
+def test_a_repeated_client_seq_is_applied_once_with_its_saved_result() -> None:
+    kv = KVStore()
+    kv.apply_txn(txn(1, 1, "'a'", "1"))
+    assert kv.apply_txn(txn(9, 1, "'a'", None)) == TxnResult("1")
+    kv.apply_txn(txn(1, 2, "'a'", "2"))
+    # The retry of 9#1 answers what it read the first time, not today's value...
+    assert kv.apply_txn(txn(9, 1, "'a'", None)) == TxnResult("1")
+    # ...and a retried put (even with other contents) does not write again.
+    assert kv.apply_txn(txn(1, 1, "'a'", "999")) == TxnResult(None)
+    assert kv.data == {"'a'": "2"}
+    assert kv.results[1] == {1: TxnResult(None), 2: TxnResult(None)}
+
+
+def test_lookups_for_unknown_requests() -> None:
+    kv = KVStore()
+    kv.apply_txn(txn(1, 1))
+    assert kv.result_of(1, 2) is None and not kv.is_applied(1, 2)
+    assert kv.result_of(2, 1) is None and not kv.is_applied(2, 1)
+
+
+def test_apply_block_answers_each_txn_in_order() -> None:
+    kv = KVStore()
+    (block,) = blocks((txn(1, 1, "'a'", "1"), txn(2, 1, "'a'", None), txn(1, 1, "'a'", "1")))
+    assert kv.apply_block(block) == [
+        (block.txns[0], TxnResult(None)),
+        (block.txns[1], TxnResult("1")),
+        (block.txns[2], TxnResult(None)),  # the duplicate gets the saved result
+    ]
+
+
+OPS = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(1, 4), st.sampled_from(["'a'", "'b'"]),
+              st.one_of(st.none(), st.sampled_from(["1", "2", "3"]))),
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPS)
+def test_matches_a_naive_model(ops: list) -> None:
+    kv = KVStore()
+    data: dict[str, str] = {}
+    first: dict[tuple[int, int], str | None] = {}
+    for client, seq, key, value in ops:
+        result = kv.apply_txn(txn(client, seq, key, value))
+        if (client, seq) not in first:
+            if value is None:
+                first[(client, seq)] = data.get(key)
+            else:
+                data[key] = value
+                first[(client, seq)] = None
+        assert result == TxnResult(first[(client, seq)])
+    assert kv.data == data
+    assert {(c, s) for c, seqs in kv.results.items() for s in seqs} == set(first)
