@@ -18,6 +18,7 @@ from paxlab.core.messages import (
     Commit,
     Heartbeat,
     HeartbeatAck,
+    Prepare,
     Redirect,
 )
 from paxlab.core.output import AcceptedRecord, DecidedRecord, PromisedRecord
@@ -401,14 +402,32 @@ def test_a_catch_up_that_does_not_link_to_the_chain_is_refused() -> None:
     assert [b.height for b in out.committed] == [0, 1, 2]
 
 
-def test_a_catch_up_below_the_commit_index_is_skipped() -> None:
+def test_a_catch_up_below_the_commit_index_is_old_news_or_a_loud_conflict() -> None:
     c = Cluster()
     c.now_ms = 10
     c.step(env("s0", "s1", CatchUp(blocks=(CHAIN[0],))))
+    out = c.step(env("s0", "s1", CatchUp(blocks=(CHAIN[0],))))
+    assert out == type(out)()  # the same block again: old news, nothing to do
     (other,) = blocks((txn(4, 4),))
     out = c.step(env("s0", "s1", CatchUp(blocks=(other,))))
-    assert out == type(out)()  # below the commit index: old news, skipped
+    # A different block at a decided height means two blocks chosen for one slot: it is
+    # refused and traced, never silently skipped.
+    assert out.committed == () and any("conflicting decided block" in t for t in out.trace)
     assert state(c[1])["chain"] == [CHAIN[0].hash]
+
+
+def test_an_accept_parked_before_a_catch_up_is_accepted_after_it() -> None:
+    c = Cluster()
+    c.now_ms = 10
+    ballot = Ballot(1, 0)
+    # Slot 1 arrives first and cannot link: s1 holds nothing yet, so it parks it.
+    out = c.step(env("s0", "s1", Accept(ballot=ballot, slot=1, block=CHAIN[1], commit_index=0)))
+    assert out.to_send == ()
+    # Catch-up brings the decided block 0; the parked Accept for slot 1 now links.
+    out = c.step(env("s0", "s1", CatchUp(blocks=(CHAIN[0],))))
+    assert [e.describe() for e in out.to_send] == [
+        f"s1->s0 Accepted b=1.0 slot=1 hash={CHAIN[1].hash[:4]}"
+    ]
 
 
 # --- redirects and duplicate requests -------------------------------------------------
@@ -491,3 +510,22 @@ def test_promised_record_precedes_every_answer_that_depends_on_it() -> None:
         PromisedRecord(ballot=B10),
         AcceptedRecord(slot=0, ballot=B10, block=CHAIN[0]),
     )
+
+
+def test_an_invalid_block_does_not_even_make_an_acceptor_follow() -> None:
+    c = Cluster()
+    c.now_ms = 10
+    bad = dataclasses.replace(CHAIN[0], nonce=CHAIN[0].nonce + "0")  # hash no longer matches
+    out = c.step(env("s0", "s1", Accept(ballot=Ballot(5, 0), slot=0, block=bad, commit_index=0)))
+    assert out.to_persist == () and out.to_send == ()
+    assert c[1].acceptor.promised is None and c[1].leader_id is None
+    assert any("does not match contents" in t for t in out.trace)
+
+
+def test_a_client_address_cannot_send_protocol_messages() -> None:
+    c = Cluster()
+    c.now_ms = 10
+    out = c.step(env("c3", "s1", Prepare(ballot=Ballot(9, 0), from_slot=0)))
+    assert out.to_send == () and out.to_persist == ()
+    assert c[1].acceptor.promised is None
+    assert any("wrong kind of sender" in t for t in out.trace)
