@@ -7,6 +7,7 @@ from typing import TextIO
 __all__ = ["Progress"]
 
 LINE_INTERVAL_MS = 1000  # when output is not a terminal, print a line this often
+REDRAW_INTERVAL_MS = 100  # on a terminal, redraw at most this often
 
 
 class Progress:
@@ -28,12 +29,15 @@ class Progress:
     def update(self, now_ms: int, done: int, leader: str | None, faults: list[str]) -> None:
         if not self.live:
             return
+        interval = REDRAW_INTERVAL_MS if self.tty else LINE_INTERVAL_MS
+        if now_ms - self.last_line_ms < interval:
+            return
+        self.last_line_ms = now_ms
         line = self._line(now_ms, done, leader, faults)
         if self.tty:
             self.out.write("\r\x1b[K" + line)
             self.out.flush()
-        elif now_ms - self.last_line_ms >= LINE_INTERVAL_MS:
-            self.last_line_ms = now_ms
+        else:
             self.out.write(line + "\n")
 
     def finish(self, now_ms: int, done: int, leader: str | None) -> None:
