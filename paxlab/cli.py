@@ -95,7 +95,8 @@ def _report(args: argparse.Namespace) -> ExitCode:
     print(render_report(run_dir))
     summary = results.read_summary(run_dir)
     verdicts = [c.get("verdict") for c in summary.get("checks", [])]
-    passed = bool(verdicts) and all(v == "pass" for v in verdicts) and not summary.get("partial")
+    passed = (bool(verdicts) and all(v == "pass" for v in verdicts)
+              and not summary.get("partial") and not summary.get("errors"))
     return ExitCode.OK if passed else ExitCode.CHECK_FAILED
 
 

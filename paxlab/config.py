@@ -2,8 +2,10 @@
 
 This is the one door other modules use. The whole file is checked before anything starts,
 and every problem is reported, one per line, as `<file>: <dotted key> = <bad value>: <what
-is allowed>`. The parts: `config_schema` (the key tables, also behind docs/config.md),
-`config_validate` (the checks), `config_types` (the dataclasses, re-exported here). Keys and
+is allowed>`. The parts: `config_schema` and `config_faults` (the key tables, also behind
+README's Configuration reference), `config_validate` and `config_validate_faults` (the
+checks, reporting through `config_problems`), `config_types` (the dataclasses, re-exported
+here). `paxlab.nemesis` turns a `nemesis` fault into concrete faults. Keys and
 values of scripted ops are read with `ast.literal_eval` only, never `eval`.
 """
 
@@ -16,39 +18,66 @@ from typing import Any
 
 import yaml
 
+from paxlab.config_problems import show_value
 from paxlab.config_schema import TOP_KEYS, SpecError
 from paxlab.config_types import (
     ChecksConfig,
     ClientsConfig,
+    ClientTarget,
     ClusterConfig,
     Config,
+    Crash,
+    CrashClient,
     FailLink,
     Fault,
     FixLink,
     Heal,
     Isolate,
+    Nemesis,
     NetworkConfig,
     Partition,
+    PartitionBridge,
+    PartitionHalves,
+    PartitionRing,
+    Pause,
+    Restart,
+    RestartClient,
+    Resume,
     ScriptedOp,
+    ServerTarget,
+    SetLink,
     SetNetwork,
     WorkloadConfig,
 )
-from paxlab.config_validate import show_value, validate
+from paxlab.config_validate import validate
 
 __all__ = [
     "ChecksConfig",
+    "ClientTarget",
     "ClientsConfig",
     "ClusterConfig",
     "Config",
     "ConfigError",
+    "Crash",
+    "CrashClient",
     "FailLink",
     "Fault",
     "FixLink",
     "Heal",
     "Isolate",
+    "Nemesis",
     "NetworkConfig",
     "Partition",
+    "PartitionBridge",
+    "PartitionHalves",
+    "PartitionRing",
+    "Pause",
+    "Restart",
+    "RestartClient",
+    "Resume",
     "ScriptedOp",
+    "ServerTarget",
+    "SetLink",
     "SetNetwork",
     "WorkloadConfig",
     "config_to_dict",
@@ -131,14 +160,21 @@ def _fields(section: Any) -> dict[str, Any]:
 
 def _fault_dict(fault: Fault) -> dict[str, Any]:
     out: dict[str, Any] = {"at_ms": fault.at_ms, "action": fault.ACTION}
-    if isinstance(fault, (FailLink, FixLink)):
+    if isinstance(fault, (FailLink, FixLink, SetLink)):
         out["between"] = list(fault.between)
-    elif isinstance(fault, Partition):
+    if isinstance(fault, Partition):
         out["groups"] = [list(group) for group in fault.groups]
     elif isinstance(fault, Isolate):
         out["target"] = fault.target
-    elif isinstance(fault, SetNetwork):
+    elif isinstance(fault, (Crash, Restart, Pause, Resume)):
+        out["target"] = list(fault.target) if isinstance(fault.target, tuple) else fault.target
+    elif isinstance(fault, (CrashClient, RestartClient)):
+        out["client"] = fault.client
+    elif isinstance(fault, (SetNetwork, SetLink)):
         out.update(fault.changes)
+    elif isinstance(fault, Nemesis):
+        out.update(kinds=list(fault.kinds), interval_ms=fault.interval_ms,
+                   until_ms=fault.until_ms, seed=fault.seed)
     return out
 
 
@@ -186,5 +222,5 @@ def with_seed(config: Config, seed: int) -> Config:
 
 
 def describe_fault(fault: Fault) -> str:
-    """One stable line for logs and reports, e.g. "partition [0] | [1, 2]"."""
+    """One stable line for logs and reports, e.g. "partition [0] | [1, 2]" or "crash leader"."""
     return fault.describe()

@@ -1,8 +1,9 @@
 """The one table of every config key: its type, default, allowed values and meaning.
 
-The validator in `paxlab.config` and the reference in docs/config.md are both read off
-these tables (a test compares the doc with `render_tables()`), so a key cannot be accepted
-by one and missing from the other, and an error's "allowed: ..." list is never stale.
+The validator in `paxlab.config` and README's Configuration reference are both read off
+these tables (a test compares README with `render_tables()`), so a key cannot be accepted
+by one and missing from the other, and an error's "allowed: ..." list is never stale. The
+fault actions' tables live in `paxlab.config_faults`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ __all__ = [
     "CHECKS_KEYS",
     "CLIENTS_KEYS",
     "CLUSTER_KEYS",
-    "FAULT_ACTIONS",
-    "FAULT_COMMON_KEYS",
-    "FAULT_KEYS",
     "GENERATED_ONLY_KEYS",
     "NETWORK_KEYS",
     "OP_KEYS",
@@ -31,6 +29,7 @@ __all__ = [
     "SpecError",
     "format_number",
     "parse_literal",
+    "render_table",
     "render_tables",
 ]
 
@@ -203,6 +202,10 @@ CLUSTER_KEYS: Mapping[str, KeySpec] = {
                        "extra bit doubles the work per block; 0 means none.", high=32),
     "accept_retry_ms": _int(100, 1, "The leader resends accepts not yet acknowledged after "
                             "this long, so a lost message cannot stall a slot."),
+    "fsync": KeySpec(kind="choice", choices=("always", "never"), default="always",
+                     doc="Sync the record file before any reply that depends on it. never: "
+                     "faster, but a crashed server may forget promises; for benchmarks only "
+                     "(the summary says so)."),
 }
 
 NETWORK_KEYS: Mapping[str, KeySpec] = {
@@ -268,44 +271,6 @@ OP_KEYS: Mapping[str, KeySpec] = {
                      also="required for put, not allowed for get", doc="The value a put writes."),
 }
 
-_SERVER_PAIR = "two different server ids, e.g. [0, 1]"
-
-FAULT_COMMON_KEYS: Mapping[str, KeySpec] = {
-    "at_ms": KeySpec(kind="int", low=0, required=True,
-                     doc="When it happens, in ms from the start of the run. Faults run in "
-                     "at_ms order; equal times keep file order."),
-    "action": KeySpec(kind="choice", required=True,
-                      choices=("fail_link", "fix_link", "partition", "isolate", "heal",
-                               "set_network"),
-                      doc="What happens; see the fault actions below."),
-}
-
-FAULT_KEYS: Mapping[str, Mapping[str, KeySpec]] = {
-    "fail_link": {"between": KeySpec(kind="custom", required=True, allowed_text=_SERVER_PAIR,
-                                     doc="The two servers.")},
-    "fix_link": {"between": KeySpec(kind="custom", required=True, allowed_text=_SERVER_PAIR,
-                                    doc="The two servers.")},
-    "partition": {"groups": KeySpec(kind="custom", required=True,
-                                    allowed_text="a non-empty list of non-empty, disjoint lists "
-                                    "of server ids", doc="The groups.")},
-    "isolate": {"target": KeySpec(kind="custom", required=True,
-                                  allowed_text="`leader` or a server id", doc="Who is cut off.")},
-    "heal": {},
-    "set_network": NETWORK_KEYS,
-}
-
-FAULT_ACTIONS: Mapping[str, str] = {
-    "fail_link": "Cut the link between two servers, both ways, until fix_link or heal.",
-    "fix_link": "Restore a link cut by fail_link.",
-    "partition": "Servers talk only within their own group; servers listed in no group form "
-    "one extra group together. A later partition replaces an earlier one.",
-    "isolate": "Cut one server off from every other server. `leader` means whichever server "
-    "leads at that moment.",
-    "heal": "Remove every partition, isolation and failed link.",
-    "set_network": "Change one or more network keys from now on (the others keep their "
-    "values). At least one key is required.",
-}
-
 CHECKS_KEYS: Mapping[str, KeySpec] = {
     "quiesce_timeout_ms": _int(5000, 1, "After the workload ends, time allowed for every "
                                "server to reach the same chain."),
@@ -324,15 +289,16 @@ TOP_KEYS: Mapping[str, KeySpec] = {
     "name": KeySpec(kind="name", default=None,
                     default_text="the file's name without .yaml",
                     doc="Run name, used in results folder names."),
-    "seed": _int(1, 0, "Drives every random choice: workload, network, election timeouts. "
-                 "Same seed and config, same run."),
+    "seed": _int(1, 0, "Drives every random choice: workload, network, election timeouts, "
+                 "random fault targets, nemesis. Same seed and config, same run."),
     "cluster": _section("cluster", tuple(CLUSTER_KEYS)),
     "network": _section("network", tuple(NETWORK_KEYS)),
     "clients": _section("clients", tuple(CLIENTS_KEYS)),
     "workload": _section("workload", tuple(WORKLOAD_KEYS)),
     "faults": KeySpec(kind="custom", default=(), default_text="(none)",
                       allowed_text="a list of fault actions",
-                      doc="Time-stamped actions on the network; see below."),
+                      doc="Time-stamped faults in the network and in the server and client "
+                      "processes; see below."),
     "checks": _section("checks", tuple(CHECKS_KEYS)),
 }
 
@@ -347,7 +313,8 @@ def _default_cell(spec: KeySpec) -> str:
     return f"`{spec.default}`"
 
 
-def _table(specs: Mapping[str, KeySpec]) -> str:
+def render_table(specs: Mapping[str, KeySpec]) -> str:
+    """One Markdown table of keys: default, allowed values (with cross-key rules), meaning."""
     rows = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
     for key, spec in specs.items():
         allowed = spec.allowed() + (f"; {spec.also}" if spec.also else "")
@@ -355,23 +322,13 @@ def _table(specs: Mapping[str, KeySpec]) -> str:
     return "\n".join(rows)
 
 
-def _actions_table() -> str:
-    rows = ["| action | its keys (besides at_ms, action) | what it does |", "| --- | --- | --- |"]
-    for action, doc in FAULT_ACTIONS.items():
-        keys = FAULT_KEYS[action]
-        if action == "set_network":
-            cell = "any network keys (at least one)"
-        else:
-            cell = "; ".join(f"`{k}`: {s.allowed()}" for k, s in keys.items()) or "none"
-        rows.append(f"| `{action}` | {cell} | {doc} |")
-    return "\n".join(rows)
-
-
 def render_tables() -> dict[str, str]:
-    """The Markdown tables of docs/config.md, by name; a test checks the doc holds each."""
-    tables = {"top level": _table(TOP_KEYS)}
-    tables.update({name: _table(specs) for name, specs in SECTIONS.items()})
-    tables["workload.ops items"] = _table(OP_KEYS)
-    tables["faults items"] = _table(FAULT_COMMON_KEYS)
-    tables["fault actions"] = _actions_table()
+    """The Markdown tables of README's Configuration reference, by name; a test checks
+    README holds each."""
+    from paxlab.config_faults import render_fault_tables  # it builds on this module's tables
+
+    tables = {"top level": render_table(TOP_KEYS)}
+    tables.update({name: render_table(specs) for name, specs in SECTIONS.items()})
+    tables["workload.ops items"] = render_table(OP_KEYS)
+    tables.update(render_fault_tables())
     return tables

@@ -14,17 +14,30 @@ from paxlab.config_schema import format_number
 
 __all__ = [
     "ChecksConfig",
+    "ClientTarget",
     "ClientsConfig",
     "ClusterConfig",
     "Config",
+    "Crash",
+    "CrashClient",
     "FailLink",
     "Fault",
     "FixLink",
     "Heal",
     "Isolate",
+    "Nemesis",
     "NetworkConfig",
     "Partition",
+    "PartitionBridge",
+    "PartitionHalves",
+    "PartitionRing",
+    "Pause",
+    "Restart",
+    "RestartClient",
+    "Resume",
     "ScriptedOp",
+    "ServerTarget",
+    "SetLink",
     "SetNetwork",
     "WorkloadConfig",
 ]
@@ -42,6 +55,7 @@ class ClusterConfig:
     pipeline_window: int
     difficulty: int  # proof-of-work leading zero bits, 0..32
     accept_retry_ms: int
+    fsync: Literal["always", "never"] = "always"  # never: benchmarks only, unsafe on crash.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +170,10 @@ class Heal:
         return "heal"
 
 
+def _changes(changes: tuple[tuple[str, float], ...]) -> str:
+    return " ".join(f"{key}={format_number(value)}" for key, value in changes)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetNetwork:
     """Change some network keys from now on; the others keep their current values."""
@@ -165,12 +183,167 @@ class SetNetwork:
     changes: tuple[tuple[str, float], ...]  # Invariant: non-empty, network keys in table order.
 
     def describe(self) -> str:
-        return "set_network " + " ".join(
-            f"{key}={format_number(value)}" for key, value in self.changes
-        )
+        return "set_network " + _changes(self.changes)
 
 
-Fault = FailLink | FixLink | Partition | Isolate | Heal | SetNetwork
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetLink:
+    """Network rules for one link, both ways, overriding the global ones on it. heal leaves
+    them alone; a later SetLink on the same link replaces it."""
+
+    ACTION: ClassVar[str] = "set_link"
+    at_ms: int
+    between: tuple[int, int]  # Invariant: two different server ids, in ascending order.
+    changes: tuple[tuple[str, float], ...]  # Invariant: non-empty, network keys in table order.
+
+    def describe(self) -> str:
+        return f"set_link {_pair(self.between)} {_changes(self.changes)}"
+
+
+ServerTarget = int | tuple[int, ...] | Literal["leader", "random", "minority", "majority", "all"]
+"""Which servers a process fault hits. A tuple is non-empty, distinct and ascending. Words
+are resolved when the fault fires: `leader` is who leads then; `minority` is a random
+(servers-1)//2 of them, `majority` a random servers//2+1. For restart and resume the words
+choose among the servers crashed or paused at that moment, and `leader` is not allowed."""
+
+ClientTarget = int | Literal["all"]
+"""Which client a client fault hits: one client id, or every client."""
+
+
+def _show_target(target: ServerTarget) -> str:
+    if isinstance(target, tuple):
+        return "[" + ", ".join(str(server) for server in target) + "]"
+    return str(target)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crash:
+    """SIGKILL servers: each dies at once and loses all it had not synced."""
+
+    ACTION: ClassVar[str] = "crash"
+    at_ms: int
+    target: ServerTarget
+
+    def describe(self) -> str:
+        return f"crash {_show_target(self.target)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restart:
+    """Start crashed servers again; each recovers from its data folder."""
+
+    ACTION: ClassVar[str] = "restart"
+    at_ms: int
+    target: ServerTarget  # Invariant: not "leader".
+
+    def describe(self) -> str:
+        return f"restart {_show_target(self.target)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pause:
+    """SIGSTOP servers: frozen, so messages to them wait (a long GC pause, a stalled VM)."""
+
+    ACTION: ClassVar[str] = "pause"
+    at_ms: int
+    target: ServerTarget
+
+    def describe(self) -> str:
+        return f"pause {_show_target(self.target)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resume:
+    """SIGCONT paused servers."""
+
+    ACTION: ClassVar[str] = "resume"
+    at_ms: int
+    target: ServerTarget  # Invariant: not "leader".
+
+    def describe(self) -> str:
+        return f"resume {_show_target(self.target)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashClient:
+    """SIGKILL a client process; its pending operation's outcome is unknown (info)."""
+
+    ACTION: ClassVar[str] = "crash_client"
+    at_ms: int
+    client: ClientTarget  # Invariant: an id < clients.count, or "all".
+
+    def describe(self) -> str:
+        return f"crash_client {self.client}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestartClient:
+    """Start a crashed client again; it continues its workload with new sequence numbers."""
+
+    ACTION: ClassVar[str] = "restart_client"
+    at_ms: int
+    client: ClientTarget  # Invariant: an id < clients.count, or "all".
+
+    def describe(self) -> str:
+        return f"restart_client {self.client}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartitionHalves:
+    """Two random halves (servers//2 and the rest), resolved when it fires."""
+
+    ACTION: ClassVar[str] = "partition_halves"
+    at_ms: int
+
+    def describe(self) -> str:
+        return "partition_halves"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartitionRing:
+    """Majority ring: server i talks only to servers i-1 and i+1 (mod servers)."""
+
+    ACTION: ClassVar[str] = "partition_ring"
+    at_ms: int
+
+    def describe(self) -> str:
+        return "partition_ring"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartitionBridge:
+    """Two random halves plus one bridge server that talks to both; needs 3 servers."""
+
+    ACTION: ClassVar[str] = "partition_bridge"
+    at_ms: int
+
+    def describe(self) -> str:
+        return "partition_bridge"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nemesis:
+    """A seeded random fault mix; `paxlab.nemesis.expand_nemesis` turns it into concrete
+    faults, so the lab and the simulator never see it and a run stays reproducible."""
+
+    ACTION: ClassVar[str] = "nemesis"
+    at_ms: int
+    kinds: tuple[str, ...]  # Invariant: non-empty, distinct, from NEMESIS_KINDS.
+    interval_ms: int  # >= 1
+    until_ms: int  # Invariant: > at_ms.
+    seed: int | None  # None: the config's seed.
+
+    def describe(self) -> str:
+        seed = "config seed" if self.seed is None else f"seed {self.seed}"
+        return (f"nemesis {', '.join(self.kinds)} every {self.interval_ms} ms "
+                f"until {self.until_ms} ms ({seed})")
+
+
+Fault = (
+    FailLink | FixLink | Partition | PartitionHalves | PartitionRing | PartitionBridge
+    | Isolate | Heal | SetNetwork | SetLink | Crash | Restart | Pause | Resume | CrashClient
+    | RestartClient | Nemesis
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

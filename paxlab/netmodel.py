@@ -8,12 +8,20 @@ looks inside it; randomness comes from the injected generator.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from dataclasses import dataclass, field
 
 from paxlab.config_types import NetworkConfig
 
-__all__ = ["Fate", "NetworkModel"]
+__all__ = [
+    "Fate",
+    "NetworkModel",
+    "bridge_cuts",
+    "group_cuts",
+    "random_halves",
+    "ring_cuts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +38,12 @@ class NetworkModel:
     rules: NetworkConfig
     rng: random.Random
     failed_links: set[frozenset[str]] = field(default_factory=set)
-    # server address -> group number while a partition holds; None when there is none.
-    groups: dict[str, int] | None = None
+    # Server pairs a partition (of any shape) separates, and its name for the progress line.
+    partition_cuts: set[frozenset[str]] = field(default_factory=set)
+    partition_label: str | None = None
     isolated: set[str] = field(default_factory=set)
+    # Per-link rules that override `rules` for one server pair, both ways (set_link).
+    link_rules: dict[frozenset[str], NetworkConfig] = field(default_factory=dict)
 
     # --- faults -------------------------------------------------------------------------
 
@@ -46,29 +57,44 @@ class NetworkModel:
         self.failed_links.discard(frozenset((a, b)))
 
     def partition(self, groups: list[list[str]], servers: list[str]) -> None:
-        """Servers talk only within their group; unlisted servers form one more group."""
-        mapping = {server: index for index, group in enumerate(groups) for server in group}
-        for server in servers:
-            mapping.setdefault(server, len(groups))
-        self.groups = mapping
+        """Servers talk only within their group; unlisted servers form one more group.
+        A later partition replaces an earlier one."""
+        self.set_partition(group_cuts(groups, servers), " | ".join(" ".join(g) for g in groups))
+
+    def set_partition(self, cuts: set[frozenset[str]], label: str) -> None:
+        """Install a partition of any shape as the set of server pairs it separates."""
+        self.partition_cuts = set(cuts)
+        self.partition_label = label
+
+    def set_link(self, a: str, b: str, **changes: float) -> None:
+        """Rules for one link, both ways: the global rules with `changes` applied."""
+        self.link_rules[frozenset((a, b))] = dataclasses.replace(self.rules, **changes)
 
     def isolate(self, server: str) -> None:
         self.isolated.add(server)
 
     def heal(self) -> None:
+        """Undo partitions, isolation and failed links; link rules stay (set_link)."""
         self.failed_links.clear()
-        self.groups = None
+        self.partition_cuts.clear()
+        self.partition_label = None
         self.isolated.clear()
+
+    def calm(self) -> None:
+        """Heal, and stop losing or duplicating messages on every link (for quiescence)."""
+        self.heal()
+        quiet = {"drop_probability": 0.0, "duplicate_probability": 0.0}
+        self.rules = dataclasses.replace(self.rules, **quiet)
+        self.link_rules = {
+            link: dataclasses.replace(rules, **quiet) for link, rules in self.link_rules.items()
+        }
 
     def active_faults(self) -> list[str]:
         """One short phrase per fault in force, for the live progress line."""
         links = sorted("-".join(sorted(link)) for link in self.failed_links)
         faults = [f"link {link} down" for link in links]
-        if self.groups is not None:
-            by_group: dict[int, list[str]] = {}
-            for server, group in sorted(self.groups.items()):
-                by_group.setdefault(group, []).append(server)
-            faults.append("partition " + " | ".join(" ".join(g) for g in by_group.values()))
+        if self.partition_label is not None:
+            faults.append(f"partition {self.partition_label}")
         faults.extend(f"{server} isolated" for server in sorted(self.isolated))
         if self.rules.drop_probability > 0:
             faults.append(f"drop {self.rules.drop_probability:g}")
@@ -87,21 +113,63 @@ class NetworkModel:
             return True
         if source in self.isolated or target in self.isolated:
             return True
-        return self.groups is not None and self.groups.get(source) != self.groups.get(target)
+        return frozenset((source, target)) in self.partition_cuts
 
     def fate(self, source: str, target: str) -> Fate:
         if self.is_cut(source, target):
             return Fate((), "cut")
-        rules = self.rules
+        rules = self.link_rules.get(frozenset((source, target)), self.rules)
         if rules.drop_probability > 0 and self.rng.random() < rules.drop_probability:
             return Fate((), "drop")
         copies = 1
         if rules.duplicate_probability > 0 and self.rng.random() < rules.duplicate_probability:
             copies = 2
-        delays = tuple(self._delay_ms() for _ in range(copies))
+        delays = tuple(self._delay_ms(rules) for _ in range(copies))
         return Fate(delays, "duplicate" if copies == 2 else "deliver")
 
-    def _delay_ms(self) -> float:
-        jitter = self.rules.delay_ms_jitter
+    def _delay_ms(self, rules: NetworkConfig) -> float:
+        jitter = rules.delay_ms_jitter
         offset = self.rng.uniform(-jitter, jitter) if jitter > 0 else 0.0
-        return max(0.0, self.rules.delay_ms_mean + offset)
+        return max(0.0, rules.delay_ms_mean + offset)
+
+
+# --- partition shapes (pure; a seeded rng picks the random ones) ------------------------
+
+
+def group_cuts(groups: list[list[str]], servers: list[str]) -> set[frozenset[str]]:
+    """Pairs in different groups; servers in no group form one extra group."""
+    group_of = {server: index for index, group in enumerate(groups) for server in group}
+    for server in servers:
+        group_of.setdefault(server, len(groups))
+    return {
+        frozenset((a, b))
+        for a, b in itertools.combinations(servers, 2)
+        if group_of[a] != group_of[b]
+    }
+
+
+def random_halves(servers: list[str], rng: random.Random) -> list[list[str]]:
+    """Two random halves of sizes n//2 and n - n//2."""
+    shuffled = list(servers)
+    rng.shuffle(shuffled)
+    cut = len(shuffled) // 2
+    return [sorted(shuffled[:cut]), sorted(shuffled[cut:])]
+
+
+def ring_cuts(servers: list[str]) -> set[frozenset[str]]:
+    """Majority ring: server i talks only to its neighbours i-1 and i+1 (mod n)."""
+    n = len(servers)
+    neighbours = {frozenset((servers[i], servers[(i + 1) % n])) for i in range(n)}
+    return {
+        frozenset((a, b)) for a, b in itertools.combinations(servers, 2)
+    } - neighbours
+
+
+def bridge_cuts(servers: list[str], rng: random.Random) -> tuple[set[frozenset[str]], str]:
+    """Two halves joined by one bridge server that talks to both sides."""
+    shuffled = list(servers)
+    rng.shuffle(shuffled)
+    bridge, rest = shuffled[0], shuffled[1:]
+    left, right = sorted(rest[: len(rest) // 2]), sorted(rest[len(rest) // 2 :])
+    cuts = {frozenset((a, b)) for a in left for b in right}
+    return cuts, f"{' '.join(left)} | bridge {bridge} | {' '.join(right)}"

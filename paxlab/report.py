@@ -123,7 +123,15 @@ def render_report(run_dir: Path) -> str:
     title = f"Run {run_dir.name} (started {_get(summary, 'started_at')})"
     sections = [f"{title}\n{_run_table(summary)}"]
     if summary.get("partial") is True:
-        sections.append("PARTIAL RUN: interrupted; the numbers cover what was recorded")
+        sections.append("PARTIAL RUN: interrupted, timed out or never quiescent; the numbers "
+                        "cover what was recorded")
+    errors = summary.get("errors")
+    if isinstance(errors, list) and errors:
+        sections.append("ERRORS (the run fails whatever the checks say)\n"
+                        + "\n".join(f"- {e}" for e in errors))
+    if summary.get("fsync") == "never":
+        sections.append("fsync: never. A benchmark setting: crashed servers may forget what "
+                        "they promised, so this run proves nothing about durability")
     sections.append(f"Operations\n{_ops_table(summary)}")
     sections.append(f"Performance\n{_performance_table(summary)}")
     faults = summary.get("faults")

@@ -40,7 +40,9 @@ __all__ = [
     "read_kvs",
     "read_records",
     "read_summary",
+    "recover_history_part",
     "resolve_run_dir",
+    "server_data_dir",
     "update_latest",
     "write_chain",
     "write_chain_meta",
@@ -60,6 +62,7 @@ _CHAIN_META = "meta.json"
 _KV = "kv"
 _LOGS = "logs"
 _SUMMARY = "summary.json"
+_DATA = "data"
 _CHAIN_FILE = re.compile(r"server-(\d+)\.jsonl")
 _KV_FILE = re.compile(r"server-(\d+)\.json")
 _PART_FILE = re.compile(r"client-(\d+)\.jsonl")
@@ -183,6 +186,24 @@ def append_history_part(path: Path, event: dict) -> None:
 def write_history_part(run_dir: Path, client_id: int, event: dict) -> None:
     """append_history_part for client `client_id`'s own part file."""
     append_history_part(history_part_path(run_dir, client_id), event)
+
+
+def recover_history_part(run_dir: Path, client_id: int) -> list[dict]:
+    """A restarted client's own events so far. A torn last line (the previous process
+    was killed mid-write) is cut from the file, so new events follow whole lines only."""
+    path = history_part_path(run_dir, client_id)
+    if not path.is_file():
+        return []
+    events = fmt.read_jsonl(path, fmt.event_problem, torn_tail_ok=True)
+    fmt.write_atomic(path, fmt.jsonl(events))
+    return events
+
+
+def server_data_dir(run_dir: Path, server_id: int) -> Path:
+    """Server `server_id`'s durable state lives here (see paxlab.storage); created."""
+    path = Path(run_dir) / _DATA / f"server-{server_id}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def merge_history_parts(run_dir: Path) -> list[dict]:

@@ -20,13 +20,24 @@ from paxlab.config import (
     ClusterConfig,
     Config,
     ConfigError,
+    Crash,
+    CrashClient,
     FailLink,
     FixLink,
     Heal,
     Isolate,
+    Nemesis,
     NetworkConfig,
     Partition,
+    PartitionBridge,
+    PartitionHalves,
+    PartitionRing,
+    Pause,
+    Restart,
+    RestartClient,
+    Resume,
     ScriptedOp,
+    SetLink,
     SetNetwork,
     WorkloadConfig,
     config_to_dict,
@@ -35,20 +46,18 @@ from paxlab.config import (
     parse_config,
     with_seed,
 )
-from paxlab.config_schema import (
-    CLUSTER_KEYS,
-    FAULT_COMMON_KEYS,
-    FAULT_KEYS,
-    SECTIONS,
-    TOP_KEYS,
-    render_tables,
-)
+from paxlab.config_faults import FAULT_COMMON_KEYS, FAULT_KEYS, NEMESIS_KINDS
+from paxlab.config_schema import CLUSTER_KEYS, SECTIONS, TOP_KEYS, render_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 DOC = ROOT / "README.md"
 SRC = "t.yaml"
-ALL_ACTIONS = "fail_link, fix_link, partition, isolate, heal, set_network"
+ALL_ACTIONS = ("fail_link, fix_link, partition, partition_halves, partition_ring, "
+               "partition_bridge, isolate, heal, set_network, set_link, crash, restart, pause, "
+               "resume, crash_client, restart_client, nemesis")
+ALL_KINDS = ("crash, crash_leader, pause, pause_leader, isolate_leader, partition_halves, "
+             "partition_ring, partition_bridge, fail_link, lossy")
 
 
 def problems(data: object, source: str = SRC) -> tuple[str, ...]:
@@ -71,7 +80,7 @@ def test_empty_mapping_gives_every_default() -> None:
         source="configs/my-run.yaml",
         cluster=ClusterConfig(servers=3, heartbeat_interval_ms=50, election_timeout_ms_min=300,
                               election_timeout_ms_max=600, batch_size_max=8, pipeline_window=4,
-                              difficulty=8, accept_retry_ms=100),
+                              difficulty=8, accept_retry_ms=100, fsync="always"),
         network=NetworkConfig(delay_ms_mean=1.0, delay_ms_jitter=0.5, drop_probability=0.0,
                               duplicate_probability=0.0),
         clients=ClientsConfig(count=3, request_timeout_ms=400, op_timeout_ms=5000),
@@ -111,6 +120,27 @@ def test_numbers_become_floats_and_duration_replaces_ops_per_client() -> None:
 # --- round trip and helpers -----------------------------------------------------------
 
 
+NEW_FAULTS: list[dict[str, Any]] = [
+    {"at_ms": 10, "action": "crash", "target": "leader"},
+    {"at_ms": 10, "action": "crash", "target": [4, 0]},
+    {"at_ms": 11, "action": "restart", "target": "all"},
+    {"at_ms": 11, "action": "restart", "target": 0},
+    {"at_ms": 12, "action": "pause", "target": "minority"},
+    {"at_ms": 12, "action": "pause", "target": [3]},
+    {"at_ms": 13, "action": "resume", "target": "majority"},
+    {"at_ms": 13, "action": "resume", "target": "random"},
+    {"at_ms": 14, "action": "crash_client", "client": 2},
+    {"at_ms": 15, "action": "restart_client", "client": "all"},
+    {"at_ms": 16, "action": "partition_halves"},
+    {"at_ms": 17, "action": "partition_ring"},
+    {"at_ms": 18, "action": "partition_bridge"},
+    {"at_ms": 19, "action": "set_link", "between": [2, 1], "drop_probability": 1},
+    {"at_ms": 20, "action": "nemesis", "kinds": ["lossy", "crash"], "until_ms": 900},
+    {"at_ms": 21, "action": "nemesis", "kinds": list(NEMESIS_KINDS), "interval_ms": 7,
+     "until_ms": 22, "seed": 3},
+]
+
+
 def rich_configs() -> list[Config]:
     shipped = [load_config(path) for path in sorted(CONFIGS.glob("*.yaml"))]
     every_fault = parse_config({
@@ -125,6 +155,7 @@ def rich_configs() -> list[Config]:
             {"at_ms": 5, "action": "isolate", "target": "leader"},
             {"at_ms": 6, "action": "set_network", "duplicate_probability": 0.5,
              "delay_ms_mean": 2},
+            *NEW_FAULTS,
         ],
     }, "rich.yaml")
     script = parse_config(scripted(
@@ -132,7 +163,8 @@ def rich_configs() -> list[Config]:
         {"at_ms": 0, "client": 0, "f": "put", "key": 7, "value": None},
         {"at_ms": 0, "client": 2, "f": "put", "key": "'x'", "value": "{'a': [1, 2.5]}"},
     ), "script.yaml")
-    return [*shipped, every_fault, script]
+    fsync = parse_config({"cluster": {"fsync": "never"}}, "fsync.yaml")
+    return [*shipped, every_fault, script, fsync]
 
 
 @pytest.mark.parametrize("config", rich_configs(), ids=lambda c: c.name)
@@ -152,8 +184,8 @@ def test_config_to_dict_has_every_key_of_the_schema() -> None:
 
 
 def test_faults_sorted_by_time_stably_and_canonical() -> None:
-    config = rich_configs()[-2]
-    assert [f.at_ms for f in config.faults] == [1, 2, 3, 4, 5, 6, 9]
+    config = rich_configs()[-3]
+    assert [f.at_ms for f in config.faults][:7] == [1, 2, 3, 4, 5, 6, 9]
     assert config.faults[0] == FailLink(at_ms=1, between=(1, 3))
     assert config.faults[5] == SetNetwork(
         at_ms=6, changes=(("delay_ms_mean", 2.0), ("duplicate_probability", 0.5)))
@@ -164,14 +196,42 @@ def test_faults_sorted_by_time_stably_and_canonical() -> None:
     assert [f.at_ms for f in same_time.faults] == [1, 5, 5]
 
 
+def test_new_faults_parse_to_canonical_dataclasses() -> None:
+    faults = rich_configs()[-3].faults[7:]
+    assert faults == (
+        Crash(at_ms=10, target="leader"),
+        Crash(at_ms=10, target=(0, 4)),
+        Restart(at_ms=11, target="all"),
+        Restart(at_ms=11, target=0),
+        Pause(at_ms=12, target="minority"),
+        Pause(at_ms=12, target=(3,)),
+        Resume(at_ms=13, target="majority"),
+        Resume(at_ms=13, target="random"),
+        CrashClient(at_ms=14, client=2),
+        RestartClient(at_ms=15, client="all"),
+        PartitionHalves(at_ms=16),
+        PartitionRing(at_ms=17),
+        PartitionBridge(at_ms=18),
+        SetLink(at_ms=19, between=(1, 2), changes=(("drop_probability", 1.0),)),
+        Nemesis(at_ms=20, kinds=("lossy", "crash"), interval_ms=500, until_ms=900, seed=None),
+        Nemesis(at_ms=21, kinds=tuple(NEMESIS_KINDS), interval_ms=7, until_ms=22, seed=3),
+    )
+
+
+def test_fsync_is_a_cluster_choice() -> None:
+    assert parse_config({}, SRC).cluster.fsync == "always"
+    assert rich_configs()[-1].cluster.fsync == "never"
+    assert config_to_dict(rich_configs()[-1])["cluster"]["fsync"] == "never"
+
+
 def test_scripted_ops_are_canonical_and_sorted() -> None:
-    ops = rich_configs()[-1].workload.ops
+    ops = rich_configs()[-2].workload.ops
     assert ops == (
         ScriptedOp(at_ms=0, client=0, f="put", key="7", value="None"),
         ScriptedOp(at_ms=0, client=2, f="put", key="'x'", value="{'a': [1, 2.5]}"),
         ScriptedOp(at_ms=10, client=1, f="get", key="(1, 'a')", value=None),
     )
-    workload = rich_configs()[-1].workload
+    workload = rich_configs()[-2].workload
     assert (workload.ops_per_client, workload.duration_ms) == (None, None)
 
 
@@ -185,13 +245,32 @@ def test_scripted_ops_are_canonical_and_sorted() -> None:
     (SetNetwork(at_ms=0, changes=(("drop_probability", 0.1),)), "set_network drop_probability=0.1"),
     (SetNetwork(at_ms=0, changes=(("delay_ms_mean", 5.0), ("drop_probability", 0.0))),
      "set_network delay_ms_mean=5 drop_probability=0"),
+    (SetLink(at_ms=0, between=(0, 2), changes=(("delay_ms_mean", 5.0), ("drop_probability", 1.0))),
+     "set_link 0-2 delay_ms_mean=5 drop_probability=1"),
+    (Crash(at_ms=0, target="leader"), "crash leader"),
+    (Crash(at_ms=0, target=(0, 2)), "crash [0, 2]"),
+    (Crash(at_ms=0, target=1), "crash 1"),
+    (Restart(at_ms=0, target="all"), "restart all"),
+    (Pause(at_ms=0, target=(3,)), "pause [3]"),
+    (Resume(at_ms=0, target="minority"), "resume minority"),
+    (CrashClient(at_ms=0, client=1), "crash_client 1"),
+    (RestartClient(at_ms=0, client="all"), "restart_client all"),
+    (PartitionHalves(at_ms=0), "partition_halves"),
+    (PartitionRing(at_ms=0), "partition_ring"),
+    (PartitionBridge(at_ms=0), "partition_bridge"),
+    (Nemesis(at_ms=0, kinds=("crash", "pause"), interval_ms=400, until_ms=5000, seed=7),
+     "nemesis crash, pause every 400 ms until 5000 ms (seed 7)"),
+    (Nemesis(at_ms=0, kinds=("lossy",), interval_ms=500, until_ms=900, seed=None),
+     "nemesis lossy every 500 ms until 900 ms (config seed)"),
 ])
 def test_describe_fault(fault: Any, text: str) -> None:
     assert describe_fault(fault) == text
 
 
 def test_every_fault_class_names_an_action_of_the_table() -> None:
-    classes = [FailLink, FixLink, Partition, Isolate, Heal, SetNetwork]
+    classes = [FailLink, FixLink, Partition, PartitionHalves, PartitionRing, PartitionBridge,
+               Isolate, Heal, SetNetwork, SetLink, Crash, Restart, Pause, Resume, CrashClient,
+               RestartClient, Nemesis]
     assert [c.ACTION for c in classes] == list(FAULT_KEYS) == list(
         FAULT_COMMON_KEYS["action"].choices)
 
@@ -255,7 +334,7 @@ def test_doc_holds_the_tables_generated_from_the_schema() -> None:
 
 def test_every_yaml_example_in_the_doc_is_a_valid_config() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
-    assert len(blocks) >= 9  # the intro, two workloads and one per fault action
+    assert len(blocks) >= 20  # the intro, two workloads and one per fault action
     for block in blocks:
         parse_config(yaml.safe_load(block), "README.md")
     actions = {f.ACTION for b in blocks for f in parse_config(yaml.safe_load(b), "d").faults}
@@ -265,6 +344,17 @@ def test_every_yaml_example_in_the_doc_is_a_valid_config() -> None:
 # --- errors: exact shapes -------------------------------------------------------------
 
 CLUSTER_ALLOWED = ", ".join(CLUSTER_KEYS)
+CRASH_TARGETS = ("a server id from 0 to 2, a non-empty list of distinct server ids, or one of: "
+                 "leader, random, minority, majority, all (cluster.servers is 3)")
+RESTART_TARGETS = ("a server id from 0 to 2, a non-empty list of distinct server ids, or one "
+                   "of: random, minority, majority, all (cluster.servers is 3)")
+
+
+def fault(action: str, at_ms: int = 0, **keys: Any) -> dict[str, Any]:
+    """A config with one fault item."""
+    return {"faults": [{"at_ms": at_ms, "action": action, **keys}]}
+
+
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown top", {"sed": 1},
      "t.yaml: sed: unknown key; allowed: name, seed, cluster, network, clients, workload, "
@@ -374,8 +464,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("op not mapping", scripted("get x"),  # type: ignore[arg-type]
      "t.yaml: workload.ops[0] = 'get x': expected a mapping, e.g. {at_ms: 0, client: 0, "
      "f: put, key: \"'x'\", value: \"1\"}"),
-    ("unknown action", {"faults": [{"at_ms": 0, "action": "crash"}]},
-     f"t.yaml: faults[0].action = 'crash': expected one of: {ALL_ACTIONS}"),
+    ("unknown action", {"faults": [{"at_ms": 0, "action": "explode"}]},
+     f"t.yaml: faults[0].action = 'explode': expected one of: {ALL_ACTIONS}"),
     ("missing action", {"faults": [{"at_ms": 0}]},
      f"t.yaml: faults[0].action: missing; expected one of: {ALL_ACTIONS}"),
     ("missing at_ms", {"faults": [{"action": "heal"}]},
@@ -425,6 +515,77 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("set_network nothing", {"faults": [{"at_ms": 0, "action": "set_network"}]},
      "t.yaml: faults[0]: set_network needs at least one of: delay_ms_mean, delay_ms_jitter, "
      "drop_probability, duplicate_probability"),
+    ("fsync choice", {"cluster": {"fsync": "sometimes"}},
+     "t.yaml: cluster.fsync = 'sometimes': expected one of: always, never"),
+    # process fault targets
+    ("unknown target word", fault("crash", target="follower"),
+     f"t.yaml: faults[0].target = 'follower': expected {CRASH_TARGETS}"),
+    ("leader cannot be restarted", fault("restart", target="leader"),
+     f"t.yaml: faults[0].target = 'leader': expected {RESTART_TARGETS}"),
+    ("resume words", fault("resume", target="everyone"),
+     f"t.yaml: faults[0].target = 'everyone': expected {RESTART_TARGETS}"),
+    ("target id out of range", fault("pause", target=3),
+     f"t.yaml: faults[0].target = 3: expected {CRASH_TARGETS}"),
+    ("bool target", fault("crash", target=True),
+     f"t.yaml: faults[0].target = true: expected {CRASH_TARGETS}"),
+    ("target list id out of range", fault("crash", target=[0, 5]),
+     "t.yaml: faults[0].target[1] = 5: expected a server id from 0 to 2 "
+     "(cluster.servers is 3)"),
+    ("empty target list", fault("crash", target=[]),
+     "t.yaml: faults[0].target = []: expected a non-empty list of distinct server ids"),
+    ("duplicate target ids", fault("pause", target=[1, 1]),
+     "t.yaml: faults[0].target[1] = 1: server 1 is listed twice"),
+    ("missing target", fault("crash"),
+     "t.yaml: faults[0].target: missing; expected a server id, a non-empty list of distinct "
+     "server ids, or one of: leader, random, minority, majority, all"),
+    # client faults
+    ("client id out of range", fault("crash_client", client=3),
+     "t.yaml: faults[0].client = 3: expected all or a client id from 0 to 2 "
+     "(clients.count is 3)"),
+    ("client word", fault("restart_client", client="every"),
+     "t.yaml: faults[0].client = 'every': expected all or a client id from 0 to 2 "
+     "(clients.count is 3)"),
+    ("client fault takes no target", fault("crash_client", client=0, target=1),
+     "t.yaml: faults[0].target: unknown key; allowed: at_ms, action, client"),
+    # partition shapes and set_link
+    ("bridge with 2 servers", {"cluster": {"servers": 2}, **fault("partition_bridge")},
+     "t.yaml: faults[0].action = 'partition_bridge': partition_bridge needs at least 3 "
+     "servers (cluster.servers is 2)"),
+    ("shape takes no keys", fault("partition_ring", groups=[[0]]),
+     "t.yaml: faults[0].groups: unknown key; allowed: at_ms, action"),
+    ("set_link nothing", fault("set_link", between=[0, 1]),
+     "t.yaml: faults[0]: set_link needs at least one of: delay_ms_mean, delay_ms_jitter, "
+     "drop_probability, duplicate_probability"),
+    ("set_link no between", fault("set_link", drop_probability=0.5),
+     "t.yaml: faults[0].between: missing; expected two different server ids, e.g. [0, 1]"),
+    ("set_link same server", fault("set_link", between=[2, 2], delay_ms_mean=3),
+     "t.yaml: faults[0].between = [2, 2]: expected two different server ids, e.g. [0, 1]"),
+    ("set_link bad value", fault("set_link", between=[0, 1], duplicate_probability=-1),
+     "t.yaml: faults[0].duplicate_probability = -1: expected a number from 0 to 1"),
+    # nemesis
+    ("unknown nemesis kind", fault("nemesis", kinds=["crash", "explode"], until_ms=100),
+     f"t.yaml: faults[0].kinds[1] = 'explode': expected one of: {ALL_KINDS}"),
+    ("nemesis kinds empty", fault("nemesis", kinds=[], until_ms=100),
+     f"t.yaml: faults[0].kinds = []: expected a non-empty list of kinds, from: {ALL_KINDS}"),
+    ("nemesis kinds not a list", fault("nemesis", kinds="crash", until_ms=100),
+     f"t.yaml: faults[0].kinds = 'crash': expected a non-empty list of kinds, from: "
+     f"{ALL_KINDS}"),
+    ("nemesis kind twice", fault("nemesis", kinds=["lossy", "lossy"], until_ms=100),
+     "t.yaml: faults[0].kinds[1] = 'lossy': lossy is listed twice"),
+    ("nemesis kind needs servers",
+     {"cluster": {"servers": 2}, **fault("nemesis", kinds=["fail_link", "crash"], until_ms=9)},
+     "t.yaml: faults[0].kinds[1] = 'crash': crash needs at least 3 servers "
+     "(cluster.servers is 2)"),
+    ("until_ms equal to at_ms", fault("nemesis", at_ms=100, kinds=["lossy"], until_ms=100),
+     "t.yaml: faults[0].until_ms = 100: expected an integer > faults[0].at_ms (100)"),
+    ("until_ms before at_ms", fault("nemesis", at_ms=100, kinds=["lossy"], until_ms=50),
+     "t.yaml: faults[0].until_ms = 50: expected an integer > faults[0].at_ms (100)"),
+    ("nemesis without until_ms", fault("nemesis", kinds=["lossy"]),
+     "t.yaml: faults[0].until_ms: missing; expected an integer >= 0"),
+    ("nemesis interval 0", fault("nemesis", kinds=["lossy"], until_ms=9, interval_ms=0),
+     "t.yaml: faults[0].interval_ms = 0: expected an integer >= 1"),
+    ("nemesis negative seed", fault("nemesis", kinds=["lossy"], until_ms=9, seed=-2),
+     "t.yaml: faults[0].seed = -2: expected an integer >= 0 or null"),
 ]
 
 
@@ -442,7 +603,7 @@ def test_top_level_not_a_mapping() -> None:
 
 def test_every_problem_is_reported_in_file_order() -> None:
     found = problems({"seed": -1, "cluster": {"servers": 0}, "network": {"drop_probability": 2},
-                      "faults": [{"at_ms": 0, "action": "crash"}, {"at_ms": -1, "action": "heal"}]})
+                      "faults": [{"at_ms": 0, "action": "boom"}, {"at_ms": -1, "action": "heal"}]})
     assert [line.split(" = ")[0] for line in found] == [
         "t.yaml: seed", "t.yaml: cluster.servers", "t.yaml: network.drop_probability",
         "t.yaml: faults[0].action", "t.yaml: faults[1].at_ms"]
@@ -453,9 +614,32 @@ def test_every_problem_is_reported_in_file_order() -> None:
 
 def test_invalid_cluster_does_not_cause_spurious_server_id_errors() -> None:
     assert problems({"cluster": {"servers": True},
-                     "faults": [{"at_ms": 0, "action": "isolate", "target": 9}]}) == (
+                     "faults": [{"at_ms": 0, "action": "isolate", "target": 9},
+                                {"at_ms": 0, "action": "crash", "target": [9, 12]},
+                                {"at_ms": 0, "action": "partition_bridge"},
+                                {"at_ms": 0, "action": "nemesis", "kinds": ["crash"],
+                                 "until_ms": 5}]}) == (
         "t.yaml: cluster.servers = true: expected an integer from 1 to 15 "
         "(true and false are not numbers)",)
+
+
+def test_invalid_clients_do_not_cause_spurious_client_id_errors() -> None:
+    assert problems({"clients": {"count": 0},
+                     "faults": [{"at_ms": 0, "action": "crash_client", "client": 9}]}) == (
+        "t.yaml: clients.count = 0: expected an integer from 1 to 1000",)
+
+
+def test_invalid_at_ms_does_not_cause_a_spurious_until_ms_error() -> None:
+    assert problems(fault("nemesis", at_ms=-5, kinds=["lossy"], until_ms=0)) == (
+        "t.yaml: faults[0].at_ms = -5: expected an integer >= 0",)
+
+
+def test_every_problem_of_a_nemesis_is_reported() -> None:
+    found = problems({"cluster": {"servers": 2}, **fault(
+        "nemesis", at_ms=10, kinds=["pause", "boom", "pause"], until_ms=10, interval_ms=0)})
+    assert [line.split(" = ")[0] for line in found] == [
+        "t.yaml: faults[0].interval_ms", "t.yaml: faults[0].kinds[0]",
+        "t.yaml: faults[0].kinds[1]", "t.yaml: faults[0].kinds[2]", "t.yaml: faults[0].until_ms"]
 
 
 def test_literals_are_read_without_running_code() -> None:

@@ -74,3 +74,60 @@ def test_active_faults_describe_what_is_in_force() -> None:
     net.isolate("s3")
     net.set_rules(drop_probability=0.1)
     assert net.active_faults() == ["link s0-s1 down", "s3 isolated", "drop 0.1"]
+
+
+def test_ring_lets_each_server_see_only_its_neighbours() -> None:
+    from paxlab.netmodel import ring_cuts
+
+    net = model()
+    net.set_partition(ring_cuts(SERVERS), "ring")
+    for i, server in enumerate(SERVERS):
+        seen = {other for other in SERVERS if other != server and not net.is_cut(server, other)}
+        assert seen == {SERVERS[(i - 1) % 5], SERVERS[(i + 1) % 5]}
+
+
+def test_bridge_sees_both_halves_which_do_not_see_each_other() -> None:
+    from paxlab.netmodel import bridge_cuts
+
+    net = model()
+    cuts, label = bridge_cuts(SERVERS, random.Random(3))
+    net.set_partition(cuts, label)
+    bridge = label.split("bridge ")[1].split(" ")[0]
+    assert not any(net.is_cut(bridge, other) for other in SERVERS)
+    left, right = (side.split() for side in label.replace(f"bridge {bridge} | ", "").split(" | "))
+    assert len(left) + len(right) == 4
+    assert all(net.is_cut(a, b) for a in left for b in right)
+
+
+def test_random_halves_are_seeded_and_cover_everyone() -> None:
+    from paxlab.netmodel import random_halves
+
+    halves = random_halves(SERVERS, random.Random(1))
+    assert sorted(halves[0] + halves[1]) == SERVERS and len(halves[0]) == 2
+    assert halves == random_halves(SERVERS, random.Random(1))
+
+
+def test_link_rules_override_one_link_and_survive_heal_but_not_calm() -> None:
+    net = model()
+    net.set_link("s0", "s1", drop_probability=1.0)
+    assert {net.fate("s1", "s0").reason for _ in range(20)} == {"drop"}
+    assert net.fate("s0", "s2").reason == "deliver"
+    net.heal()
+    assert net.fate("s0", "s1").reason == "drop"
+    net.calm()
+    assert net.fate("s0", "s1").reason == "deliver"
+
+
+def test_resolve_servers_targets() -> None:
+    from paxlab.lab.faults import resolve_servers
+
+    rng = random.Random(5)
+    assert resolve_servers(2, SERVERS, SERVERS, None, rng) == ["s2"]
+    assert resolve_servers((0, 3), SERVERS, SERVERS, None, rng) == ["s0", "s3"]
+    assert resolve_servers("leader", SERVERS, SERVERS, "s4", rng) == ["s4"]
+    assert resolve_servers("leader", SERVERS, SERVERS, None, rng) == []
+    assert resolve_servers("all", SERVERS, ["s1", "s3"], None, rng) == ["s1", "s3"]
+    assert len(resolve_servers("minority", SERVERS, SERVERS, None, rng)) == 2
+    assert len(resolve_servers("majority", SERVERS, SERVERS, None, rng)) == 3
+    assert len(resolve_servers("random", SERVERS, SERVERS, None, rng)) == 1
+    assert resolve_servers(2, SERVERS, ["s0"], None, rng) == [], "only from the pool"

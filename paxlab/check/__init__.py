@@ -1,5 +1,6 @@
 """Checkers that judge a finished run from its records alone: chains valid and identical,
-KV equal to the replay, acknowledged writes committed exactly once.
+KV equal to the replay, acknowledged writes committed exactly once and never lost, reads of
+written values only, and a linearizable history.
 
 They import only paxlab.results and the standard library, never paxlab.core, so a core
 bug cannot hide from them and an outside tool can check a run the same way.

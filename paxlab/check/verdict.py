@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CheckResult", "Verdict", "fail", "passed", "unknown"]
+__all__ = ["CheckResult", "Verdict", "fail", "passed", "plain_table", "unknown"]
 
 Verdict = Literal["pass", "fail", "unknown"]
 """unknown: the checker could not decide (its input was unusable). It never counts as pass."""
@@ -35,3 +36,14 @@ def fail(name: str, problems: list[str], limit: int = 5) -> CheckResult:
 
 def unknown(name: str, details: str) -> CheckResult:
     return CheckResult(name, "unknown", details)
+
+
+def plain_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """Rows as left-aligned text columns, exactly as tabulate's "plain" format lays them
+    out (a test compares the two). check/ imports only the standard library, so that an
+    outside tool can run it as it is; hence this copy rather than tabulate itself."""
+    cells = [[str(h) for h in headers], *([str(c) for c in row] for row in rows)]
+    widths = [max(len(headers[i]) + 2, *(len(r[i]) for r in cells)) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )

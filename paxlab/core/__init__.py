@@ -19,6 +19,7 @@ from paxlab.core.client import ClientParams, ClientSession, Operation
 from paxlab.core.errors import RemoteError, UsageError
 from paxlab.core.ids import Ballot, client_node, node_kind, node_number, server_node
 from paxlab.core.output import Completion, Output, TimerCommand
+from paxlab.core.recovery import RecoveredState, recover_state
 from paxlab.core.replica import Replica, ReplicaParams, Role
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Completion",
     "Operation",
     "Output",
+    "RecoveredState",
     "RemoteError",
     "Replica",
     "ReplicaParams",
@@ -39,6 +41,7 @@ __all__ = [
     "client_node",
     "node_kind",
     "node_number",
+    "recover_state",
     "seal_block",
     "server_node",
     "verify_block",

@@ -56,13 +56,17 @@ class _Pending:
 class ClientSession:
     """Pure client state machine: `step(now_ms, envelope) -> Output`, like a replica."""
 
-    def __init__(self, client_id: int, params: ClientParams, rng: random.Random) -> None:
+    def __init__(
+        self, client_id: int, params: ClientParams, rng: random.Random, last_seq: int = 0
+    ) -> None:
+        """`last_seq`: the highest seq an earlier incarnation of this client used, so a
+        restarted client never reuses a (client, seq) pair."""
         self.id = client_id
         self.node: NodeId = client_node(client_id)
         self.params = params
         self.rng = rng
         self.now_ms = 0
-        self.seq = 0  # Invariant: the seq of the latest operation submitted.
+        self.seq = last_seq  # Invariant: the seq of the latest operation submitted.
         self.leader_hint: int | None = None
         self.pending: _Pending | None = None
         self._fx = Effects()

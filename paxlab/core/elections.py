@@ -7,6 +7,7 @@ has not heard a majority for an election timeout steps down.
 
 from __future__ import annotations
 
+from paxlab.core.chain import verify_block
 from paxlab.core.leader import LeaderState
 from paxlab.core.messages import (
     Accept,
@@ -116,6 +117,11 @@ class ElectionMixin(ReplicaBase):
             or m.from_slot != candidate.from_slot
         ):
             return
+        if sender != self.id:
+            # Every block from a peer is verified before it can enter the chain or a
+            # takeover plan; a promise carrying a bad one is refused whole.
+            for block in (*m.decided, *(entry.block for entry in m.accepted)):
+                verify_block(block, self.params.difficulty)
         for block in m.decided:
             self._learn_decided(block)
         candidate.promises[sender] = m

@@ -32,6 +32,7 @@ from paxlab.core.messages import (
     Reject,
 )
 from paxlab.core.output import Effects, Output
+from paxlab.core.recovery import RecoveredState
 from paxlab.core.replica_base import ReplicaParams, Role
 from paxlab.core.replication import ReplicationMixin
 from paxlab.core.requests import ClientRequestMixin
@@ -42,8 +43,15 @@ __all__ = ["Replica", "ReplicaParams", "Role"]
 class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
     """Multi-Paxos with a stable leader. Reading order: step, then the handlers by phase."""
 
-    def __init__(self, replica_id: int, params: ReplicaParams, rng: random.Random) -> None:
-        super().__init__(replica_id, params, rng)
+    def __init__(
+        self,
+        replica_id: int,
+        params: ReplicaParams,
+        rng: random.Random,
+        *,
+        recovered: RecoveredState | None = None,
+    ) -> None:
+        super().__init__(replica_id, params, rng, recovered=recovered)
         self._handlers: dict[type[Message], Callable[[int, Message], None]] = {
             Boot: self.handle_boot,
             ElectionTimeout: self.handle_election_timeout,

@@ -28,6 +28,7 @@ from paxlab.core.messages import (
     Redirect,
 )
 from paxlab.core.output import Effects, PromisedRecord, TimerCommand
+from paxlab.core.recovery import RecoveredState
 
 __all__ = ["ELECTION_TIMER", "HEARTBEAT_TIMER", "ReplicaBase", "ReplicaParams", "Role"]
 
@@ -72,7 +73,15 @@ class ReplicaParams:
 class ReplicaBase:
     """The state of one replica; handlers live in the mixins built on this class."""
 
-    def __init__(self, replica_id: int, params: ReplicaParams, rng: random.Random) -> None:
+    def __init__(
+        self,
+        replica_id: int,
+        params: ReplicaParams,
+        rng: random.Random,
+        *,
+        recovered: RecoveredState | None = None,
+    ) -> None:
+        """`recovered`: the state a restarted server read back from its own storage."""
         if not 0 <= replica_id < params.replica_count:
             raise UsageError(f"replica id {replica_id} outside 0..{params.replica_count - 1}")
         self.id = replica_id
@@ -92,6 +101,20 @@ class ReplicaBase:
         self.queue = RequestQueue(limit=params.queue_limit)
         self._local: deque[Envelope] = deque()
         self._fx = Effects()
+        if recovered is not None:
+            self._restore(recovered)
+
+    def _restore(self, recovered: RecoveredState) -> None:
+        """Install recovered state. The chain goes through the learner, so the KV store
+        (and its (client, seq) results table) is rebuilt by replaying it. Nothing is
+        persisted: all of it is on disk already."""
+        for block in recovered.chain:
+            self.learner.learn(block)
+        assert self.commit_index == len(recovered.chain)
+        self.acceptor.promised = recovered.promised
+        self.acceptor.accepted = {entry.slot: entry for entry in recovered.accepted}
+        # Never run again with a ballot we may have used or promised before the crash.
+        self.max_round_seen = max(self.max_round_seen, recovered.max_round)
 
     # Defined by ReplicationMixin; declared here because becoming leader proposes.
     def _propose(self, block: Block) -> None:

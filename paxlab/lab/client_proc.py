@@ -38,10 +38,20 @@ class ClientProcess:
         link: Connection,
         control: Connection,
         run_dir: Path,
+        incarnation: int,
     ) -> None:
         self.client_id = client_id
-        self.session = ClientSession(client_id, params, random.Random(f"{seed}:client:{client_id}"))
+        # A restarted client carries on where its history part ends: new ops get new
+        # seq numbers (a reused (client, seq) would be answered from the old result),
+        # and the workload skips the ops the earlier process already started.
+        past = results.recover_history_part(run_dir, client_id)
+        last_seq = max((e["seq"] for e in past), default=0)
+        started = sum(1 for e in past if e["type"] == "invoke")
+        rng = random.Random(f"{seed}:client:{client_id}:{incarnation}")
+        self.session = ClientSession(client_id, params, rng, last_seq=last_seq)
         self.workload = make_workload(workload, client_id, seed)
+        for _ in range(started):
+            self.workload.next_op(0, 0)
         self.link = link
         self.control = control
         part = results.history_part_path(run_dir, client_id)
@@ -52,7 +62,7 @@ class ClientProcess:
         self.host = NodeHost(self.session, self._send, log=self._write_log)
         self.next_op: PlannedOp | None = None
         self.last_done_ms = 0
-        self.done = 0
+        self.done = sum(1 for e in past if e["type"] != "invoke")
         self.finished = False
 
     def _send(self, envelope: Envelope) -> None:
@@ -139,8 +149,10 @@ def client_main(
     link: Connection,
     control: Connection,
     run_dir: str,
+    incarnation: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    process = ClientProcess(client_id, params, workload, seed, link, control, Path(run_dir))
+    process = ClientProcess(client_id, params, workload, seed, link, control, Path(run_dir),
+                            incarnation)
     with contextlib.suppress(EOFError, BrokenPipeError):
         process.run()  # EOF: the launcher or router went away, nothing left to report to

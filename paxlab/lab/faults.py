@@ -1,35 +1,164 @@
-"""Turns a config's fault actions into router commands (the lab's nemesis vocabulary)."""
+"""Carries out the fault schedule: network faults become router commands, process faults
+become signals, and symbolic targets (leader, random, minority, ...) become servers.
+
+Random choices come from one generator seeded by the run's seed, so a config and seed
+name the same faults on every run (which servers, which halves), though what the
+cluster does in between still depends on real timing.
+"""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import Any
 
 from paxlab.config import describe_fault
-from paxlab.config_types import FailLink, Fault, FixLink, Heal, Isolate, Partition, SetNetwork
-from paxlab.core.ids import server_node
+from paxlab.config_types import (
+    Crash,
+    CrashClient,
+    FailLink,
+    Fault,
+    FixLink,
+    Heal,
+    Isolate,
+    Partition,
+    PartitionBridge,
+    PartitionHalves,
+    PartitionRing,
+    Pause,
+    Restart,
+    RestartClient,
+    Resume,
+    SetLink,
+    SetNetwork,
+)
+from paxlab.core.ids import client_node, server_node
+from paxlab.lab.processes import ProcessTable
+from paxlab.netmodel import bridge_cuts, group_cuts, random_halves, ring_cuts
 
-__all__ = ["fault_command"]
+__all__ = ["FaultRunner", "resolve_servers"]
 
 
-def fault_command(fault: Fault, resolved_target: str | None = None) -> dict[str, Any]:
-    """The router command for `fault`; `resolved_target` is the leader's address for
-    `isolate: leader`, which only the launcher knows when the fault fires."""
-    detail = describe_fault(fault)
-    if isinstance(fault, FailLink | FixLink):
-        between = [server_node(s) for s in fault.between]
-        return {"cmd": fault.ACTION, "between": between, "detail": detail}
-    if isinstance(fault, Partition):
-        groups = [[server_node(s) for s in group] for group in fault.groups]
-        return {"cmd": "partition", "groups": groups, "detail": detail}
-    if isinstance(fault, Isolate):
-        if fault.target == "leader":
-            if resolved_target is None:
-                raise ValueError("isolate leader needs the leader's address")
-            return {"cmd": "isolate", "target": resolved_target,
-                    "detail": f"isolate leader ({resolved_target})"}
-        return {"cmd": "isolate", "target": server_node(fault.target), "detail": detail}
-    if isinstance(fault, Heal):
-        return {"cmd": "heal", "detail": detail}
-    if isinstance(fault, SetNetwork):
-        return {"cmd": "set_network", "changes": dict(fault.changes), "detail": detail}
-    raise TypeError(f"unknown fault {fault!r}")
+def resolve_servers(
+    target: Any, servers: list[str], pool: list[str], leader: str | None, rng: random.Random
+) -> list[str]:
+    """The servers a target names, chosen from `pool` (the ones the action applies to:
+    running ones for crash and pause, crashed ones for restart, paused ones for resume)."""
+    pool = sorted(pool)
+    if isinstance(target, int):
+        chosen = [server_node(target)]
+    elif isinstance(target, tuple):
+        chosen = [server_node(t) for t in target]
+    elif target == "leader":
+        chosen = [leader] if leader is not None else []
+    elif target == "all":
+        chosen = pool
+    elif target == "random":
+        chosen = [rng.choice(pool)] if pool else []
+    else:
+        size = (len(servers) - 1) // 2 if target == "minority" else len(servers) // 2 + 1
+        chosen = sorted(rng.sample(pool, min(size, len(pool))))
+    return [node for node in chosen if node in pool]
+
+
+class FaultRunner:
+    def __init__(
+        self,
+        table: ProcessTable,
+        leader: Callable[[], str | None],
+        seed: int,
+        note: Callable[[str], None],
+    ) -> None:
+        self.table = table
+        self.leader = leader
+        self.rng = random.Random(f"{seed}:faults")
+        self.note = note
+
+    def apply(self, fault: Fault) -> str | None:
+        """Carry out one fault; return what was done (None: nothing to do, e.g. no leader)."""
+        table = self.table
+        servers = table.servers
+        if isinstance(fault, Crash | Pause):
+            pool = [s for s in servers if table.is_up(s)]
+            return self._on_servers(fault, pool, table.crash if isinstance(fault, Crash)
+                                    else table.pause)
+        if isinstance(fault, Restart):
+            return self._on_servers(fault, sorted(table.crashed & set(servers)), table.restart)
+        if isinstance(fault, Resume):
+            return self._on_servers(fault, sorted(table.paused & set(servers)), table.resume)
+        if isinstance(fault, CrashClient | RestartClient):
+            return self._on_clients(fault)
+        command = self._network_command(fault, servers)
+        if command is None:
+            return None
+        table.router_command(command)
+        return command["detail"]
+
+    def _on_servers(self, fault: Crash | Pause | Restart | Resume, pool: list[str],
+                    action: Callable[[str], None]) -> str | None:
+        chosen = resolve_servers(fault.target, self.table.servers, pool, self.leader(),
+                                 self.rng)
+        if not chosen:
+            self.note(f"{describe_fault(fault)}: no server to apply it to")
+            return None
+        for node in chosen:
+            action(node)
+        return f"{describe_fault(fault)} ({', '.join(chosen)})"
+
+    def _on_clients(self, fault: CrashClient | RestartClient) -> str | None:
+        table = self.table
+        wanted = table.clients if fault.client == "all" else [client_node(fault.client)]
+        if isinstance(fault, CrashClient):
+            chosen = [c for c in wanted if c not in table.crashed]
+            action = table.crash
+        else:
+            chosen = [c for c in wanted if c in table.crashed]
+            action = table.restart
+        if not chosen:
+            self.note(f"{describe_fault(fault)}: no client to apply it to")
+            return None
+        for node in chosen:
+            action(node)
+        return f"{describe_fault(fault)} ({', '.join(chosen)})"
+
+    def _network_command(self, fault: Fault, servers: list[str]) -> dict[str, Any] | None:
+        detail = describe_fault(fault)
+        if isinstance(fault, FailLink | FixLink):
+            between = [server_node(s) for s in fault.between]
+            return {"cmd": fault.ACTION, "between": between, "detail": detail}
+        if isinstance(fault, SetLink):
+            between = [server_node(s) for s in fault.between]
+            return {"cmd": "set_link", "between": between, "changes": dict(fault.changes),
+                    "detail": detail}
+        if isinstance(fault, Partition):
+            groups = [[server_node(s) for s in group] for group in fault.groups]
+            return self._cut(group_cuts(groups, servers),
+                             " | ".join(" ".join(g) for g in groups), detail)
+        if isinstance(fault, PartitionHalves):
+            halves = random_halves(servers, self.rng)
+            label = " | ".join(" ".join(h) for h in halves)
+            return self._cut(group_cuts(halves, servers), label, f"{detail} ({label})")
+        if isinstance(fault, PartitionRing):
+            return self._cut(ring_cuts(servers), "ring " + " ".join(servers), detail)
+        if isinstance(fault, PartitionBridge):
+            cuts, label = bridge_cuts(servers, self.rng)
+            return self._cut(cuts, label, f"{detail} ({label})")
+        if isinstance(fault, Isolate):
+            if fault.target == "leader":
+                target = self.leader()
+                if target is None:
+                    self.note("isolate leader skipped: no leader known yet")
+                    return None
+                return {"cmd": "isolate", "target": target,
+                        "detail": f"isolate leader ({target})"}
+            return {"cmd": "isolate", "target": server_node(fault.target), "detail": detail}
+        if isinstance(fault, Heal):
+            return {"cmd": "heal", "detail": detail}
+        if isinstance(fault, SetNetwork):
+            return {"cmd": "set_network", "changes": dict(fault.changes), "detail": detail}
+        raise TypeError(f"unknown fault {fault!r}")
+
+    @staticmethod
+    def _cut(cuts: set[frozenset[str]], label: str, detail: str) -> dict[str, Any]:
+        pairs = sorted(sorted(pair) for pair in cuts)
+        return {"cmd": "cut", "pairs": pairs, "label": label, "detail": detail}

@@ -14,25 +14,21 @@ import multiprocessing
 import sys
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, TextIO
 
 from paxlab import results
 from paxlab.check import CheckResult, check_run, checks_passed
 from paxlab.config import Config, config_to_dict
-from paxlab.config_types import Fault, Isolate
-from paxlab.core import ClientParams, ReplicaParams
-from paxlab.core.ids import client_node, server_node
-from paxlab.lab.client_proc import client_main
+from paxlab.config_types import Fault
 from paxlab.lab.control import RunClock, recv_control, send_control
-from paxlab.lab.faults import fault_command
+from paxlab.lab.faults import FaultRunner
+from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
-from paxlab.lab.router import router_main
-from paxlab.lab.server_proc import server_main
 from paxlab.lab.summary import build_summary
 from paxlab.lab.workload import planned_op_count
+from paxlab.nemesis import expand_faults
 
 __all__ = ["LabOutcome", "run_lab"]
 
@@ -47,32 +43,11 @@ class LabOutcome:
     checks: list[CheckResult]
     partial: bool
     interrupted: bool
+    errors: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.partial and checks_passed(self.checks)
-
-
-def replica_params(config: Config) -> ReplicaParams:
-    cluster = config.cluster
-    return ReplicaParams(
-        replica_count=cluster.servers,
-        heartbeat_interval_ms=cluster.heartbeat_interval_ms,
-        election_timeout_ms_min=cluster.election_timeout_ms_min,
-        election_timeout_ms_max=cluster.election_timeout_ms_max,
-        batch_size_max=cluster.batch_size_max,
-        pipeline_window=cluster.pipeline_window,
-        difficulty=cluster.difficulty,
-        accept_retry_ms=cluster.accept_retry_ms,
-    )
-
-
-def client_params(config: Config) -> ClientParams:
-    return ClientParams(
-        server_count=config.cluster.servers,
-        request_timeout_ms=config.clients.request_timeout_ms,
-        op_timeout_ms=config.clients.op_timeout_ms,
-    )
+        return not self.partial and not self.errors and checks_passed(self.checks)
 
 
 @dataclass
@@ -81,13 +56,13 @@ class Lab:
     run_dir: Path
     out: TextIO
     live: bool
-    processes: dict[str, BaseProcess] = field(default_factory=dict)
-    controls: dict[str, Connection] = field(default_factory=dict)
     clock: RunClock = field(default_factory=lambda: RunClock(time.monotonic_ns()))
+    started: bool = False
     leader: str | None = None
     leader_changes: int = 0
     active_faults: list[str] = field(default_factory=list)
     applied_faults: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     done: dict[str, int] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -99,6 +74,9 @@ class Lab:
         self.progress = Progress(
             self.out, self.live, planned_op_count(self.config.workload, self.config.clients.count)
         )
+        self.table = ProcessTable(multiprocessing.get_context("spawn"), self.config,
+                                  self.run_dir, self.note)
+        self.faults = FaultRunner(self.table, lambda: self.leader, self.config.seed, self.note)
 
     def note(self, text: str) -> None:
         self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
@@ -106,49 +84,16 @@ class Lab:
     # --- start --------------------------------------------------------------------------
 
     def start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        config, run_dir = self.config, str(self.run_dir)
-        servers = [server_node(i) for i in range(config.cluster.servers)]
-        clients = [client_node(i) for i in range(config.clients.count)]
-        router_links: dict[str, Connection] = {}
-        child_ends: list[Connection] = []
-        specs: list[tuple[str, Any, tuple[Any, ...]]] = []
-        for node in servers + clients:
-            router_end, node_end = ctx.Pipe(duplex=True)
-            lab_end, proc_end = ctx.Pipe(duplex=True)
-            router_links[node] = router_end
-            self.controls[node] = lab_end
-            child_ends += [router_end, node_end, proc_end]
-            number = int(node[1:])
-            if node.startswith("s"):
-                args = (number, replica_params(config), config.seed, node_end, proc_end, run_dir)
-                specs.append((f"server-{number}", server_main, args))
-            else:
-                args = (number, client_params(config), config.workload, config.seed, node_end,
-                        proc_end, run_dir)
-                specs.append((f"client-{number}", client_main, args))
-        lab_end, proc_end = ctx.Pipe(duplex=True)
-        self.controls["router"] = lab_end
-        child_ends.append(proc_end)
-        router_args = (router_links, proc_end, config.network, config.seed,
-                       str(results.log_path(self.run_dir, "router")))
-        specs.insert(0, ("router", router_main, router_args))
-        for name, target, args in specs:
-            process = ctx.Process(target=target, args=args, name=f"paxlab-{name}", daemon=True)
-            process.start()
-            key = "router" if name == "router" else name[0] + name.split("-")[1]
-            self.processes[key] = process
-            self.note(f"started {name} (pid {process.pid})")
-        for conn in child_ends:
-            conn.close()  # the children hold their own copies now
+        self.table.start_all()
         self._await_all("ready", READY_TIMEOUT_S)
         self.clock = RunClock(time.monotonic_ns())
-        for conn in self.controls.values():
+        self.started = True
+        for conn in self.table.controls.values():
             send_control(conn, {"start_ns": self.clock.start_ns})
         self.note("all processes ready; run clock started")
 
     def _await_all(self, event: str, timeout_s: float, names: list[str] | None = None) -> None:
-        waiting = set(names if names is not None else self.controls)
+        waiting = set(names if names is not None else self.table.controls)
         deadline = time.monotonic() + timeout_s
         while waiting:
             remaining = deadline - time.monotonic()
@@ -158,22 +103,24 @@ class Lab:
                 if self._last_event.get(name) == event:
                     waiting.discard(name)
             for name in list(waiting):
-                if not self.processes[name].is_alive():
-                    raise RuntimeError(f"{name} exited with code {self.processes[name].exitcode}")
+                if not self.table.processes[name].is_alive():
+                    code = self.table.processes[name].exitcode
+                    raise RuntimeError(f"{name} exited with code {code}")
 
     # --- events -------------------------------------------------------------------------
 
     def _poll(self, timeout_s: float | None) -> list[str]:
         """Handle every control message that arrives within the timeout; names heard."""
-        by_conn = {id(conn): name for name, conn in self.controls.items()}
+        controls = self.table.controls
+        by_conn = {id(conn): name for name, conn in controls.items()}
         heard = []
-        for conn in wait(list(self.controls.values()), timeout_s):
+        for conn in wait(list(controls.values()), timeout_s):
             name = by_conn[id(conn)]
             try:
                 event = recv_control(conn)  # type: ignore[arg-type]
             except (EOFError, OSError):
                 self.note(f"{name} closed its control pipe")
-                del self.controls[name]
+                controls.pop(name).close()
                 continue
             self._handle_event(name, event)
             heard.append(name)
@@ -182,7 +129,10 @@ class Lab:
     def _handle_event(self, name: str, event: dict[str, Any]) -> None:
         kind = event.get("event", "")
         self._last_event[name] = kind
-        if kind == "progress":
+        if kind == "ready" and self.started:  # a restarted process joins the running clock
+            send_control(self.table.controls[name], {"start_ns": self.clock.start_ns})
+            self.note(f"{name} restarted and joined the run")
+        elif kind == "progress":
             self.done[name] = event["done"]
         elif kind == "finished":
             self.done[name] = event["done"]
@@ -197,18 +147,23 @@ class Lab:
             self.active_faults = event["active"]
         elif kind == "status":
             self.statuses[name] = event
+        elif kind == "error":
+            self.errors.append(f"{name}: {event['message']}")
+            self.note(f"ERROR from {name}: {event['message']}")
+            self.out.write(f"\n{name} failed: {event['message']}\n")
 
     # --- the run ------------------------------------------------------------------------
 
     def run_workload(self) -> None:
-        faults = list(self.config.faults)
+        faults = list(expand_faults(self.config))
         deadline_ms = int(self.config.checks.run_timeout_s * 1000)
-        clients = {client_node(i) for i in range(self.config.clients.count)}
-        while not clients <= self.finished:
+        clients = set(self.table.clients)
+        while not clients <= self.finished | self.table.crashed:
             now_ms = self.clock.now_ms()
             if now_ms >= deadline_ms:
                 self.note(f"run_timeout_s reached with {len(clients - self.finished)} clients busy")
                 self.out.write("\nrun timed out; stopping the workload\n")
+                self.errors.append("run_timeout_s reached before the workload finished")
                 break
             while faults and faults[0].at_ms <= now_ms:
                 self.apply_fault(faults.pop(0))
@@ -221,30 +176,36 @@ class Lab:
             self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
 
     def apply_fault(self, fault: Fault) -> None:
-        target = None
-        if isinstance(fault, Isolate) and fault.target == "leader":
-            target = self.leader
-            if target is None:
-                self.note("isolate leader skipped: no leader known yet")
-                return
-        command = fault_command(fault, target)
-        send_control(self.controls["router"], command)
-        record = {"time_ms": self.clock.now_ms(), "action": fault.ACTION,
-                  "detail": command["detail"]}
+        detail = self.faults.apply(fault)
+        if detail is None:
+            return
+        record = {"time_ms": self.clock.now_ms(), "action": fault.ACTION, "detail": detail}
         self.applied_faults.append(record)
-        self.note(f"fault {record['action']}: {record['detail']}")
+        self.note(f"fault {record['action']}: {detail}")
+
+    def recover_everything(self) -> None:
+        """End of the workload: resume paused servers and restart crashed ones, so every
+        server can catch up before the chains are compared."""
+        self.table.resume_everything()
+        crashed = sorted(s for s in self.table.crashed if s in self.table.servers)
+        for node in crashed:
+            self.table.restart(node)
+        if crashed:
+            self.note(f"restarted {', '.join(crashed)} for quiescence")
+            self._await_all("ready", READY_TIMEOUT_S, crashed)
 
     def quiesce(self) -> bool:
         """Heal everything and wait until all servers hold the same chain, none busy."""
-        send_control(self.controls["router"], {"cmd": "quiesce", "detail": "heal, no loss"})
+        self.recover_everything()
+        self.table.router_command({"cmd": "quiesce", "detail": "heal, no loss"})
         self.note("quiescing: network healed, drop and duplicate off")
-        servers = [server_node(i) for i in range(self.config.cluster.servers)]
+        servers = self.table.servers
         deadline = time.monotonic() + self.config.checks.quiesce_timeout_ms / 1000
         stable = 0
         while time.monotonic() < deadline:
             self.statuses.clear()
             for name in servers:
-                send_control(self.controls[name], {"cmd": "status"})
+                send_control(self.table.controls[name], {"cmd": "status"})
             self._await_all("status", 5.0, servers)
             tips = {(s["commit"], s["tip"]) for s in self.statuses.values()}
             busy = any(s["busy"] for s in self.statuses.values())
@@ -262,30 +223,20 @@ class Lab:
     def stop(self, graceful: bool) -> None:
         """End every process: clients first (pending ops become info), then servers (they
         write chains and KV stores), then the router. Stragglers are killed."""
-        order = [n for n in self.processes if n.startswith("c")]
-        order += [n for n in self.processes if n.startswith("s")] + ["router"]
+        table = self.table
         if graceful:
-            for group in (order[: self.config.clients.count], order[self.config.clients.count:]):
-                alive = [n for n in group if n in self.controls and self.processes[n].is_alive()]
+            table.resume_everything()
+            for group in (table.clients, table.servers, [ROUTER]):
+                alive = [n for n in group if n in table.controls
+                         and table.processes[n].is_alive()]
                 for name in alive:
                     with contextlib.suppress(OSError):
-                        send_control(self.controls[name], {"cmd": "stop"})
+                        send_control(table.controls[name], {"cmd": "stop"})
                 try:
                     self._await_all("stopped", STOP_TIMEOUT_S, alive)
                 except (TimeoutError, RuntimeError) as error:
                     self.note(f"stop: {error}")
-        for name in order:
-            process = self.processes[name]
-            process.join(timeout=2 if graceful else 0.1)
-            if process.is_alive():
-                self.note(f"{name} did not stop; terminating")
-                process.terminate()
-                process.join(timeout=2)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        for conn in self.controls.values():
-            conn.close()
+        table.end_all(graceful_s=2 if graceful else 0.1)
         self.log.close()
 
 
@@ -313,6 +264,7 @@ def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
             partial = True
             out.write(f"\nlab failure: {error}\n")
             lab.note(f"lab failure: {error}")
+            lab.errors.append(str(error))
         lab.stop(graceful=True)
     except KeyboardInterrupt:
         interrupted = partial = True
@@ -325,8 +277,9 @@ def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
     summary = build_summary(
         config, history, started_at=started_at, duration_s=lab.clock.now_ms() / 1000,
         workload_s=lab.workload_s, partial=partial, faults=lab.applied_faults,
-        leader_changes=lab.leader_changes, checks=checks,
+        leader_changes=lab.leader_changes, checks=checks, errors=lab.errors,
     )
     results.write_summary(run_dir, summary)
     results.update_latest(results_root, run_dir)
-    return LabOutcome(run_dir=run_dir, checks=checks, partial=partial, interrupted=interrupted)
+    return LabOutcome(run_dir=run_dir, checks=checks, partial=partial, interrupted=interrupted,
+                      errors=lab.errors)

@@ -13,6 +13,8 @@ import itertools
 import random
 import signal
 import time
+from collections import deque
+from multiprocessing import reduction
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
@@ -25,6 +27,8 @@ from paxlab.lab.control import RunClock, recv_control, send_control
 from paxlab.netmodel import NetworkModel
 
 __all__ = ["router_main"]
+
+HELD_MAX = 100_000  # messages kept for one paused process; older ones are dropped
 
 
 class Router:
@@ -45,9 +49,13 @@ class Router:
         self.in_flight: list[tuple[float, int, str, bytes]] = []
         self.counter = itertools.count()
         self.leader: tuple[Ballot, str] | None = None
+        # Messages for a paused (SIGSTOPped) process wait here, not in its pipe, so a
+        # frozen reader can never block the router; they are released on resume.
+        self.held: dict[str, deque[bytes]] = {}
         self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
                        "invalid": 0}
         self.running = True
+        self.down: set[str] = set()
 
     def _log(self, text: str) -> None:
         self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
@@ -104,9 +112,15 @@ class Router:
         now = time.monotonic()
         while self.in_flight and self.in_flight[0][0] <= now:
             _, _, target, data = heapq.heappop(self.in_flight)
+            held = self.held.get(target)
+            if held is not None:
+                if len(held) == HELD_MAX:
+                    self.counts["drop"] += 1  # deque(maxlen) drops the oldest one
+                held.append(data)
+                continue
             conn = self.links.get(target)
             if conn is None:
-                continue
+                continue  # crashed: the message is lost, as on a real network
             try:
                 conn.send_bytes(data)
             except OSError:
@@ -119,12 +133,19 @@ class Router:
         if name == "stop":
             self.running = False
             return
+        if name in ("down", "relink", "pause", "resume"):
+            self._process_command(name, command["node"])
+            return
         if name == "fail_link":
             model.fail_link(*command["between"])
         elif name == "fix_link":
             model.fix_link(*command["between"])
         elif name == "partition":
             model.partition(command["groups"], servers)
+        elif name == "cut":
+            model.set_partition({frozenset(pair) for pair in command["pairs"]}, command["label"])
+        elif name == "set_link":
+            model.set_link(*command["between"], **command["changes"])
         elif name == "isolate":
             model.isolate(command["target"])
         elif name == "heal":
@@ -132,13 +153,41 @@ class Router:
         elif name == "set_network":
             model.set_rules(**command["changes"])
         elif name == "quiesce":
-            model.heal()
-            model.set_rules(drop_probability=0.0, duplicate_probability=0.0)
+            model.calm()
         else:
             self._log(f"unknown command {command!r}")
             return
         self._log(f"fault: {name} {command.get('detail', '')}".rstrip())
-        send_control(self.control, {"event": "faults", "active": model.active_faults()})
+        self._report_faults()
+
+    def _report_faults(self) -> None:
+        active = self.model.active_faults()
+        active += [f"{node} paused" for node in sorted(self.held)]
+        active += [f"{node} down" for node in sorted(self.down)]
+        send_control(self.control, {"event": "faults", "active": active})
+
+    def _process_command(self, name: str, node: str) -> None:
+        """A process crashed, was restarted with a new link, paused or resumed."""
+        if name == "down":
+            conn = self.links.pop(node, None)
+            if conn is not None:
+                conn.close()
+            self.down.add(node)
+            self.held.pop(node, None)
+        elif name == "relink":
+            # The launcher passes the new process's link over our control socket.
+            fd = reduction.recv_handle(self.control)
+            self.links[node] = Connection(fd)
+            self.node_of[id(self.links[node])] = node
+            self.down.discard(node)
+        elif name == "pause":
+            self.held.setdefault(node, deque(maxlen=HELD_MAX))
+        elif name == "resume":
+            now = time.monotonic()
+            for data in self.held.pop(node, deque()):
+                heapq.heappush(self.in_flight, (now, next(self.counter), node, data))
+        self._log(f"process: {name} {node}")
+        self._report_faults()
 
 
 def router_main(

@@ -6,8 +6,10 @@ sleeping. On "stop" it writes its chain and KV store into the results folder.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
+import sys
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +21,7 @@ from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Boot, Envelope
 from paxlab.host import NodeHost
 from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.storage import DurableStorage, StorageCorruption
 
 __all__ = ["server_main"]
 
@@ -49,13 +52,22 @@ def server_main(
     link: Connection,
     control: Connection,
     run_dir: str,
+    fsync: bool,
+    incarnation: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(results.log_path(Path(run_dir), f"server-{replica_id}"), "a", buffering=1) as log:
         try:
-            _serve(replica_id, params, seed, link, control, Path(run_dir), log)
+            _serve(replica_id, params, seed, link, control, Path(run_dir), log, fsync,
+                   incarnation)
         except (EOFError, BrokenPipeError):
             log.write("launcher or router went away; exiting\n")
+        except (StorageCorruption, RemoteError) as error:
+            # Never repaired silently: the server stops and the run reports where.
+            log.write(f"cannot recover: {error}\n")
+            with contextlib.suppress(OSError):
+                send_control(control, {"event": "error", "message": f"cannot recover: {error}"})
+            sys.exit(3)
 
 
 def _serve(
@@ -66,8 +78,19 @@ def _serve(
     control: Connection,
     run_dir: Path,
     log: TextIO,
+    fsync: bool,
+    incarnation: int,
 ) -> None:
-    replica = Replica(replica_id, params, random.Random(f"{seed}:server:{replica_id}"))
+    storage = DurableStorage(results.server_data_dir(run_dir, replica_id), fsync=fsync)
+    recovered, notes = storage.recover(params.difficulty)
+    for note in notes:
+        log.write(f"recovery: {note}\n")
+    if recovered is not None:
+        log.write(f"recovered {len(recovered.chain)} blocks, {len(recovered.accepted)} accepted "
+                  f"entries, promised {recovered.promised}\n")
+    # Each incarnation draws its own timeouts: a restart must not replay the same ones.
+    rng = random.Random(f"{seed}:server:{replica_id}:{incarnation}")
+    replica = Replica(replica_id, params, rng, recovered=recovered)
     send_control(control, {"event": "ready"})
     start = recv_control(control)
     if "start_ns" not in start:
@@ -80,7 +103,7 @@ def _serve(
     def send(envelope: Envelope) -> None:
         link.send_bytes(encode_envelope(envelope))
 
-    host = NodeHost(replica, send, log=write_log)
+    host = NodeHost(replica, send, storage=storage, log=write_log)
     host.local(clock.now_ms(), Boot())
     while True:
         timeout = clock.seconds_until(host.timers.next_deadline_ms())

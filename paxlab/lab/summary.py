@@ -22,6 +22,7 @@ def build_summary(
     faults: list[dict[str, Any]],
     leader_changes: int,
     checks: list[CheckResult],
+    errors: list[str],
 ) -> dict[str, Any]:
     return {
         "config": config.name,
@@ -35,9 +36,11 @@ def build_summary(
         "difficulty": config.cluster.difficulty,
         "batch_size_max": config.cluster.batch_size_max,
         "pipeline_window": config.cluster.pipeline_window,
+        "fsync": config.cluster.fsync,
         **summarize_history(history),
         "faults": faults,
         "leader_changes": leader_changes,
+        "errors": errors,
         "checks": [
             {"name": c.name, "verdict": c.verdict, "details": c.details} for c in checks
         ],

@@ -1,4 +1,4 @@
-"""The check entry points: four checks in order, on disk or in memory, and check/'s imports."""
+"""The check entry points: seven checks in order, on disk or in memory, and check/'s imports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from paxlab.check import CHECK_NAMES, CheckResult, check_records, check_run, che
 _CHECK_DIR = Path(paxlab.check.__file__).parent
 
 
-def test_valid_run_folder_passes_all_four_in_order(kit, records, tmp_path: Path) -> None:
+def test_valid_run_folder_passes_all_seven_in_order(kit, records, tmp_path: Path) -> None:
     run_dir = kit.write_run(tmp_path / "run", records)
     verdicts = check_run(run_dir)
     assert (
@@ -26,9 +26,12 @@ def test_valid_run_folder_passes_all_four_in_order(kit, records, tmp_path: Path)
             "chains_identical",
             "kv_identical",
             "writes_exactly_once",
+            "no_lost_writes",
+            "no_phantom_reads",
+            "linearizable",
         ]
     )
-    assert [r.verdict for r in verdicts] == ["pass"] * 4, verdicts
+    assert [r.verdict for r in verdicts] == ["pass"] * 7, verdicts
     assert checks_passed(verdicts)
     assert verdicts == check_records(records)
 
@@ -47,6 +50,9 @@ def test_broken_run_folder_fails_the_right_checks(kit, records, tmp_path: Path) 
         "chains_identical": "fail",
         "kv_identical": "fail",  # server 1's chain now replays to x='tampered'
         "writes_exactly_once": "pass",  # read from server 0's chain
+        "no_lost_writes": "pass",  # the same chain
+        "no_phantom_reads": "pass",  # the history alone, which is intact
+        "linearizable": "pass",
     }
 
 
@@ -63,9 +69,10 @@ def test_malformed_file_raises_results_error(kit, records, tmp_path: Path) -> No
 def test_missing_chains_fail_rather_than_pass(records, tmp_path: Path) -> None:
     results.write_history(tmp_path, records.history)
     results.write_chain_meta(tmp_path, 4)
-    verdicts = check_run(tmp_path)
-    assert [r.verdict for r in verdicts] == ["fail"] * 4
-    assert not checks_passed(verdicts)
+    verdicts = {r.name: r.verdict for r in check_run(tmp_path)}
+    chain_checks = CHECK_NAMES[:5]  # the history-only checks may pass without chains
+    assert [verdicts[name] for name in chain_checks] == ["fail"] * 5
+    assert not checks_passed(check_run(tmp_path))
 
 
 @pytest.mark.parametrize(

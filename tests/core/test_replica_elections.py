@@ -465,3 +465,24 @@ def test_an_isolated_leader_steps_down_and_the_rest_elect_another() -> None:
     net.run_for(1000)
     assert net.leaders() == [new]
     assert net.replicas[old].leader_id == new
+
+
+def test_a_promise_carrying_an_invalid_block_is_refused_whole() -> None:
+    import dataclasses
+
+    from paxlab.core.messages import AcceptedEntry
+
+    c = Cluster(n=3)
+    c.now_ms = 1000
+    c.timeout(0)
+    c.drop()
+    (good,) = blocks((txn(1, 1),))
+    bad = dataclasses.replace(good, nonce=good.nonce + "7")  # hash no longer matches
+    poisoned = Promise(ballot=B10, from_slot=0, commit_index=1, accepted=(), decided=(bad,))
+    out = c.step(env("s1", "s0", poisoned))
+    assert c[0].role is Role.CANDIDATE and c[0].commit_index == 0
+    assert any("does not match contents" in t for t in out.trace)
+    entry = AcceptedEntry(slot=0, ballot=Ballot(0, 2), block=bad)
+    out = c.step(env("s2", "s0", Promise(ballot=B10, from_slot=0, commit_index=0,
+                                         accepted=(entry,), decided=())))
+    assert c[0].role is Role.CANDIDATE, "a bad accepted block must not reach a takeover plan"

@@ -11,6 +11,7 @@ import pytest
 from paxlab.check import CHECK_NAMES
 from paxlab.config import load_config
 from paxlab.lab import run_lab
+from paxlab.nemesis import expand_faults
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.yaml"))
 
@@ -37,7 +38,7 @@ def test_shipped_config_passes_every_check(path: Path, tmp_path: Path) -> None:
         planned = config.workload.ops_per_client * config.clients.count
         # Every planned op was invoked and has an outcome; faults may turn some into info.
         assert sum(sum(v.values()) for v in ops.values()) == planned
-    assert len(summary["faults"]) == len(config.faults)
+    assert len(summary["faults"]) >= len([f for f in expand_faults(config) if f.at_ms < 1000])
     assert (tmp_path / "latest").resolve() == outcome.run_dir.resolve()
     for server in range(config.cluster.servers):
         assert (outcome.run_dir / "chains" / f"server-{server}.jsonl").exists()

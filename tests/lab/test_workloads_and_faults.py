@@ -66,7 +66,7 @@ def test_every_fault_action_is_applied_and_logged(tmp_path: Path) -> None:
                        "isolate", "isolate", "heal"]
     assert summary["faults"][5]["detail"].startswith("isolate leader (s")
     router_log = (outcome.run_dir / "logs" / "router.log").read_text()
-    assert "fault: partition" in router_log and "cut s" in router_log
+    assert "fault: cut partition" in router_log and "cut s" in router_log
     assert "drop " in router_log
 
 

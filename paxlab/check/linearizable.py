@@ -1,0 +1,346 @@
+"""Checks that the history is linearizable against one register per key, within a time budget.
+
+The search is Wing and Gong's with Lowe's memo of (linearized set, register value), as
+Porcupine runs it: walk the ops' call and return events in time order, linearize a
+pending op when the register allows it, and backtrack when an op returns before it could
+be linearized. Linearizability is compositional (Herlihy and Wing), so each key is checked
+alone, smallest first. A register-specific prune (see _Search) keeps it fast under many
+concurrent clients.
+
+Ops pair by (process, seq) and nothing assumes one open op per process: a killed client's
+last op stays open while its restart issues new ones. A put that ended "info" or never
+ended may take effect at any time after its invoke, or never; such gets constrain nothing;
+"fail" ops never happened. A search that runs out of time says unknown, never pass.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown
+
+__all__ = ["BUDGET_S_DEFAULT", "Op", "check_linearizable", "history_ops", "search_key"]
+
+BUDGET_S_DEFAULT = 10.0
+"""Seconds the whole check may search, over all keys, before it answers unknown."""
+
+_TABLE_ROWS_MAX = 30
+_VALUES_SHOWN_MAX = 8
+_EXPLAIN_S_MAX = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: an invoke and its completion, paired by (process, seq)."""
+
+    process: int
+    seq: int
+    f: str  # "put" or "get"
+    key: str
+    value: str | None  # put: the value written; get: the value read (ok only) or None
+    invoke_ns: int
+    outcome: str  # "ok", "fail", "info", or "open" (no completion: the client was killed)
+    return_ns: int | None  # the completion's time; None when open
+
+    @property
+    def is_required(self) -> bool:
+        """Must take effect inside [invoke, return]: only ops acknowledged ok."""
+        return self.outcome == "ok"
+
+    @property
+    def is_searched(self) -> bool:
+        """Fail ops never happened, and a get without an ok read nothing we know of."""
+        return self.outcome != "fail" and (self.f == "put" or self.outcome == "ok")
+
+
+def history_ops(history: Sequence[dict]) -> list[Op]:
+    """Every op in the history, by invoke time. A repeated event counts once (the first);
+    a completion without an invoke is taken to have been invoked at time 0, the widest
+    interval it could have had."""
+    invokes: dict[tuple[int, int], dict] = {}
+    completions: dict[tuple[int, int], dict] = {}
+    for event in history:
+        found = invokes if event["type"] == "invoke" else completions
+        found.setdefault((event["process"], event["seq"]), event)
+    ops = []
+    for pid in invokes.keys() | completions.keys():
+        invoke, done = invokes.get(pid), completions.get(pid)
+        first = invoke or done
+        assert first is not None
+        outcome = done["type"] if done else "open"
+        if first["f"] == "put":
+            value = first["value"]
+        else:  # a get's value is what its ok read; any other get read nothing we know
+            value = done["value"] if done and outcome == "ok" else None
+        invoke_ns = invoke["time"] if invoke else 0
+        return_ns = max(done["time"], invoke_ns) if done else None
+        ops.append(Op(pid[0], pid[1], first["f"], first["key"], value, invoke_ns, outcome,
+                      return_ns))  # fmt: skip
+    ops.sort(key=lambda op: (op.invoke_ns, op.process, op.seq))
+    return ops
+
+
+@dataclass
+class _Stuck:
+    """Where the search got furthest: the latest return it could not pass, its op, and,
+    when that op is a get, every value the register held there (None: no put wrote it)."""
+
+    position: int = -1
+    op: Op | None = None
+    values: set[str | None] | None = None
+
+
+class _Search:
+    """Porcupine's search over one key's ops, resumable, so keys can share one budget.
+
+    Events (call, return) sit in a doubly linked list in time order, calls before returns
+    at equal times so ops that touch count as concurrent. Linearizing an op lifts both of
+    its events out of the list; backtracking puts them back (dancing links). An op that
+    need not happen (an info or open put) returns at +infinity: reaching such a return
+    means every required op is linearized, and the rest may never take effect.
+
+    With prune on, a put may not move the register off a value v while a required get of v
+    is still to be linearized and no put of v is left: that get could never be satisfied.
+    This cuts whole subtrees that plain memoization explores once per subset of hidden
+    puts (exponential in the number of concurrent clients). The verdict is the same with
+    it off, which the explanation uses: it then fails at the get itself.
+    """
+
+    def __init__(self, ops: Sequence[Op], prune: bool = True) -> None:
+        self.ops = [op for op in ops if op.is_searched]
+        self.prune = prune
+        n = len(self.ops)
+        events = []
+        for i, op in enumerate(self.ops):
+            events.append((op.invoke_ns, 0, i))
+            events.append((op.return_ns if op.is_required else math.inf, 1, i))
+        events.sort()
+        self.end = 2 * n + 1  # positions: 0 head, 1..2n events, 2n+1 tail
+        self.next = [*list(range(1, 2 * n + 2)), self.end]
+        self.prev = [0, *range(0, 2 * n + 1)]
+        self.op_at = [-1] * (2 * n + 2)
+        self.call_at = [0] * n
+        self.return_at = [0] * n
+        for position, (_t, is_return, i) in enumerate(events, start=1):
+            self.op_at[position] = i
+            (self.return_at if is_return else self.call_at)[i] = position
+        ids: dict[str | None, int] = {None: 0}  # values as small ints; 0 is "not found"
+        self.vids = [ids.setdefault(op.value, len(ids)) for op in self.ops]
+        self.value_of = list(ids)
+        self.is_put = [op.f == "put" for op in self.ops]
+        self.reads_left = [0] * len(ids)  # required gets not yet linearized, by value
+        self.writes_left = [0] * len(ids)  # puts not yet linearized, by value
+        for i, v in enumerate(self.vids):
+            (self.writes_left if self.is_put[i] else self.reads_left)[v] += 1
+        self.bits = [1 << i for i in range(n)]
+        self.entry = self.next[0]
+        self.state = 0  # the register, as a value id
+        self.linearized = 0  # bitset of linearized ops
+        self.stack: list[tuple[int, int]] = []  # (op, register before it)
+        self.memo: set[tuple[int, int]] = set()
+        self.steps = 0
+        self.result: bool | None = None
+        self.stuck = _Stuck()
+        phantom = [i for i, v in enumerate(self.vids) if v and not self.writes_left[v]]
+        if phantom:  # no put wrote it: no search needed
+            self.result = False
+            self.stuck = _Stuck(self.return_at[phantom[0]], self.ops[phantom[0]], None)
+
+    def run(self, deadline: float) -> bool | None:
+        """Search until decided (True: linearizable) or until perf_counter() > deadline
+        (None; call again to go on where it stopped)."""
+        if self.result is not None:
+            return self.result
+        nxt, prv, op_at, call_at, return_at = (
+            self.next, self.prev, self.op_at, self.call_at, self.return_at
+        )  # fmt: skip
+        is_put, vids, bits, stack, memo = self.is_put, self.vids, self.bits, self.stack, self.memo
+        reads_left, writes_left, prune = self.reads_left, self.writes_left, self.prune
+        entry, state, linearized, end = self.entry, self.state, self.linearized, self.end
+        steps, required = self.steps, [op.is_required for op in self.ops]
+        while True:
+            steps += 1
+            if not steps & 1023 and time.perf_counter() > deadline:
+                self.entry, self.state, self.linearized, self.steps = (
+                    entry, state, linearized, steps
+                )  # fmt: skip
+                return None
+            if entry == end:
+                break
+            i = op_at[entry]
+            if entry == call_at[i]:
+                v = vids[i]
+                if is_put[i]:
+                    if prune and v != state and reads_left[state] and not writes_left[state]:
+                        entry = nxt[entry]  # it would strand a get of the current value
+                        continue
+                elif v != state:
+                    entry = nxt[entry]
+                    continue
+                memo_key = (linearized | bits[i], v)
+                if memo_key in memo:
+                    entry = nxt[entry]
+                    continue
+                memo.add(memo_key)
+                stack.append((i, state))
+                (writes_left if is_put[i] else reads_left)[v] -= 1
+                state, linearized = v, memo_key[0]
+                r = return_at[i]  # lift the call, then the return
+                nxt[prv[entry]], prv[nxt[entry]] = nxt[entry], prv[entry]
+                nxt[prv[r]], prv[nxt[r]] = nxt[r], prv[r]
+                entry = nxt[0]
+                continue
+            if not required[i]:
+                break
+            self._note_stuck(entry, i, state)
+            if not stack:
+                self.steps, self.result = steps, False
+                return False
+            i, state = stack.pop()
+            linearized ^= bits[i]
+            (writes_left if is_put[i] else reads_left)[vids[i]] += 1
+            c, r = call_at[i], return_at[i]  # put back the return, then the call
+            nxt[prv[r]] = prv[nxt[r]] = r
+            nxt[prv[c]] = prv[nxt[c]] = c
+            entry = nxt[c]
+        self.steps, self.result = steps, True
+        return True
+
+    def _note_stuck(self, position: int, i: int, state: int) -> None:
+        """Remember the furthest return that forced a backtrack, and for a get that read
+        another value, the register values it met there."""
+        stuck = self.stuck
+        if position > stuck.position:
+            stuck.position, stuck.op, stuck.values = position, self.ops[i], set()
+        if position == stuck.position and not self.is_put[i] and self.vids[i] != state:
+            assert stuck.values is not None
+            stuck.values.add(self.value_of[state])
+
+
+def search_key(
+    ops: Sequence[Op], budget_s: float = BUDGET_S_DEFAULT, prune: bool = True
+) -> bool | None:
+    """One key's ops as one register: True linearizable, False not, None out of time.
+    prune=False runs the plain search, for tests that the prune changes no verdict."""
+    return _Search(ops, prune).run(time.perf_counter() + budget_s)
+
+
+def _keys(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1e6:.3f}"
+
+
+def _shown(value: str | None) -> str:
+    return "not found" if value is None else value
+
+
+def _answered(op: Op) -> str:
+    if op.outcome == "ok" and op.return_ns is not None:
+        return _ms(op.return_ns)
+    return "never" if op.outcome == "open" else op.outcome
+
+
+def _why(search: _Search, ops: Sequence[Op]) -> str:
+    """One line on the op the search could not get past, from a finished search."""
+    op, values = search.stuck.op, search.stuck.values
+    if op is None:
+        return "why: no order of these ops satisfies every get"
+    who = f"{op.f} by process {op.process} seq {op.seq}"
+    if values is None:
+        if any(o.f == "put" and o.value == op.value for o in ops):
+            return f"why: the {who} read {op.value}, written only by a put that ended fail"
+        return f"why: the {who} read {op.value}, which no put to this key wrote"
+    if op.f == "get" and values:
+        held = sorted(values, key=lambda v: (v is not None, v or ""))
+        shown = ", ".join(_shown(v) for v in held[:_VALUES_SHOWN_MAX])
+        if len(held) > _VALUES_SHOWN_MAX:
+            shown += f" and {len(held) - _VALUES_SHOWN_MAX} more"
+        return (
+            f"why: the {who} read {_shown(op.value)}, but no order of the ops before it "
+            f"leaves that in the register; it could only hold: {shown}"
+        )
+    return f"why: no order of the ops before the answer to the {who} satisfies every get"
+
+
+def _explained(ops: Sequence[Op], search: _Search, deadline: float) -> _Search:
+    """The pruned search fails at a put that would strand a get; the plain search fails
+    at the get itself, which says more. Use it if it decides in time."""
+    plain = _Search(ops, prune=False)
+    now = time.perf_counter()
+    if plain.run(now + min(_EXPLAIN_S_MAX, max(0.0, deadline - now))) is False:
+        return plain
+    return search
+
+
+def _ops_table(ops: Sequence[Op], culprit: Op | None) -> str:
+    """The key's ops by invoke time, at most _TABLE_ROWS_MAX of them around the culprit."""
+    at = next((n for n, op in enumerate(ops) if op is culprit), 0)
+    start = max(0, min(at - 2 * _TABLE_ROWS_MAX // 3, len(ops) - _TABLE_ROWS_MAX))
+    shown = ops[start : start + _TABLE_ROWS_MAX]
+    rows = [
+        (op.process, op.f, _shown(op.value) if op.f == "put" or op.outcome == "ok" else "",
+         _ms(op.invoke_ns), _answered(op), "<- here" if op is culprit else "")
+        for op in shown
+    ]  # fmt: skip
+    table = plain_table(rows, ("process", "op", "value", "invoked ms", "answered ms", ""))
+    lines = [f"... {start} earlier ops"] if start else []
+    lines.append(table)
+    after = len(ops) - start - len(shown)
+    if after:
+        lines.append(f"... {after} later ops")
+    return "\n".join(lines)
+
+
+def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT) -> CheckResult:
+    """linearizable: every key's ops as a register (initially not found). Fails naming the
+    smallest failing key with its ops; unknown, naming the keys left undecided, when
+    budget_s seconds (over all keys) run out first."""
+    name = "linearizable"
+    deadline = time.perf_counter() + budget_s
+    ops = history_ops(history)
+    by_key: dict[str, list[Op]] = {}
+    for op in ops:
+        by_key.setdefault(op.key, []).append(op)
+    order = sorted(by_key, key=lambda k: (len(by_key[k]), k))
+    searches = {key: _Search(by_key[key]) for key in order}
+    for left in range(len(order), 0, -1):  # first round: each key a fair share of the time
+        key = order[len(order) - left]
+        now = time.perf_counter()
+        searches[key].run(now + max(0.0, deadline - now) / left)
+    for key in order:  # then the undecided ones, with whatever time is left
+        searches[key].run(deadline)
+    failed = [key for key in order if searches[key].result is False]
+    undecided = [key for key in order if searches[key].result is None]
+    if failed:
+        key = failed[0]
+        search = _explained(by_key[key], searches[key], deadline)
+        head = f"key {key} ({len(by_key[key])} ops) is not linearizable"
+        if failed[1:]:
+            head += f"; {_keys(len(failed) - 1, 'more key fails', 'more keys fail')}: "
+            head += ", ".join(failed[1:6]) + (" ..." if len(failed) > 6 else "")
+        if undecided:
+            head += f"; {_keys(len(undecided), 'key', 'keys')} undecided in the time budget"
+        table = _ops_table(by_key[key], search.stuck.op)
+        return fail(name, [f"{head}\n{_why(search, by_key[key])}\n{table}"])
+    if undecided:
+        names = ", ".join(f"{k} ({len(by_key[k])} ops)" for k in undecided[:5])
+        more = f" and {len(undecided) - 5} more" if len(undecided) > 5 else ""
+        return unknown(
+            name,
+            f"out of time ({budget_s:g} s budget): could not decide key {names}{more}; "
+            f"{_keys(len(order) - len(undecided), 'other key is', 'other keys are')} linearizable",
+        )
+    searched = [op for op in ops if op.is_searched]
+    optional = sum(1 for op in searched if not op.is_required)
+    steps = sum(s.steps for s in searches.values())
+    return passed(
+        name,
+        f"{_keys(len(order), 'key', 'keys')}, {len(searched)} ops "
+        f"({optional} info or unanswered puts) linearizable as registers; {steps} search steps",
+    )

@@ -1,0 +1,116 @@
+"""Checks two promises one op at a time: an acknowledged put is in the chain
+(no_lost_writes), and every value a get read was written to its key (no_phantom_reads).
+
+Both overlap other checks on purpose (writes_exactly_once, linearizable), but each gives
+a focused verdict with its own table, so the first line of a report says which promise
+broke without reading a linearizability counterexample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from paxlab.check.chains import reference_server
+from paxlab.check.verdict import CheckResult, fail, passed, plain_table
+from paxlab.check.writes import txn_places
+
+__all__ = ["check_no_lost_writes", "check_no_phantom_reads"]
+
+_ROWS_MAX = 30
+
+
+def _ms(ns: object) -> str:
+    return f"{ns / 1e6:.3f}" if isinstance(ns, int) else "-"
+
+
+def _table(rows: list[tuple], headers: tuple[str, ...]) -> str:
+    """At most _ROWS_MAX rows, and a line saying how many more there were."""
+    text = plain_table(rows[:_ROWS_MAX], headers)
+    return text + (f"\n... and {len(rows) - _ROWS_MAX} more" if len(rows) > _ROWS_MAX else "")
+
+
+def _completions(history: Sequence[dict], f: str, kind: str) -> dict[tuple[int, int], dict]:
+    """Completions of one op and kind by (process, seq); a repeated one counts once."""
+    found: dict[tuple[int, int], dict] = {}
+    for event in history:
+        if event.get("type") == kind and event.get("f") == f:
+            found.setdefault((event["process"], event["seq"]), event)
+    return found
+
+
+def _invoke_times(history: Sequence[dict]) -> dict[tuple[int, int], int]:
+    times: dict[tuple[int, int], int] = {}
+    for event in history:
+        if event.get("type") == "invoke":
+            times.setdefault((event["process"], event["seq"]), event["time"])
+    return times
+
+
+def check_no_lost_writes(
+    history: Sequence[dict], chains: Mapping[int, Sequence[dict]]
+) -> CheckResult:
+    """no_lost_writes: every put acknowledged ok is in the final chain, as a put of the
+    same key and value under its (client, seq). The chain is the one writes_exactly_once
+    reads: the longest, the lowest server id on a tie."""
+    name = "no_lost_writes"
+    sid = reference_server(chains)
+    if sid is None:
+        return fail(name, ["no chains"])
+    where = f"server {sid}'s chain ({len(chains[sid])} blocks)"
+    places = txn_places(chains[sid])
+    invoked = _invoke_times(history)
+    acked = _completions(history, "put", "ok")
+    rows = []
+    for (client, seq), event in sorted(acked.items()):
+        found = places.get((client, seq), [])
+        same = [
+            h for h, txn in found
+            if txn.get("op") == "put" and (txn.get("key"), txn.get("value"))
+            == (event["key"], event["value"])
+        ]  # fmt: skip
+        if same:
+            continue
+        if found:
+            height, txn = found[0]
+            instead = f"height {height}: {txn.get('op')} {txn.get('key')}={txn.get('value')}"
+        else:
+            instead = "nothing"
+        rows.append((client, seq, event["key"], event["value"],
+                     _ms(invoked.get((client, seq))), _ms(event["time"]), instead))  # fmt: skip
+    if rows:
+        headers = ("client", "seq", "key", "value", "invoked ms", "acked ms", "chain has")
+        head = f"{len(rows)} of {len(acked)} acknowledged puts are not in {where}:"
+        return fail(name, [f"{head}\n{_table(rows, headers)}"])
+    return passed(name, f"all {len(acked)} acknowledged puts are in {where}")
+
+
+def check_no_phantom_reads(history: Sequence[dict]) -> CheckResult:
+    """no_phantom_reads: every non-null value an ok get read was written to that key by
+    some put in the history, whatever that put's outcome (a put that ended fail and was
+    read anyway is for linearizable to judge). Null, "not found", is always allowed here."""
+    name = "no_phantom_reads"
+    written: dict[str, set[str]] = {}  # value -> keys it was written to
+    for event in history:
+        if event.get("type") == "invoke" and event.get("f") == "put":
+            written.setdefault(event["value"], set()).add(event["key"])
+    invoked = _invoke_times(history)
+    reads = _completions(history, "get", "ok")
+    rows = []
+    for (client, seq), event in sorted(reads.items()):
+        value, key = event["value"], event["key"]
+        if value is None or key in written.get(value, ()):
+            continue
+        elsewhere = sorted(written.get(value, ()))
+        note = f"written to {', '.join(elsewhere)}" if elsewhere else "never written"
+        rows.append((client, seq, key, value, _ms(invoked.get((client, seq))),
+                     _ms(event["time"]), note))  # fmt: skip
+    found = sum(1 for e in reads.values() if e["value"] is not None)
+    if rows:
+        headers = ("client", "seq", "key", "read", "invoked ms", "answered ms", "that value was")
+        head = f"{len(rows)} of {found} values read were never written to their key:"
+        return fail(name, [f"{head}\n{_table(rows, headers)}"])
+    return passed(
+        name,
+        f"all {found} values read were written to their key by some put "
+        f"({len(reads) - found} gets found nothing)",
+    )

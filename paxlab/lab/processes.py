@@ -1,0 +1,180 @@
+"""The lab's process table: start, crash, restart, pause, resume and stop its processes.
+
+Every server and client talks to the router over its own Pipe. A restarted process gets
+a fresh Pipe (a crash can leave half a frame in the old one), and the router receives
+its end over the launcher's control socket (SCM_RIGHTS, `multiprocessing.reduction`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from paxlab import results
+from paxlab.config import Config
+from paxlab.core import ClientParams, ReplicaParams
+from paxlab.core.ids import client_node, server_node
+from paxlab.lab.client_proc import client_main
+from paxlab.lab.control import send_control
+from paxlab.lab.router import router_main
+from paxlab.lab.server_proc import server_main
+
+__all__ = ["ProcessTable", "client_params", "replica_params"]
+
+ROUTER = "router"
+
+
+def replica_params(config: Config) -> ReplicaParams:
+    cluster = config.cluster
+    return ReplicaParams(
+        replica_count=cluster.servers,
+        heartbeat_interval_ms=cluster.heartbeat_interval_ms,
+        election_timeout_ms_min=cluster.election_timeout_ms_min,
+        election_timeout_ms_max=cluster.election_timeout_ms_max,
+        batch_size_max=cluster.batch_size_max,
+        pipeline_window=cluster.pipeline_window,
+        difficulty=cluster.difficulty,
+        accept_retry_ms=cluster.accept_retry_ms,
+    )
+
+
+def client_params(config: Config) -> ClientParams:
+    return ClientParams(
+        server_count=config.cluster.servers,
+        request_timeout_ms=config.clients.request_timeout_ms,
+        op_timeout_ms=config.clients.op_timeout_ms,
+    )
+
+
+@dataclass
+class ProcessTable:
+    ctx: SpawnContext
+    config: Config
+    run_dir: Path
+    note: Callable[[str], None]
+    processes: dict[str, BaseProcess] = field(default_factory=dict)
+    controls: dict[str, Connection] = field(default_factory=dict)
+    crashed: set[str] = field(default_factory=set)
+    paused: set[str] = field(default_factory=set)
+    starts: dict[str, int] = field(default_factory=dict)  # node -> incarnations started
+
+    @property
+    def servers(self) -> list[str]:
+        return [server_node(i) for i in range(self.config.cluster.servers)]
+
+    @property
+    def clients(self) -> list[str]:
+        return [client_node(i) for i in range(self.config.clients.count)]
+
+    def _spawn(self, node: str) -> Connection:
+        """Start `node` with fresh pipes; return the router's end of its link."""
+        router_end, node_end = self.ctx.Pipe(duplex=True)
+        lab_end, proc_end = self.ctx.Pipe(duplex=True)
+        number, run_dir, config = int(node[1:]), str(self.run_dir), self.config
+        incarnation = self.starts.get(node, 0)
+        self.starts[node] = incarnation + 1
+        target: Callable[..., None]
+        if node.startswith("s"):
+            target = server_main
+            args: tuple[Any, ...] = (number, replica_params(config), config.seed, node_end,
+                                     proc_end, run_dir, config.cluster.fsync == "always",
+                                     incarnation)
+        else:
+            target = client_main
+            args = (number, client_params(config), config.workload, config.seed, node_end,
+                    proc_end, run_dir, incarnation)
+        process = self.ctx.Process(target=target, args=args, name=f"paxlab-{node}", daemon=True)
+        process.start()
+        node_end.close()  # the child holds its own copies now
+        proc_end.close()
+        self.processes[node] = process
+        self.controls[node] = lab_end
+        self.note(f"started {node} (pid {process.pid})")
+        return router_end
+
+    def start_all(self) -> None:
+        links = {node: self._spawn(node) for node in self.servers + self.clients}
+        lab_end, proc_end = self.ctx.Pipe(duplex=True)
+        router_args = (links, proc_end, self.config.network, self.config.seed,
+                       str(results.log_path(self.run_dir, "router")))
+        router = self.ctx.Process(target=router_main, args=router_args, name="paxlab-router",
+                                  daemon=True)
+        router.start()
+        proc_end.close()
+        for conn in links.values():
+            conn.close()
+        self.processes[ROUTER] = router
+        self.controls[ROUTER] = lab_end
+        self.note(f"started router (pid {router.pid})")
+
+    def router_command(self, command: dict[str, Any]) -> None:
+        send_control(self.controls[ROUTER], command)
+
+    # --- faults on processes ------------------------------------------------------------
+
+    def crash(self, node: str) -> None:
+        """SIGKILL: the process dies at once; whatever it had not synced is gone."""
+        process = self.processes[node]
+        if node in self.paused:
+            os.kill(process.pid, signal.SIGCONT)  # type: ignore[arg-type]
+            self.paused.discard(node)
+        process.kill()
+        process.join(timeout=5)
+        self.controls.pop(node).close()
+        self.crashed.add(node)
+        self.router_command({"cmd": "down", "node": node})
+        self.note(f"crashed {node} (pid {process.pid}, exit {process.exitcode})")
+
+    def restart(self, node: str) -> None:
+        router_end = self._spawn(node)
+        self.router_command({"cmd": "relink", "node": node})
+        router_pid = self.processes[ROUTER].pid
+        reduction.send_handle(self.controls[ROUTER], router_end.fileno(), router_pid)
+        router_end.close()
+        self.crashed.discard(node)
+
+    def pause(self, node: str) -> None:
+        """SIGSTOP: frozen mid-step; messages to it wait in the router."""
+        self.router_command({"cmd": "pause", "node": node})
+        os.kill(self.processes[node].pid, signal.SIGSTOP)  # type: ignore[arg-type]
+        self.paused.add(node)
+        self.note(f"paused {node}")
+
+    def resume(self, node: str) -> None:
+        os.kill(self.processes[node].pid, signal.SIGCONT)  # type: ignore[arg-type]
+        self.router_command({"cmd": "resume", "node": node})
+        self.paused.discard(node)
+        self.note(f"resumed {node}")
+
+    def is_up(self, node: str) -> bool:
+        return node not in self.crashed and node not in self.paused
+
+    # --- the end ------------------------------------------------------------------------
+
+    def resume_everything(self) -> None:
+        for node in sorted(self.paused):
+            self.resume(node)
+
+    def end_all(self, graceful_s: float) -> None:
+        """Join every process; terminate, then kill, any that does not end in time."""
+        for name, process in self.processes.items():
+            if name in self.paused:
+                os.kill(process.pid, signal.SIGCONT)  # type: ignore[arg-type]
+            process.join(timeout=graceful_s)
+            if process.is_alive():
+                self.note(f"{name} did not stop; terminating")
+                process.terminate()
+                process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for conn in self.controls.values():
+            conn.close()
