@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3,
                        help="runs of each variant, alternated (default: 3)")
     bench.add_argument("--results", type=Path, help="keep the run folders here")
+    bench_check = commands.add_parser(
+        "bench-check", help="time the linearizability checker on a generated history")
+    bench_check.add_argument("--ops", type=int, default=10_000, help="operations (10000)")
+    bench_check.add_argument("--keys", type=int, default=10, help="keys (10)")
+    bench_check.add_argument("--clients", type=int, default=8, help="clients (8)")
+    bench_check.add_argument("--seed", type=int, default=1, help="seed (1)")
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
@@ -83,6 +89,17 @@ def _bench(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if base.passed and mine.passed else ExitCode.CHECK_FAILED
 
 
+def _bench_check(args: argparse.Namespace) -> ExitCode:
+    from paxlab.check.bench import run_check_bench
+
+    if min(args.ops, args.keys, args.clients) < 1:
+        print("paxlab: --ops, --keys and --clients must be at least 1", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    run_check_bench(ops=args.ops, keys=args.keys, clients=args.clients, seed=args.seed,
+                    out=sys.stdout)
+    return ExitCode.OK
+
+
 def _check(args: argparse.Namespace) -> ExitCode:
     run_dir = results.resolve_run_dir(args.run_dir)
     checks = check_run(run_dir)
@@ -102,7 +119,8 @@ def _report(args: argparse.Namespace) -> ExitCode:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "bench": _bench, "check": _check, "report": _report}
+    handlers = {"run": _run, "bench": _bench, "bench-check": _bench_check, "check": _check,
+                "report": _report}
     try:
         return int(handlers[args.command](args))
     except results.ResultsError as error:

@@ -317,9 +317,7 @@ _OUTCOMES = ["ok", "ok", "ok", "ok", "info-applied", "info-lost", "open-applied"
 
 
 @st.composite
-def register_histories(
-    draw: st.DrawFn, values: int | None = None, keys: int = 3
-) -> list[dict]:
+def register_histories(draw: st.DrawFn, values: int | None = None, keys: int = 3) -> list[dict]:
     """Ops executed one after another on a register per key, op i taking effect at 100*i;
     each op's interval is stretched around that point at random, so they overlap. With
     `values`, puts draw from that many values (repeats allowed) instead of unique ones."""
