@@ -20,67 +20,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paxlab.check.ops import Op, history_ops
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown
+from paxlab.check.zones import Conflict, find_conflict
 
-__all__ = ["BUDGET_S_DEFAULT", "Op", "check_linearizable", "history_ops", "search_key"]
+__all__ = ["BUDGET_S_DEFAULT", "check_linearizable", "search_key"]
 
 BUDGET_S_DEFAULT = 10.0
 """Seconds the whole check may search, over all keys, before it answers unknown."""
 
 _TABLE_ROWS_MAX = 30
 _VALUES_SHOWN_MAX = 8
-_EXPLAIN_S_MAX = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One operation: an invoke and its completion, paired by (process, seq)."""
-
-    process: int
-    seq: int
-    f: str  # "put" or "get"
-    key: str
-    value: str | None  # put: the value written; get: the value read (ok only) or None
-    invoke_ns: int
-    outcome: str  # "ok", "fail", "info", or "open" (no completion: the client was killed)
-    return_ns: int | None  # the completion's time; None when open
-
-    @property
-    def is_required(self) -> bool:
-        """Must take effect inside [invoke, return]: only ops acknowledged ok."""
-        return self.outcome == "ok"
-
-    @property
-    def is_searched(self) -> bool:
-        """Fail ops never happened, and a get without an ok read nothing we know of."""
-        return self.outcome != "fail" and (self.f == "put" or self.outcome == "ok")
-
-
-def history_ops(history: Sequence[dict]) -> list[Op]:
-    """Every op in the history, by invoke time. A repeated event counts once (the first);
-    a completion without an invoke is taken to have been invoked at time 0, the widest
-    interval it could have had."""
-    invokes: dict[tuple[int, int], dict] = {}
-    completions: dict[tuple[int, int], dict] = {}
-    for event in history:
-        found = invokes if event["type"] == "invoke" else completions
-        found.setdefault((event["process"], event["seq"]), event)
-    ops = []
-    for pid in invokes.keys() | completions.keys():
-        invoke, done = invokes.get(pid), completions.get(pid)
-        first = invoke or done
-        assert first is not None
-        outcome = done["type"] if done else "open"
-        if first["f"] == "put":
-            value = first["value"]
-        else:  # a get's value is what its ok read; any other get read nothing we know
-            value = done["value"] if done and outcome == "ok" else None
-        invoke_ns = invoke["time"] if invoke else 0
-        return_ns = max(done["time"], invoke_ns) if done else None
-        ops.append(Op(pid[0], pid[1], first["f"], first["key"], value, invoke_ns, outcome,
-                      return_ns))  # fmt: skip
-    ops.sort(key=lambda op: (op.invoke_ns, op.process, op.seq))
-    return ops
+_EXPLAIN_S_MAX = 1.0
 
 
 @dataclass
@@ -109,7 +60,7 @@ class _Search:
     it off, which the explanation uses: it then fails at the get itself.
     """
 
-    def __init__(self, ops: Sequence[Op], prune: bool = True) -> None:
+    def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
         self.ops = [op for op in ops if op.is_searched]
         self.prune = prune
         n = len(self.ops)
@@ -144,10 +95,14 @@ class _Search:
         self.steps = 0
         self.result: bool | None = None
         self.stuck = _Stuck()
+        self.conflict: Conflict | None = None
         phantom = [i for i, v in enumerate(self.vids) if v and not self.writes_left[v]]
         if phantom:  # no put wrote it: no search needed
             self.result = False
             self.stuck = _Stuck(self.return_at[phantom[0]], self.ops[phantom[0]], None)
+        elif zones:  # a quick proof, when values are unique, spares an exhaustive search
+            self.conflict = find_conflict(self.ops)
+            self.result = False if self.conflict else None
 
     def run(self, deadline: float) -> bool | None:
         """Search until decided (True: linearizable) or until perf_counter() > deadline
@@ -221,11 +176,12 @@ class _Search:
 
 
 def search_key(
-    ops: Sequence[Op], budget_s: float = BUDGET_S_DEFAULT, prune: bool = True
+    ops: Sequence[Op], budget_s: float = BUDGET_S_DEFAULT, prune: bool = True, zones: bool = True
 ) -> bool | None:
     """One key's ops as one register: True linearizable, False not, None out of time.
-    prune=False runs the plain search, for tests that the prune changes no verdict."""
-    return _Search(ops, prune).run(time.perf_counter() + budget_s)
+    prune=False and zones=False run the plain search, for tests that neither shortcut
+    changes a verdict."""
+    return _Search(ops, prune, zones).run(time.perf_counter() + budget_s)
 
 
 def _keys(n: int, one: str, many: str) -> str:
@@ -249,6 +205,8 @@ def _answered(op: Op) -> str:
 def _why(search: _Search, ops: Sequence[Op]) -> str:
     """One line on the op the search could not get past, from a finished search."""
     op, values = search.stuck.op, search.stuck.values
+    if search.conflict:
+        return search.conflict.why
     if op is None:
         return "why: no order of these ops satisfies every get"
     who = f"{op.f} by process {op.process} seq {op.seq}"
@@ -269,9 +227,12 @@ def _why(search: _Search, ops: Sequence[Op]) -> str:
 
 
 def _explained(ops: Sequence[Op], search: _Search, deadline: float) -> _Search:
-    """The pruned search fails at a put that would strand a get; the plain search fails
-    at the get itself, which says more. Use it if it decides in time."""
-    plain = _Search(ops, prune=False)
+    """The pruned search fails at a put that would strand a get, and the zones at two
+    stretches of time; the plain search fails at the get itself, which reads best. Use it
+    if it decides in time."""
+    if search.conflict is None and search.stuck.values is None:
+        return search  # a read of a value never written says it all
+    plain = _Search(ops, prune=False, zones=False)
     now = time.perf_counter()
     if plain.run(now + min(_EXPLAIN_S_MAX, max(0.0, deadline - now))) is False:
         return plain
@@ -326,7 +287,8 @@ def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAU
             head += ", ".join(failed[1:6]) + (" ..." if len(failed) > 6 else "")
         if undecided:
             head += f"; {_keys(len(undecided), 'key', 'keys')} undecided in the time budget"
-        table = _ops_table(by_key[key], search.stuck.op)
+        culprit = search.conflict.op if search.conflict else search.stuck.op
+        table = _ops_table(by_key[key], culprit)
         return fail(name, [f"{head}\n{_why(search, by_key[key])}\n{table}"])
     if undecided:
         names = ", ".join(f"{k} ({len(by_key[k])} ops)" for k in undecided[:5])

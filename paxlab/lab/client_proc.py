@@ -22,7 +22,7 @@ from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Envelope, Submit
 from paxlab.core.output import Output
 from paxlab.host import NodeHost
-from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.lab.control import RunClock, await_start, recv_control, send_control
 from paxlab.lab.workload import PlannedOp, make_workload
 
 __all__ = ["client_main"]
@@ -113,10 +113,10 @@ class ClientProcess:
 
     def run(self) -> None:
         send_control(self.control, {"event": "ready"})
-        start = recv_control(self.control)
-        if "start_ns" not in start:
+        clock = await_start(self.control)
+        if clock is None:
             return  # stopped before the run began
-        self.clock = RunClock(start["start_ns"])
+        self.clock = clock
         try:
             while True:
                 self._maybe_submit()

@@ -11,7 +11,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["RunClock", "recv_control", "send_control"]
+__all__ = ["RunClock", "await_start", "recv_control", "send_control"]
 
 
 def send_control(conn: Connection, message: dict[str, Any]) -> None:
@@ -44,3 +44,14 @@ class RunClock:
         if at_ms is None:
             return None
         return max(0.0, (at_ms * 1_000_000 - self.now_ns()) / 1e9)
+
+
+def await_start(conn: Connection) -> RunClock | None:
+    """After "ready": wait for the run clock. None if told to stop first. Any other
+    command that arrives before the clock (a status poll racing a restart) is ignored."""
+    while True:
+        message = recv_control(conn)
+        if "start_ns" in message:
+            return RunClock(message["start_ns"])
+        if message.get("cmd") == "stop":
+            return None

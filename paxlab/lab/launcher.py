@@ -129,6 +129,8 @@ class Lab:
     def _handle_event(self, name: str, event: dict[str, Any]) -> None:
         kind = event.get("event", "")
         self._last_event[name] = kind
+        if kind == "ready":
+            self.table.joining.discard(name)
         if kind == "ready" and self.started:  # a restarted process joins the running clock
             send_control(self.table.controls[name], {"start_ns": self.clock.start_ns})
             self.note(f"{name} restarted and joined the run")
@@ -192,7 +194,10 @@ class Lab:
             self.table.restart(node)
         if crashed:
             self.note(f"restarted {', '.join(crashed)} for quiescence")
-            self._await_all("ready", READY_TIMEOUT_S, crashed)
+        # Also servers a fault restarted late, still booting: poll none before it is ready.
+        joining = sorted(s for s in self.table.joining if s in self.table.servers)
+        if joining:
+            self._await_all("ready", READY_TIMEOUT_S, joining)
 
     def quiesce(self) -> bool:
         """Heal everything and wait until all servers hold the same chain, none busy."""

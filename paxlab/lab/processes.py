@@ -65,6 +65,7 @@ class ProcessTable:
     crashed: set[str] = field(default_factory=set)
     paused: set[str] = field(default_factory=set)
     starts: dict[str, int] = field(default_factory=dict)  # node -> incarnations started
+    joining: set[str] = field(default_factory=set)  # started, not yet "ready"
 
     @property
     def servers(self) -> list[str]:
@@ -97,6 +98,7 @@ class ProcessTable:
         proc_end.close()
         self.processes[node] = process
         self.controls[node] = lab_end
+        self.joining.add(node)
         self.note(f"started {node} (pid {process.pid})")
         return router_end
 

@@ -23,7 +23,7 @@ from paxlab.core.codec import decode_envelope
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Accept, Heartbeat
-from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.lab.control import RunClock, await_start, recv_control, send_control
 from paxlab.netmodel import NetworkModel
 
 __all__ = ["router_main"]
@@ -201,10 +201,9 @@ def router_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(log_path, "a", buffering=1) as log:
         send_control(control, {"event": "ready"})
-        start = recv_control(control)
-        if "start_ns" not in start:
+        clock = await_start(control)
+        if clock is None:
             return  # stopped before the run began
-        clock = RunClock(start["start_ns"])
         model = NetworkModel(rules=network, rng=random.Random(f"{seed}:network"))
         try:
             Router(links, control, model, log, clock).serve()

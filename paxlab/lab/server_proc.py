@@ -20,7 +20,7 @@ from paxlab.core.codec import decode_envelope, encode_envelope
 from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Boot, Envelope
 from paxlab.host import NodeHost
-from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.lab.control import await_start, recv_control, send_control
 from paxlab.storage import DurableStorage, StorageCorruption
 
 __all__ = ["server_main"]
@@ -92,10 +92,9 @@ def _serve(
     rng = random.Random(f"{seed}:server:{replica_id}:{incarnation}")
     replica = Replica(replica_id, params, rng, recovered=recovered)
     send_control(control, {"event": "ready"})
-    start = recv_control(control)
-    if "start_ns" not in start:
+    clock = await_start(control)
+    if clock is None:
         return  # stopped before the run began
-    clock = RunClock(start["start_ns"])
 
     def write_log(line: str) -> None:
         log.write(f"{clock.now_ms():>7} ms  {line}\n")
