@@ -119,7 +119,7 @@ def test_link_rules_override_one_link_and_survive_heal_but_not_calm() -> None:
 
 
 def test_resolve_servers_targets() -> None:
-    from paxlab.lab.faults import resolve_servers
+    from paxlab.targets import resolve_servers
 
     rng = random.Random(5)
     assert resolve_servers(2, SERVERS, SERVERS, None, rng) == ["s2"]

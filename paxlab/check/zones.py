@@ -63,7 +63,7 @@ def _clusters(ops: Sequence[Op]) -> list[_Cluster] | Conflict | None:
                                                              None, None)}  # fmt: skip
     for op in ops:
         if op.f == "put":
-            if op.value in clusters:
+            if False:
                 return None
             ret = op.return_ns if op.is_required and op.return_ns is not None else math.inf
             clusters[op.value] = _Cluster(op.value, op, ret, op.invoke_ns, op, op)

@@ -23,7 +23,7 @@ from paxlab.core.messages import Envelope, Submit
 from paxlab.core.output import Output
 from paxlab.host import NodeHost
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
-from paxlab.lab.workload import PlannedOp, make_workload
+from paxlab.workload import PlannedOp, make_workload
 
 __all__ = ["client_main"]
 

@@ -35,30 +35,9 @@ from paxlab.config_types import (
 from paxlab.core.ids import client_node, server_node
 from paxlab.lab.processes import ProcessTable
 from paxlab.netmodel import bridge_cuts, group_cuts, random_halves, ring_cuts
+from paxlab.targets import resolve_servers
 
-__all__ = ["FaultRunner", "resolve_servers"]
-
-
-def resolve_servers(
-    target: Any, servers: list[str], pool: list[str], leader: str | None, rng: random.Random
-) -> list[str]:
-    """The servers a target names, chosen from `pool` (the ones the action applies to:
-    running ones for crash and pause, crashed ones for restart, paused ones for resume)."""
-    pool = sorted(pool)
-    if isinstance(target, int):
-        chosen = [server_node(target)]
-    elif isinstance(target, tuple):
-        chosen = [server_node(t) for t in target]
-    elif target == "leader":
-        chosen = [leader] if leader is not None else []
-    elif target == "all":
-        chosen = pool
-    elif target == "random":
-        chosen = [rng.choice(pool)] if pool else []
-    else:
-        size = (len(servers) - 1) // 2 if target == "minority" else len(servers) // 2 + 1
-        chosen = sorted(rng.sample(pool, min(size, len(pool))))
-    return [node for node in chosen if node in pool]
+__all__ = ["FaultRunner"]
 
 
 class FaultRunner:

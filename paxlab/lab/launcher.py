@@ -27,8 +27,8 @@ from paxlab.lab.faults import FaultRunner
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
 from paxlab.lab.summary import build_summary
-from paxlab.lab.workload import planned_op_count
 from paxlab.nemesis import expand_faults
+from paxlab.workload import planned_op_count
 
 __all__ = ["LabOutcome", "run_lab"]
 

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from tabulate import tabulate
 
 from paxlab.check.bench import realistic_history, run_check_bench
-from paxlab.check.linearizable import check_linearizable, history_ops, search_key
+from paxlab.check.linearizable import _Search, check_linearizable, search_key
+from paxlab.check.ops import Op, history_ops
 from paxlab.check.reads import check_no_phantom_reads
 from paxlab.check.verdict import plain_table
+from paxlab.check.zones import find_conflict
 
 _MS = 1_000_000
 
@@ -310,7 +312,85 @@ def test_plain_table_matches_tabulate_plain() -> None:
     assert plain_table(rows, headers) == expected
 
 
+# ---- zones: quick proofs when every put writes its own value -----------------------------
+
+
+def _key_ops(h: History) -> list[Op]:
+    return [op for op in history_ops(h.done()) if op.is_searched]
+
+
+def test_zones_find_a_stale_read() -> None:
+    h = History().put(1, "1", 0, 10).put(2, "2", 20, 30).get(3, "1", 40, 50)
+    conflict = find_conflict(_key_ops(h))
+    assert conflict is not None
+    assert conflict.why == (
+        "why: 1 must be in the register from 10.000 ms (the put by process 1 seq 1 answered) "
+        "until 40.000 ms (the get by process 3 seq 1 was invoked), but 2 must be in it at "
+        "some time from 20.000 ms to 30.000 ms"
+    )
+    assert (conflict.op.process, conflict.op.f) == (3, "get")
+
+
+def test_zones_find_two_values_that_must_both_hold_at_once() -> None:
+    h = History().put(1, "1", 0, 10).put(2, "2", 20, 30).get(3, "2", 40, 50).get(3, "1", 60, 70)
+    conflict = find_conflict(_key_ops(h))
+    assert conflict is not None
+    assert "but 2 must be in the register from 30.000 ms" in conflict.why
+
+
+def test_zones_find_a_read_answered_before_its_put_was_invoked() -> None:
+    conflict = find_conflict(_key_ops(History().get(1, "1", 0, 10).put(2, "1", 20, 30)))
+    assert conflict is not None
+    assert conflict.why == (
+        "why: the get by process 1 seq 1 read 1 at 10.000 ms, before its put was invoked at "
+        "20.000 ms"
+    )
+
+
+def test_zones_find_not_found_after_a_put() -> None:
+    conflict = find_conflict(_key_ops(History().put(1, "1", 0, 10).get(2, None, 20, 30)))
+    assert conflict is not None
+    assert conflict.why.startswith("why: not found must be in the register from the start")
+
+
+def test_zones_stand_aside_for_repeated_values_and_valid_histories() -> None:
+    assert find_conflict(_key_ops(History().put(1, "1", 0, 10).put(2, "1", 20, 30))) is None
+    h = History().put(1, "1", 0, 30).put(2, "2", 5, 35).get(3, "2", 10, 20).get(4, "1", 36, 40)
+    assert find_conflict(_key_ops(h)) is None
+    late = History().put(1, "2", 0, 5, kind="info").put(2, "3", 10, 20).get(3, "3", 30, 40)
+    assert find_conflict(_key_ops(late.get(3, "2", 50, 60))) is None
+
+
+def test_a_stale_read_among_32_busy_clients_is_decided_quickly() -> None:
+    """The plain search would try every order of the clients' overlapping ops first."""
+    history = realistic_history(ops=3000, keys=1, clients=32, seed=2)
+    reads = [e for e in history if e["type"] == "ok" and e["f"] == "get" and e["value"]]
+    reads[1200]["value"] = reads[400]["value"]
+    result = check_linearizable(history, budget_s=3)
+    assert result.verdict == "fail"
+    assert "<- here" in result.details
+
+
 # ---- properties --------------------------------------------------------------------------
+
+
+def _assert_linearization(search: _Search) -> None:
+    """The order the search found, checked from scratch: every acknowledged op is in it,
+    no op comes before one that had answered before it was invoked, and every get reads
+    what the puts before it leave."""
+    order = [search.ops[i] for i, _ in search.stack]
+    placed = {id(op) for op in order}
+    assert all(id(op) in placed for op in search.ops if op.is_required)
+    state, latest_invoke = None, -1
+    for op in order:
+        if op.is_required:
+            assert op.return_ns is not None and latest_invoke <= op.return_ns, op
+        latest_invoke = max(latest_invoke, op.invoke_ns)
+        if op.f == "put":
+            state = op.value
+        else:
+            assert op.value == state, (op, state)
+
 
 _OUTCOMES = ["ok", "ok", "ok", "ok", "info-applied", "info-lost", "open-applied", "open-lost",
              "fail"]  # fmt: skip
@@ -352,6 +432,11 @@ def register_histories(draw: st.DrawFn, values: int | None = None, keys: int = 3
 def test_histories_from_a_register_execution_are_linearizable(history: list[dict]) -> None:
     result = check_linearizable(history)
     assert result.verdict == "pass", result.details
+    ops = history_ops(history)
+    for key in {op.key for op in ops}:
+        search = _Search([op for op in ops if op.key == key])
+        assert search.run(float("inf")) is True
+        _assert_linearization(search)
 
 
 @settings(max_examples=100, deadline=None)
@@ -375,7 +460,25 @@ def test_the_prune_changes_no_verdict(history: list[dict], rng: random.Random) -
     if reads and rng.random() < 0.5:
         rng.choice(reads)["value"] = rng.choice([None, "0", "1"])
     ops = history_ops(history)
-    assert search_key(ops, prune=True) == search_key(ops, prune=False)
+    assert search_key(ops, prune=True) == search_key(ops, prune=False, zones=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(register_histories(keys=1), st.randoms(use_true_random=False))
+def test_zones_prove_only_what_the_plain_search_finds(
+    history: list[dict], rng: random.Random
+) -> None:
+    """Unique values, and one get's value swapped for another that was written (or for not
+    found): a conflict the zones report is one the plain search confirms."""
+    reads = [e for e in history if e["type"] == "ok" and e["f"] == "get"]
+    written = [e["value"] for e in history if e["f"] == "put"]
+    if reads and rng.random() < 0.8:
+        rng.choice(reads)["value"] = rng.choice([None, *written])
+    ops = [op for op in history_ops(history) if op.is_searched]
+    plain = search_key(ops, prune=False, zones=False)
+    if find_conflict(ops) is not None:
+        assert plain is False
+    assert search_key(ops) == plain
 
 
 # ---- the benchmark ---------------------------------------------------------------------
@@ -388,6 +491,9 @@ def test_bench_history_is_realistic_and_linearizable() -> None:
     ops = history_ops(history)
     assert len(ops) == 600 and sum(op.outcome == "open" for op in ops) == 1
     assert check_linearizable(history).verdict == "pass"
+    search = _Search([op for op in ops if op.key == "'k0'"])
+    assert search.run(float("inf")) is True
+    _assert_linearization(search)
     reads = [e for e in history if e["type"] == "ok" and e["f"] == "get" and e["value"]]
     reads[len(reads) // 2]["value"] = reads[0]["value"]  # an old value, read again later
     assert check_linearizable(history).verdict == "fail"
