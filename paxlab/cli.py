@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     bench_check.add_argument("--keys", type=int, default=10, help="keys (10)")
     bench_check.add_argument("--clients", type=int, default=8, help="clients (8)")
     bench_check.add_argument("--seed", type=int, default=1, help="seed (1)")
+    sim = commands.add_parser("sim", help="run a config in the deterministic simulator")
+    sim.add_argument("config", type=Path, help="YAML config, e.g. configs/nemesis_mix.yaml")
+    seeds = sim.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="one seed (default: the config's seed)")
+    seeds.add_argument("--seeds", help="a range of seeds, A-B, both included")
+    sim.add_argument("--out", type=Path, help="write a results folder here (one seed only)")
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
@@ -100,6 +106,26 @@ def _bench_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _sim(args: argparse.Namespace) -> ExitCode:
+    from paxlab.sim.sweep import parse_seed_range, run_one, run_sweep
+
+    try:
+        config = load_config(args.config)
+        seed_range = parse_seed_range(args.seeds) if args.seeds is not None else None
+    except (ConfigError, ValueError) as error:
+        print(f"paxlab: {error}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    if seed_range is not None and args.out is not None:
+        print("paxlab: --out writes one seed's results; use it with --seed", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    if seed_range is None:
+        seed = config.seed if args.seed is None else args.seed
+        ok = run_one(config, seed, sys.stdout, args.out)
+    else:
+        ok = run_sweep(config, *seed_range, sys.stdout, str(args.config)).passed
+    return ExitCode.OK if ok else ExitCode.CHECK_FAILED
+
+
 def _check(args: argparse.Namespace) -> ExitCode:
     run_dir = results.resolve_run_dir(args.run_dir)
     checks = check_run(run_dir)
@@ -119,8 +145,8 @@ def _report(args: argparse.Namespace) -> ExitCode:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "bench": _bench, "bench-check": _bench_check, "check": _check,
-                "report": _report}
+    handlers = {"run": _run, "bench": _bench, "bench-check": _bench_check, "sim": _sim,
+                "check": _check, "report": _report}
     try:
         return int(handlers[args.command](args))
     except results.ResultsError as error:

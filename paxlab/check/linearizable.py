@@ -59,6 +59,10 @@ class _Search:
     This cuts whole subtrees that plain memoization explores once per subset of hidden
     puts (exponential in the number of concurrent clients). The verdict is the same with
     it off, which the explanation uses: it then fails at the get itself.
+
+    Ops are numbered by invoke time, so the linearized set is nearly always "every op below
+    low, and a few above": it is kept as (low, rest), rest a bitset from op low on, so a
+    memo entry takes a few machine words rather than one bit per op of the key.
     """
 
     def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
@@ -87,12 +91,12 @@ class _Search:
         self.writes_left = [0] * len(ids)  # puts not yet linearized, by value
         for i, v in enumerate(self.vids):
             (self.writes_left if self.is_put[i] else self.reads_left)[v] += 1
-        self.bits = [1 << i for i in range(n)]
         self.entry = self.next[0]
         self.state = 0  # the register, as a value id
-        self.linearized = 0  # bitset of linearized ops
-        self.stack: list[tuple[int, int]] = []  # (op, register before it)
-        self.memo: set[tuple[int, int]] = set()
+        self.low = 0  # Invariant: every op below low is linearized, and op low is not
+        self.rest = 0  # bit k: op low + k is linearized
+        self.stack: list[tuple[int, int, int, int]] = []  # (op, and state, low, rest before)
+        self.memo: set[tuple[int, int, int]] = set()  # (low, rest, state) tried
         self.steps = 0
         self.result: bool | None = None
         self.stuck = _Stuck()
@@ -113,15 +117,15 @@ class _Search:
         nxt, prv, op_at, call_at, return_at = (
             self.next, self.prev, self.op_at, self.call_at, self.return_at
         )  # fmt: skip
-        is_put, vids, bits, stack, memo = self.is_put, self.vids, self.bits, self.stack, self.memo
+        is_put, vids, stack, memo = self.is_put, self.vids, self.stack, self.memo
         reads_left, writes_left, prune = self.reads_left, self.writes_left, self.prune
-        entry, state, linearized, end = self.entry, self.state, self.linearized, self.end
+        entry, state, low, rest, end = self.entry, self.state, self.low, self.rest, self.end
         steps, required = self.steps, [op.is_required for op in self.ops]
         while True:
             steps += 1
             if not steps & 1023 and time.perf_counter() > deadline:
-                self.entry, self.state, self.linearized, self.steps = (
-                    entry, state, linearized, steps
+                self.entry, self.state, self.low, self.rest, self.steps = (
+                    entry, state, low, rest, steps
                 )  # fmt: skip
                 return None
             if entry == end:
@@ -136,14 +140,19 @@ class _Search:
                 elif v != state:
                     entry = nxt[entry]
                     continue
-                memo_key = (linearized | bits[i], v)
+                if i == low:  # drop the run of linearized ops that now starts at low
+                    grown = rest | 1
+                    shift = (~grown & (grown + 1)).bit_length() - 1
+                    memo_key = (low + shift, grown >> shift, v)
+                else:
+                    memo_key = (low, rest | 1 << (i - low), v)
                 if memo_key in memo:
                     entry = nxt[entry]
                     continue
                 memo.add(memo_key)
-                stack.append((i, state))
+                stack.append((i, state, low, rest))
                 (writes_left if is_put[i] else reads_left)[v] -= 1
-                state, linearized = v, memo_key[0]
+                low, rest, state = memo_key
                 r = return_at[i]  # lift the call, then the return
                 nxt[prv[entry]], prv[nxt[entry]] = nxt[entry], prv[entry]
                 nxt[prv[r]], prv[nxt[r]] = nxt[r], prv[r]
@@ -155,8 +164,7 @@ class _Search:
             if not stack:
                 self.steps, self.result = steps, False
                 return False
-            i, state = stack.pop()
-            linearized ^= bits[i]
+            i, state, low, rest = stack.pop()
             (writes_left if is_put[i] else reads_left)[vids[i]] += 1
             c, r = call_at[i], return_at[i]  # put back the return, then the call
             nxt[prv[r]] = prv[nxt[r]] = r

@@ -63,7 +63,7 @@ def _clusters(ops: Sequence[Op]) -> list[_Cluster] | Conflict | None:
                                                              None, None)}  # fmt: skip
     for op in ops:
         if op.f == "put":
-            if False:
+            if op.value in clusters:
                 return None
             ret = op.return_ns if op.is_required and op.return_ns is not None else math.inf
             clusters[op.value] = _Cluster(op.value, op, ret, op.invoke_ns, op, op)
@@ -80,7 +80,9 @@ def _clusters(ops: Sequence[Op]) -> list[_Cluster] | Conflict | None:
             cluster.min_ret, cluster.min_ret_op = op.return_ns, op
         if op.invoke_ns > cluster.max_inv:
             cluster.max_inv, cluster.max_inv_op = op.invoke_ns, op
-    return [c for c in clusters.values() if c.reads or (c.writer and c.writer.is_required)]
+    # An info put nobody read has a backward zone that ends at infinity, and the initial
+    # value nobody read one that ends before time starts: no forward zone holds them.
+    return list(clusters.values())
 
 
 def _holds(c: _Cluster) -> str:

@@ -361,6 +361,19 @@ def test_zones_stand_aside_for_repeated_values_and_valid_histories() -> None:
     assert find_conflict(_key_ops(late.get(3, "2", 50, 60))) is None
 
 
+def test_zones_let_ops_that_touch_go_either_way() -> None:
+    """Equal times count as concurrent, in the zones as in the search: a get invoked the
+    instant the next put answers, or a put invoked the instant the last one answered, may
+    still come first."""
+    at_end = History().put(1, "1", 0, 10).get(3, "1", 20, 30).put(2, "2", 5, 20)
+    at_end.get(3, "2", 25, 35)
+    at_start = History().put(1, "1", 0, 10).put(2, "2", 10, 30).get(3, "1", 40, 50)
+    inside_end = History().put(1, "1", 0, 10).put(2, "2", 20, 40).get(3, "1", 40, 50)
+    for h in (at_end, at_start, inside_end):
+        assert find_conflict(_key_ops(h)) is None
+        assert verdict(h) == "pass"
+
+
 def test_a_stale_read_among_32_busy_clients_is_decided_quickly() -> None:
     """The plain search would try every order of the clients' overlapping ops first."""
     history = realistic_history(ops=3000, keys=1, clients=32, seed=2)
@@ -378,7 +391,7 @@ def _assert_linearization(search: _Search) -> None:
     """The order the search found, checked from scratch: every acknowledged op is in it,
     no op comes before one that had answered before it was invoked, and every get reads
     what the puts before it leave."""
-    order = [search.ops[i] for i, _ in search.stack]
+    order = [search.ops[i] for i, *_ in search.stack]
     placed = {id(op) for op in order}
     assert all(id(op) in placed for op in search.ops if op.is_required)
     state, latest_invoke = None, -1

@@ -1,0 +1,194 @@
+"""The simulated cluster: servers, clients, network and faults on one virtual clock.
+
+`run()` follows the lab's launcher: the workload with its faults until every client has
+finished (or crashed), then recovery (resume, restart crashed servers), a calm network,
+and a status poll every 50 ms until all servers hold one chain and no leader is busy,
+bounded by `checks.quiesce_timeout_ms` of virtual time. Then clients give up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from paxlab.config_types import Config, Fault
+from paxlab.core.ids import client_node, server_node
+from paxlab.core.messages import Envelope
+from paxlab.lab.processes import client_params, replica_params
+from paxlab.nemesis import expand_faults
+from paxlab.netmodel import NetworkModel
+from paxlab.sim.clock import EventHeap
+from paxlab.sim.faults import SimFaultRunner
+from paxlab.sim.network import Deliver, SimNetwork
+from paxlab.sim.nodes import SimClient, SimServer, Wake
+
+__all__ = ["SimCluster"]
+
+QUIESCE_POLL_MS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyFault:
+    fault: Fault
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    pass
+
+
+class SimCluster:
+    def __init__(self, config: Config, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+        self.heap = EventHeap()
+        self.network = SimNetwork(config.network, seed, self.heap)
+        self.history: list[dict] = []
+        self.notes: list[str] = []
+        self.errors: list[str] = []
+        self.applied_faults: list[dict[str, Any]] = []
+        params = replica_params(config)
+        self.servers = [server_node(i) for i in range(config.cluster.servers)]
+        self.clients = [client_node(i) for i in range(config.clients.count)]
+        self.server_nodes = {
+            server_node(i): SimServer(i, params, seed, self.heap, self.network.send)
+            for i in range(config.cluster.servers)
+        }
+        cparams = client_params(config)
+        self.client_nodes = {
+            client_node(i): SimClient(i, cparams, config.workload, seed, self.heap,
+                                      self.network.send, self.history)
+            for i in range(config.clients.count)
+        }
+        self.faults = SimFaultRunner(self, seed, self.note)
+        self.workload_ms = 0.0
+        self.quiescent = False
+
+    @property
+    def model(self) -> NetworkModel:
+        return self.network.model
+
+    def note(self, text: str) -> None:
+        self.notes.append(f"{self.heap.now_ms:>9.3f} ms  {text}")
+
+    # --- the cluster as the fault runner sees it ---------------------------------------
+
+    def _node(self, node: str) -> SimServer | SimClient:
+        return self.server_nodes.get(node) or self.client_nodes[node]
+
+    def status(self, node: str) -> str:
+        sim = self._node(node)
+        if not sim.up:
+            return "down"
+        return "paused" if isinstance(sim, SimServer) and sim.paused else "up"
+
+    def is_up(self, node: str) -> bool:
+        return self.status(node) == "up"
+
+    def is_crashed(self, node: str) -> bool:
+        return self.status(node) == "down"
+
+    def is_paused(self, node: str) -> bool:
+        return self.status(node) == "paused"
+
+    def crash(self, node: str) -> None:
+        self._node(node).crash()
+        self.network.down(node)
+
+    def restart(self, node: str) -> None:
+        self._node(node).start()
+
+    def pause(self, node: str) -> None:
+        self.server_nodes[node].paused = True
+        self.network.pause(node)
+
+    def resume(self, node: str) -> None:
+        self.server_nodes[node].resume()
+        self.network.resume(node)
+
+    def leader(self) -> str | None:
+        """The live (not crashed) server that is LEADER at the highest ballot."""
+        best: tuple[Any, str] | None = None
+        for name in self.servers:
+            sim = self.server_nodes[name]
+            ballot = sim.leader_ballot() if sim.up else None
+            if ballot is not None and (best is None or ballot > best[0]):
+                best = (ballot, name)
+        return best[1] if best is not None else None
+
+    # --- the run -----------------------------------------------------------------------
+
+    def _dispatch(self, event: object) -> None:
+        if isinstance(event, Deliver):
+            envelope: Envelope = event.envelope
+            if self.network.arrive(envelope, self):
+                self._node(envelope.target).deliver(envelope)
+        elif isinstance(event, Wake):
+            self._node(event.node).wake(event)
+        elif isinstance(event, ApplyFault):
+            detail = self.faults.apply(event.fault)
+            if detail is not None:
+                self.applied_faults.append({"time_ms": self.heap.now_int,
+                                            "action": event.fault.ACTION, "detail": detail})
+                self.note(f"fault {event.fault.ACTION}: {detail}")
+
+    def _workload_done(self) -> bool:
+        return all(c.finished or not c.up for c in self.client_nodes.values())
+
+    def run(self) -> None:
+        for name in self.servers:
+            self.server_nodes[name].start()
+        for name in self.clients:
+            self.client_nodes[name].start()
+        pending = list(expand_faults(self.config))
+        for fault in pending:
+            self.heap.push(fault.at_ms, ApplyFault(fault))
+        deadline_ms = self.config.checks.run_timeout_s * 1000
+        while not self._workload_done():
+            at_ms = self.heap.next_time()
+            if at_ms is None or at_ms >= deadline_ms:
+                self.errors.append("run_timeout_s reached before the workload finished")
+                self.note("run timed out; stopping the workload")
+                break
+            self._dispatch(self.heap.pop())
+        self.workload_ms = self.heap.now_ms
+        self._quiesce()
+        for name in self.clients:
+            self.client_nodes[name].give_up()
+
+    def _quiesce(self) -> None:
+        # Faults still scheduled never happen: the workload ended first, as in the lab.
+        for fault in self._drop_faults():
+            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
+        for name in self.servers:
+            if self.is_paused(name):
+                self.resume(name)
+        for name in self.servers:
+            if self.is_crashed(name):
+                self.restart(name)
+        self.model.calm()
+        self.note("quiescing: network healed, drop and duplicate off")
+        limit_ms = self.heap.now_ms + self.config.checks.quiesce_timeout_ms
+        self.heap.push(self.heap.now_ms, Poll())
+        stable = 0
+        while (at_ms := self.heap.next_time()) is not None and at_ms < limit_ms:
+            event = self.heap.pop()
+            if not isinstance(event, Poll):
+                self._dispatch(event)
+                continue
+            statuses = [self.server_nodes[name].status() for name in self.servers]
+            tips = {(commit, tip) for commit, tip, _ in statuses}
+            busy = any(b for _, _, b in statuses)
+            stable = stable + 1 if len(tips) == 1 and not busy else 0
+            if stable >= 2:
+                self.note(f"quiescent at {statuses[0][0]} blocks")
+                self.quiescent = True
+                return
+            self.heap.push(self.heap.now_ms + QUIESCE_POLL_MS, Poll())
+        self.heap.now_ms = max(self.heap.now_ms, limit_ms)
+        self.note(f"not quiescent after {self.config.checks.quiesce_timeout_ms} ms")
+
+    def _drop_faults(self) -> list[Fault]:
+        """Take the unapplied faults out of the heap; every other event stays."""
+        dropped = self.heap.remove(lambda event: isinstance(event, ApplyFault))
+        return [event.fault for event in dropped]

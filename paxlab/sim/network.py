@@ -1,0 +1,80 @@
+"""The simulated network: every message's fate comes from `paxlab.netmodel.NetworkModel`,
+as in the lab's router, and deliveries become events on the virtual clock.
+
+Like the router, it holds messages for a paused node until it resumes, and a message for
+a crashed node is lost when it arrives (a restarted node gets what arrives after it).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Protocol
+
+from paxlab.config_types import NetworkConfig
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import Accept, Envelope, Heartbeat
+from paxlab.netmodel import NetworkModel
+from paxlab.sim.clock import EventHeap
+
+__all__ = ["Deliver", "SimNetwork"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    envelope: Envelope
+
+
+class _Destinations(Protocol):
+    def status(self, node: str) -> str:
+        """"up", "paused" or "down"."""
+
+
+class SimNetwork:
+    def __init__(self, rules: NetworkConfig, seed: int, heap: EventHeap) -> None:
+        self.model = NetworkModel(rules=rules, rng=random.Random(f"{seed}:network"))
+        self.heap = heap
+        self.held: dict[str, list[Envelope]] = {}
+        self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
+                       "lost_down": 0, "held": 0}
+        # The router's view of who leads: the sender of the highest-ballot Heartbeat or
+        # Accept; each change counts as a leader change, as in the lab's summary.
+        self.seen_leader: tuple[Ballot, str] | None = None
+        self.leader_changes = 0
+
+    def send(self, envelope: Envelope) -> None:
+        self.counts["routed"] += 1
+        message = envelope.message
+        if isinstance(message, Heartbeat | Accept) and (
+            self.seen_leader is None or message.ballot > self.seen_leader[0]
+        ):
+            if self.seen_leader is None or self.seen_leader[1] != envelope.source:
+                self.leader_changes += 1
+            self.seen_leader = (message.ballot, envelope.source)
+        fate = self.model.fate(envelope.source, envelope.target)
+        self.counts[fate.reason] += 1
+        for delay_ms in fate.delays_ms:
+            self.heap.push(self.heap.now_ms + delay_ms, Deliver(envelope))
+
+    def arrive(self, envelope: Envelope, nodes: _Destinations) -> bool:
+        """A message reached its target's door: True if the target should step it now."""
+        status = nodes.status(envelope.target)
+        if status == "down":
+            self.counts["lost_down"] += 1
+            return False
+        if status == "paused":
+            self.counts["held"] += 1
+            self.held.setdefault(envelope.target, []).append(envelope)
+            return False
+        return True
+
+    def pause(self, node: str) -> None:
+        self.held.setdefault(node, [])
+
+    def resume(self, node: str) -> None:
+        """Release what was held for `node`, in arrival order, now."""
+        for envelope in self.held.pop(node, []):
+            self.heap.push(self.heap.now_ms, Deliver(envelope))
+
+    def down(self, node: str) -> None:
+        self.held.pop(node, None)

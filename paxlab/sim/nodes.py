@@ -1,0 +1,226 @@
+"""Servers and clients on the virtual clock: each a pure node behind a NodeHost.
+
+A node asks to be woken at its next deadline (timer, or a client's next planned op); a
+wake for an older incarnation, or for a paused node, does nothing. A server's storage is
+a MemoryStorage that outlives its process, as an fsynced disk outlives a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paxlab.config_types import WorkloadConfig
+from paxlab.core import ClientParams, ClientSession, Replica, ReplicaParams, Role
+from paxlab.core.messages import Boot, Envelope, Submit
+from paxlab.core.output import Output
+from paxlab.core.recovery import recover_state
+from paxlab.host import MemoryStorage, NodeHost
+from paxlab.sim.clock import EventHeap
+from paxlab.workload import PlannedOp, make_workload
+
+__all__ = ["SimClient", "SimServer", "Wake"]
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    node: str
+    incarnation: int
+
+
+class _Waker:
+    """Pushes a Wake only when the wanted deadline is earlier than the pending one."""
+
+    def __init__(self, heap: EventHeap, node: str) -> None:
+        self.heap = heap
+        self.node = node
+        self.incarnation = 0
+        self.next_wake: float | None = None
+
+    def want(self, deadline: float | None) -> None:
+        if deadline is None:
+            return
+        deadline = max(deadline, self.heap.now_ms)
+        if self.next_wake is None or deadline < self.next_wake:
+            self.next_wake = deadline
+            self.heap.push(deadline, Wake(self.node, self.incarnation))
+
+    def woke(self, event: Wake) -> bool:
+        """True if this wake is for the running incarnation."""
+        if event.incarnation != self.incarnation:
+            return False
+        if self.next_wake is not None and self.heap.now_ms >= self.next_wake:
+            self.next_wake = None
+        return True
+
+    def new_incarnation(self) -> None:
+        self.incarnation += 1
+        self.next_wake = None
+
+
+class SimServer:
+    def __init__(self, replica_id: int, params: ReplicaParams, seed: int, heap: EventHeap,
+                 send: Callable[[Envelope], None]) -> None:
+        self.id = replica_id
+        self.params = params
+        self.seed = seed
+        self.heap = heap
+        self.send = send
+        self.storage = MemoryStorage()  # survives crashes: fsync is synchronous here
+        self.waker = _Waker(heap, f"s{replica_id}")
+        self.host: NodeHost | None = None
+        self.paused = False
+        self.starts = 0
+
+    @property
+    def replica(self) -> Replica:
+        assert self.host is not None, f"s{self.id} is down"
+        return self.host.node  # type: ignore[return-value]
+
+    @property
+    def up(self) -> bool:
+        return self.host is not None
+
+    def start(self) -> None:
+        """Start an incarnation: recover what the storage holds, then Boot."""
+        records = self.storage.records
+        recovered = recover_state(records, self.params.difficulty) if records else None
+        rng = random.Random(f"{self.seed}:server:{self.id}:{self.starts}")
+        self.starts += 1
+        self.waker.new_incarnation()
+        replica = Replica(self.id, self.params, rng, recovered=recovered)
+        self.host = NodeHost(replica, self.send, storage=self.storage)
+        self.host.local(self.heap.now_int, Boot())
+        self.waker.want(self.host.timers.next_deadline_ms())
+
+    def crash(self) -> None:
+        self.host = None
+        self.paused = False
+        self.waker.new_incarnation()
+
+    def deliver(self, envelope: Envelope) -> None:
+        assert self.host is not None
+        self.host.deliver(self.heap.now_int, envelope)
+        self.waker.want(self.host.timers.next_deadline_ms())
+
+    def wake(self, event: Wake) -> None:
+        if self.host is None or self.paused or not self.waker.woke(event):
+            return
+        self.host.fire_due_timers(self.heap.now_int)
+        self.waker.want(self.host.timers.next_deadline_ms())
+
+    def resume(self) -> None:
+        self.paused = False
+        self.waker.next_wake = None
+        self.waker.want(self.heap.now_ms)  # overdue timers fire at once, as after SIGCONT
+
+    def status(self) -> tuple[int, str, bool]:
+        """(commit index, tip hash, busy) as the lab's status command reports them."""
+        replica = self.replica
+        leader = replica.leader
+        busy = bool(leader is not None and (leader.proposals or replica.queue))
+        return replica.commit_index, replica.learner.tip_hash, busy
+
+    def leader_ballot(self) -> Any:
+        replica = self.replica
+        if replica.role is Role.LEADER and replica.leader is not None:
+            return replica.leader.ballot
+        return None
+
+
+class SimClient:
+    """One client incarnation's driver, like `paxlab.lab.client_proc.ClientProcess`."""
+
+    def __init__(self, client_id: int, params: ClientParams, workload: WorkloadConfig,
+                 seed: int, heap: EventHeap, send: Callable[[Envelope], None],
+                 history: list[dict]) -> None:
+        self.id = client_id
+        self.params = params
+        self.workload_config = workload
+        self.seed = seed
+        self.heap = heap
+        self.send = send
+        self.history = history  # shared by all clients, in the order events happen
+        self.waker = _Waker(heap, f"c{client_id}")
+        self.starts = 0
+        self.host: NodeHost | None = None
+        self.session: ClientSession | None = None
+        self.finished = False
+
+    @property
+    def up(self) -> bool:
+        return self.host is not None
+
+    def start(self) -> None:
+        """Start an incarnation; a restart carries on from this client's own history."""
+        past = [e for e in self.history if e["process"] == self.id]
+        last_seq = max((e["seq"] for e in past), default=0)
+        started = sum(1 for e in past if e["type"] == "invoke")
+        rng = random.Random(f"{self.seed}:client:{self.id}:{self.starts}")
+        self.starts += 1
+        self.waker.new_incarnation()
+        self.session = ClientSession(self.id, self.params, rng, last_seq=last_seq)
+        self.workload = make_workload(self.workload_config, self.id, self.seed)
+        for _ in range(started):
+            self.workload.next_op(0, 0)
+        self.host = NodeHost(self.session, self.send)
+        self.next_op: PlannedOp | None = None
+        self.last_done_ms: float = 0
+        self.finished = False
+        self._maybe_submit()
+
+    def crash(self) -> None:
+        """SIGKILL: a pending op gets no completion (the checker treats it as info)."""
+        self.host = None
+        self.session = None
+        self.waker.new_incarnation()
+
+    def deliver(self, envelope: Envelope) -> None:
+        assert self.host is not None
+        self._handle(self.host.deliver(self.heap.now_int, envelope))
+        self._maybe_submit()
+
+    def wake(self, event: Wake) -> None:
+        if self.host is None or not self.waker.woke(event):
+            return
+        for output in self.host.fire_due_timers(self.heap.now_int):
+            self._handle(output)
+        self._maybe_submit()
+
+    def give_up(self) -> None:
+        if self.session is not None:
+            self._handle(self.session.give_up(self.heap.now_int))
+
+    def _record(self, event: dict[str, Any]) -> None:
+        event["process"] = self.id
+        event["time"] = round(self.heap.now_ms * 1_000_000)
+        self.history.append(event)
+
+    def _handle(self, output: Output) -> None:
+        for done in output.completed:
+            self._record({"type": done.outcome, "f": done.op, "key": done.key,
+                          "value": done.value, "seq": done.seq})
+            self.last_done_ms = self.heap.now_ms
+
+    def _maybe_submit(self) -> None:
+        assert self.host is not None and self.session is not None
+        if not self.session.busy and not self.finished:
+            now = self.heap.now_ms
+            if self.next_op is None:
+                self.next_op = self.workload.next_op(now, self.last_done_ms)  # type: ignore[arg-type]
+                if self.next_op is None:
+                    self.finished = True
+            if self.next_op is not None and self.next_op.at_ms <= now:
+                op = self.next_op.operation
+                self.next_op = None
+                self._record({"type": "invoke", "f": op.op, "key": op.key, "value": op.value,
+                              "seq": self.session.seq + 1})
+                submit = Submit(op=op.op, key=op.key, value=op.value)  # type: ignore[arg-type]
+                self._handle(self.host.local(self.heap.now_int, submit))
+        deadlines = [self.host.timers.next_deadline_ms()]
+        if self.next_op is not None and not self.session.busy:
+            deadlines.append(self.next_op.at_ms)
+        known = [d for d in deadlines if d is not None]
+        self.waker.want(min(known) if known else None)

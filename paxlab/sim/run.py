@@ -1,0 +1,126 @@
+"""One seeded simulation of a config: its records, checks and results folder.
+
+`simulate(config, seed)` is a pure function of its arguments: the same config and seed
+give the same `trace_bytes()` in any process (tests run it under another PYTHONHASHSEED).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from paxlab import results
+from paxlab.check import CheckResult, check_records, checks_passed
+from paxlab.config import config_to_dict
+from paxlab.config_types import Config
+from paxlab.sim.cluster import SimCluster
+
+__all__ = ["SimRun", "run_checks", "simulate", "write_results"]
+
+
+@dataclass(frozen=True)
+class SimRun:
+    config: Config  # with `seed` set to the seed that ran
+    seed: int
+    records: results.RunRecords
+    faults: list[dict[str, Any]]  # applied: time_ms, action, detail
+    counts: dict[str, int]  # events processed, messages routed, delivered, dropped...
+    quiescent: bool
+    workload_ms: float
+    duration_ms: float
+    leader_changes: int
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """Like the lab: the cluster did not settle within checks.quiesce_timeout_ms."""
+        return not self.quiescent
+
+    def trace_bytes(self) -> bytes:
+        """The whole run as bytes: history, chain hashes, KV stores, faults and counts."""
+        r = self.records
+        doc = {
+            "seed": self.seed,
+            "history": r.history,
+            "chains": {str(sid): [b["hash"] for b in blocks] for sid, blocks in r.chains.items()},
+            "kvs": {str(sid): kv for sid, kv in r.kvs.items()},
+            "faults": self.faults,
+            "counts": self.counts,
+            "end_ms": self.duration_ms,
+        }
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    def trace_digest(self) -> str:
+        return hashlib.sha256(self.trace_bytes()).hexdigest()
+
+
+def simulate(config: Config, seed: int) -> SimRun:
+    config = replace(config, seed=seed)
+    cluster = SimCluster(config, seed)
+    cluster.run()
+    servers = [cluster.server_nodes[name] for name in cluster.servers]
+    chains = {s.id: [b.to_dict() for b in s.replica.learner.chain] for s in servers}
+    kvs = {s.id: dict(sorted(s.replica.learner.kv.data.items())) for s in servers}
+    history = sorted(cluster.history, key=lambda e: (e["time"], e["process"]))
+    records = results.RunRecords(history=history, chains=chains,
+                                 difficulty=config.cluster.difficulty, kvs=kvs)
+    counts = {"events": cluster.heap.processed, **cluster.network.counts}
+    return SimRun(
+        config=config, seed=seed, records=records, faults=cluster.applied_faults,
+        counts=counts, quiescent=cluster.quiescent, workload_ms=cluster.workload_ms,
+        duration_ms=cluster.heap.now_ms, leader_changes=cluster.network.leader_changes,
+        errors=cluster.errors, notes=cluster.notes,
+    )
+
+
+def run_checks(sim_run: SimRun) -> list[CheckResult]:
+    return check_records(sim_run.records)
+
+
+def verdicts(sim_run: SimRun) -> list[CheckResult]:
+    """The checks, plus a liveness verdict: a run that did not settle fails as liveness."""
+    checks = run_checks(sim_run)
+    if sim_run.partial or sim_run.errors:
+        reason = "; ".join(sim_run.errors) or (
+            f"servers did not converge within {sim_run.config.checks.quiesce_timeout_ms} ms")
+        checks.append(CheckResult(name="liveness", verdict="fail", details=reason))
+    return checks
+
+
+def passed(checks: list[CheckResult]) -> bool:
+    return checks_passed(checks)
+
+
+def write_results(sim_run: SimRun, config: Config, out_root: Path,
+                  checks: list[CheckResult] | None = None) -> Path:
+    """A results folder like the lab's, so `paxlab report` and `paxlab check` read it."""
+    from paxlab.lab.summary import build_summary  # the same summary shape as the lab's
+
+    config = replace(config, seed=sim_run.seed)
+    now = datetime.datetime.now()
+    run_dir = results.new_run_dir(out_root, config.name, now)
+    results.write_config(run_dir, config_to_dict(config))
+    results.write_chain_meta(run_dir, sim_run.records.difficulty)
+    results.write_history(run_dir, sim_run.records.history)
+    for sid, blocks in sim_run.records.chains.items():
+        results.write_chain(run_dir, sid, blocks)
+    for sid, kv in sim_run.records.kvs.items():
+        results.write_kv(run_dir, sid, kv)
+    log = "\n".join(sim_run.notes) + "\n"
+    results.log_path(run_dir, "sim").write_text(log, encoding="utf-8")
+    summary = build_summary(
+        config, sim_run.records.history,
+        started_at=now.astimezone().isoformat(timespec="seconds"),
+        duration_s=sim_run.duration_ms / 1000, workload_s=sim_run.workload_ms / 1000,
+        partial=sim_run.partial, faults=sim_run.faults,
+        leader_changes=sim_run.leader_changes,
+        checks=checks if checks is not None else run_checks(sim_run), errors=sim_run.errors,
+    )
+    results.write_summary(run_dir, summary)
+    results.update_latest(out_root, run_dir)
+    return run_dir
