@@ -11,6 +11,7 @@ are shared and noisy, so the same run also times a baseline (one key, the same c
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import sys
 import time
@@ -95,20 +96,17 @@ def run_check_bench(
     print both and their ratio, and return the main history's seconds."""
     out.write(f"paxlab bench-check: seed {seed}; histories generated linearizable\n")
     base_ops = min(ops, _BASELINE_OPS)
-    rows, rates = [], []
-    for label, n, k in (("history", ops, keys), ("baseline (one key)", base_ops, 1)):
-        verdict, seconds = _measure(n, k, clients, seed)
-        rates.append(n / seconds if seconds > 0 else float("inf"))
-        rows.append([label, n, k, clients, verdict, f"{seconds:.3f}", f"{rates[-1]:,.0f}"])
-        if label == "history":
-            main_seconds = seconds
-    ratio = rates[0] / rates[1] if rates[1] else float("nan")
-    for row, rate in zip(rows, rates, strict=True):
-        row.append(f"{rate / rates[1]:.2f}x" if rates[1] else "-")
+    variants = (("history", ops, keys), ("baseline (one key)", base_ops, 1))
+    measured = [(label, n, k, *_measure(n, k, clients, seed)) for label, n, k in variants]
+    rates = [n / seconds if seconds > 0 else math.inf for _, n, _, _, seconds in measured]
+    rows = [
+        [label, n, k, clients, verdict, f"{seconds:.3f}", f"{rate:,.0f}", f"{rate / rates[1]:.2f}x"]
+        for (label, n, k, verdict, seconds), rate in zip(measured, rates, strict=True)
+    ]
     headers = ("variant", "ops", "keys", "clients", "verdict", "seconds", "ops/s", "vs baseline")
     out.write(plain_table(rows, headers) + "\n")
-    out.write(f"ops/s ratio history / baseline: {ratio:.2f}\n")
-    return main_seconds
+    out.write(f"ops/s ratio history / baseline: {rates[0] / rates[1]:.2f}\n")
+    return measured[0][4]
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ class _Search:
             events.append((op.return_ns if op.is_required else math.inf, 1, i))
         events.sort()
         self.end = 2 * n + 1  # positions: 0 head, 1..2n events, 2n+1 tail
-        self.next = [*list(range(1, 2 * n + 2)), self.end]
+        self.next = [*range(1, 2 * n + 2), self.end]
         self.prev = [0, *range(0, 2 * n + 1)]
         self.op_at = [-1] * (2 * n + 2)
         self.call_at = [0] * n
@@ -304,7 +304,8 @@ def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAU
         more = f" and {len(undecided) - 5} more" if len(undecided) > 5 else ""
         return unknown(
             name,
-            f"out of time ({budget_s:g} s budget): could not decide key {names}{more}; "
+            f"out of time ({budget_s:g} s budget): could not decide "
+            f"{'key' if len(undecided) == 1 else 'keys'} {names}{more}; "
             f"{_keys(len(order) - len(undecided), 'other key is', 'other keys are')} linearizable",
         )
     searched = [op for op in ops if op.is_searched]
