@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from paxlab.config_types import NetworkConfig
 
@@ -88,6 +90,30 @@ class NetworkModel:
         self.link_rules = {
             link: dataclasses.replace(rules, **quiet) for link, rules in self.link_rules.items()
         }
+
+    def apply_command(self, command: Mapping[str, Any]) -> bool:
+        """Carry out one network command (see paxlab.fault_runner); False if unknown.
+        The lab's router and the simulator both change the network only through this."""
+        name = command["cmd"]
+        if name == "fail_link":
+            self.fail_link(*command["between"])
+        elif name == "fix_link":
+            self.fix_link(*command["between"])
+        elif name == "cut":
+            self.set_partition({frozenset(pair) for pair in command["pairs"]}, command["label"])
+        elif name == "set_link":
+            self.set_link(*command["between"], **command["changes"])
+        elif name == "isolate":
+            self.isolate(command["target"])
+        elif name == "heal":
+            self.heal()
+        elif name == "set_network":
+            self.set_rules(**command["changes"])
+        elif name == "quiesce":
+            self.calm()
+        else:
+            return False
+        return True
 
     def active_faults(self) -> list[str]:
         """One short phrase per fault in force, for the live progress line."""

@@ -22,12 +22,12 @@ from paxlab import results
 from paxlab.check import CheckResult, check_run, checks_passed
 from paxlab.config import Config, config_to_dict
 from paxlab.config_types import Fault
+from paxlab.fault_runner import FaultRunner
 from paxlab.lab.control import RunClock, recv_control, send_control
-from paxlab.lab.faults import FaultRunner
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
-from paxlab.lab.summary import build_summary
 from paxlab.nemesis import expand_faults
+from paxlab.summary import build_summary
 from paxlab.workload import planned_op_count
 
 __all__ = ["LabOutcome", "run_lab"]
@@ -76,7 +76,8 @@ class Lab:
         )
         self.table = ProcessTable(multiprocessing.get_context("spawn"), self.config,
                                   self.run_dir, self.note)
-        self.faults = FaultRunner(self.table, lambda: self.leader, self.config.seed, self.note)
+        self.table.leader_of = lambda: self.leader
+        self.faults = FaultRunner(self.table, self.config.seed, self.note)
 
     def note(self, text: str) -> None:
         self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")

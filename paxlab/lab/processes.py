@@ -1,5 +1,7 @@
 """The lab's process table: start, crash, restart, pause, resume and stop its processes.
 
+It is the lab's `FaultTarget` (paxlab.fault_runner): faults act on it directly.
+
 Every server and client talks to the router over its own Pipe. A restarted process gets
 a fresh Pipe (a crash can leave half a frame in the old one), and the router receives
 its end over the launcher's control socket (SCM_RIGHTS, `multiprocessing.reduction`).
@@ -20,38 +22,16 @@ from typing import Any
 
 from paxlab import results
 from paxlab.config import Config
-from paxlab.core import ClientParams, ReplicaParams
 from paxlab.core.ids import client_node, server_node
 from paxlab.lab.client_proc import client_main
 from paxlab.lab.control import send_control
 from paxlab.lab.router import router_main
 from paxlab.lab.server_proc import server_main
+from paxlab.params import client_params, replica_params
 
-__all__ = ["ProcessTable", "client_params", "replica_params"]
+__all__ = ["ProcessTable"]
 
 ROUTER = "router"
-
-
-def replica_params(config: Config) -> ReplicaParams:
-    cluster = config.cluster
-    return ReplicaParams(
-        replica_count=cluster.servers,
-        heartbeat_interval_ms=cluster.heartbeat_interval_ms,
-        election_timeout_ms_min=cluster.election_timeout_ms_min,
-        election_timeout_ms_max=cluster.election_timeout_ms_max,
-        batch_size_max=cluster.batch_size_max,
-        pipeline_window=cluster.pipeline_window,
-        difficulty=cluster.difficulty,
-        accept_retry_ms=cluster.accept_retry_ms,
-    )
-
-
-def client_params(config: Config) -> ClientParams:
-    return ClientParams(
-        server_count=config.cluster.servers,
-        request_timeout_ms=config.clients.request_timeout_ms,
-        op_timeout_ms=config.clients.op_timeout_ms,
-    )
 
 
 @dataclass
@@ -66,6 +46,8 @@ class ProcessTable:
     paused: set[str] = field(default_factory=set)
     starts: dict[str, int] = field(default_factory=dict)  # node -> incarnations started
     joining: set[str] = field(default_factory=set)  # started, not yet "ready"
+    # Who leads, as the launcher last heard from the router (for `target: leader`).
+    leader_of: Callable[[], str | None] = lambda: None
 
     @property
     def servers(self) -> list[str]:
@@ -158,6 +140,19 @@ class ProcessTable:
 
     def is_up(self, node: str) -> bool:
         return node not in self.crashed and node not in self.paused
+
+    def is_crashed(self, node: str) -> bool:
+        return node in self.crashed
+
+    def is_paused(self, node: str) -> bool:
+        return node in self.paused
+
+    def leader(self) -> str | None:
+        return self.leader_of()
+
+    def apply_network(self, command: dict[str, Any]) -> None:
+        """A network fault: the router applies it to its link model."""
+        self.router_command(command)
 
     # --- the end ------------------------------------------------------------------------
 

@@ -129,32 +129,13 @@ class Router:
     def _command(self, command: dict[str, Any]) -> None:
         name = command["cmd"]
         model = self.model
-        servers = sorted(n for n in self.links if n.startswith("s"))
         if name == "stop":
             self.running = False
             return
         if name in ("down", "relink", "pause", "resume"):
             self._process_command(name, command["node"])
             return
-        if name == "fail_link":
-            model.fail_link(*command["between"])
-        elif name == "fix_link":
-            model.fix_link(*command["between"])
-        elif name == "partition":
-            model.partition(command["groups"], servers)
-        elif name == "cut":
-            model.set_partition({frozenset(pair) for pair in command["pairs"]}, command["label"])
-        elif name == "set_link":
-            model.set_link(*command["between"], **command["changes"])
-        elif name == "isolate":
-            model.isolate(command["target"])
-        elif name == "heal":
-            model.heal()
-        elif name == "set_network":
-            model.set_rules(**command["changes"])
-        elif name == "quiesce":
-            model.calm()
-        else:
+        if not model.apply_command(command):
             self._log(f"unknown command {command!r}")
             return
         self._log(f"fault: {name} {command.get('detail', '')}".rstrip())

@@ -14,11 +14,11 @@ from typing import Any
 from paxlab.config_types import Config, Fault
 from paxlab.core.ids import client_node, server_node
 from paxlab.core.messages import Envelope
-from paxlab.lab.processes import client_params, replica_params
+from paxlab.fault_runner import FaultRunner
 from paxlab.nemesis import expand_faults
 from paxlab.netmodel import NetworkModel
+from paxlab.params import client_params, replica_params
 from paxlab.sim.clock import EventHeap
-from paxlab.sim.faults import SimFaultRunner
 from paxlab.sim.network import Deliver, SimNetwork
 from paxlab.sim.nodes import SimClient, SimServer, Wake
 
@@ -60,7 +60,7 @@ class SimCluster:
                                       self.network.send, self.history)
             for i in range(config.clients.count)
         }
-        self.faults = SimFaultRunner(self, seed, self.note)
+        self.faults = FaultRunner(self, seed, self.note)
         self.workload_ms = 0.0
         self.quiescent = False
 
@@ -105,6 +105,10 @@ class SimCluster:
     def resume(self, node: str) -> None:
         self.server_nodes[node].resume()
         self.network.resume(node)
+
+    def apply_network(self, command: dict[str, Any]) -> None:
+        """A network fault, applied to the simulated link model."""
+        self.model.apply_command(command)
 
     def leader(self) -> str | None:
         """The live (not crashed) server that is LEADER at the highest ballot."""

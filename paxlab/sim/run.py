@@ -99,7 +99,7 @@ def passed(checks: list[CheckResult]) -> bool:
 def write_results(sim_run: SimRun, config: Config, out_root: Path,
                   checks: list[CheckResult] | None = None) -> Path:
     """A results folder like the lab's, so `paxlab report` and `paxlab check` read it."""
-    from paxlab.lab.summary import build_summary  # the same summary shape as the lab's
+    from paxlab.summary import build_summary  # the same summary shape as the lab's
 
     config = replace(config, seed=sim_run.seed)
     now = datetime.datetime.now()

@@ -1,16 +1,16 @@
-"""Carries out the fault schedule: network faults become router commands, process faults
-become signals, and symbolic targets (leader, random, minority, ...) become servers.
+"""Carries out a fault schedule on any driver: process faults call the driver's crash,
+restart, pause and resume; network faults become commands that `NetworkModel.apply_command`
+understands; symbolic targets (leader, random, minority, ...) become servers.
 
-Random choices come from one generator seeded by the run's seed, so a config and seed
-name the same faults on every run (which servers, which halves), though what the
-cluster does in between still depends on real timing.
+The lab and the simulator share this one runner, so a fault means the same in both, and
+random choices come from one generator seeded by the run's seed, drawn in the same order.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from paxlab.config import describe_fault
 from paxlab.config_types import (
@@ -33,49 +33,58 @@ from paxlab.config_types import (
     SetNetwork,
 )
 from paxlab.core.ids import client_node, server_node
-from paxlab.lab.processes import ProcessTable
 from paxlab.netmodel import bridge_cuts, group_cuts, random_halves, ring_cuts
 from paxlab.targets import resolve_servers
 
-__all__ = ["FaultRunner"]
+__all__ = ["FaultRunner", "FaultTarget"]
+
+
+class FaultTarget(Protocol):
+    """What a driver offers the fault runner."""
+
+    @property
+    def servers(self) -> list[str]: ...
+    @property
+    def clients(self) -> list[str]: ...
+    def leader(self) -> str | None: ...
+    def is_up(self, node: str) -> bool: ...
+    def is_crashed(self, node: str) -> bool: ...
+    def is_paused(self, node: str) -> bool: ...
+    def crash(self, node: str) -> None: ...
+    def restart(self, node: str) -> None: ...
+    def pause(self, node: str) -> None: ...
+    def resume(self, node: str) -> None: ...
+    def apply_network(self, command: dict[str, Any]) -> None: ...
 
 
 class FaultRunner:
-    def __init__(
-        self,
-        table: ProcessTable,
-        leader: Callable[[], str | None],
-        seed: int,
-        note: Callable[[str], None],
-    ) -> None:
-        self.table = table
-        self.leader = leader
+    def __init__(self, target: FaultTarget, seed: int, note: Callable[[str], None]) -> None:
+        self.target = target
         self.rng = random.Random(f"{seed}:faults")
         self.note = note
 
     def apply(self, fault: Fault) -> str | None:
         """Carry out one fault; return what was done (None: nothing to do, e.g. no leader)."""
-        table = self.table
-        servers = table.servers
+        t = self.target
+        servers = t.servers
         if isinstance(fault, Crash | Pause):
-            pool = [s for s in servers if table.is_up(s)]
-            return self._on_servers(fault, pool, table.crash if isinstance(fault, Crash)
-                                    else table.pause)
+            pool = [s for s in servers if t.is_up(s)]
+            return self._on_servers(fault, pool, t.crash if isinstance(fault, Crash) else t.pause)
         if isinstance(fault, Restart):
-            return self._on_servers(fault, sorted(table.crashed & set(servers)), table.restart)
+            return self._on_servers(fault, [s for s in servers if t.is_crashed(s)], t.restart)
         if isinstance(fault, Resume):
-            return self._on_servers(fault, sorted(table.paused & set(servers)), table.resume)
+            return self._on_servers(fault, [s for s in servers if t.is_paused(s)], t.resume)
         if isinstance(fault, CrashClient | RestartClient):
             return self._on_clients(fault)
         command = self._network_command(fault, servers)
         if command is None:
             return None
-        table.router_command(command)
+        t.apply_network(command)
         return command["detail"]
 
     def _on_servers(self, fault: Crash | Pause | Restart | Resume, pool: list[str],
                     action: Callable[[str], None]) -> str | None:
-        chosen = resolve_servers(fault.target, self.table.servers, pool, self.leader(),
+        chosen = resolve_servers(fault.target, self.target.servers, pool, self.target.leader(),
                                  self.rng)
         if not chosen:
             self.note(f"{describe_fault(fault)}: no server to apply it to")
@@ -85,14 +94,14 @@ class FaultRunner:
         return f"{describe_fault(fault)} ({', '.join(chosen)})"
 
     def _on_clients(self, fault: CrashClient | RestartClient) -> str | None:
-        table = self.table
-        wanted = table.clients if fault.client == "all" else [client_node(fault.client)]
+        t = self.target
+        wanted = t.clients if fault.client == "all" else [client_node(fault.client)]
         if isinstance(fault, CrashClient):
-            chosen = [c for c in wanted if c not in table.crashed]
-            action = table.crash
+            chosen = [c for c in wanted if not t.is_crashed(c)]
+            action = t.crash
         else:
-            chosen = [c for c in wanted if c in table.crashed]
-            action = table.restart
+            chosen = [c for c in wanted if t.is_crashed(c)]
+            action = t.restart
         if not chosen:
             self.note(f"{describe_fault(fault)}: no client to apply it to")
             return None
@@ -124,7 +133,7 @@ class FaultRunner:
             return self._cut(cuts, label, f"{detail} ({label})")
         if isinstance(fault, Isolate):
             if fault.target == "leader":
-                target = self.leader()
+                target = self.target.leader()
                 if target is None:
                     self.note("isolate leader skipped: no leader known yet")
                     return None
