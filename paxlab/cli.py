@@ -49,11 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     bench_check.add_argument("--clients", type=int, default=8, help="clients (8)")
     bench_check.add_argument("--seed", type=int, default=1, help="seed (1)")
     sim = commands.add_parser("sim", help="run a config in the deterministic simulator")
-    sim.add_argument("config", type=Path, help="YAML config, e.g. configs/nemesis_mix.yaml")
+    sim.add_argument("config", type=Path, nargs="?",
+                     help="YAML config, e.g. configs/nemesis_mix.yaml")
     seeds = sim.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, help="one seed (default: the config's seed)")
     seeds.add_argument("--seeds", help="a range of seeds, A-B, both included")
     sim.add_argument("--out", type=Path, help="write a results folder here (one seed only)")
+    sim.add_argument("--mutant", help="run a planted bug (see --list-mutants)")
+    sim.add_argument("--list-mutants", action="store_true",
+                     help="list the planted bugs and exit")
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
@@ -107,8 +111,20 @@ def _bench_check(args: argparse.Namespace) -> ExitCode:
 
 
 def _sim(args: argparse.Namespace) -> ExitCode:
+    from paxlab.sim.mutants import MUTANTS
     from paxlab.sim.sweep import parse_seed_range, run_one, run_sweep
 
+    if args.list_mutants:
+        for mutant in MUTANTS.values():
+            print(f"{mutant.name:<20} {mutant.description}")
+        return ExitCode.OK
+    if args.mutant is not None and args.mutant not in MUTANTS:
+        print(f"paxlab: unknown mutant {args.mutant!r}; choose from: {', '.join(MUTANTS)}",
+              file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    if args.config is None:
+        print("paxlab: sim needs a CONFIG (or --list-mutants)", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     try:
         config = load_config(args.config)
         seed_range = parse_seed_range(args.seeds) if args.seeds is not None else None
@@ -120,9 +136,10 @@ def _sim(args: argparse.Namespace) -> ExitCode:
         return ExitCode.BAD_INPUT
     if seed_range is None:
         seed = config.seed if args.seed is None else args.seed
-        ok = run_one(config, seed, sys.stdout, args.out)
+        ok = run_one(config, seed, sys.stdout, args.out, mutant=args.mutant)
     else:
-        ok = run_sweep(config, *seed_range, sys.stdout, str(args.config)).passed
+        ok = run_sweep(config, *seed_range, sys.stdout, str(args.config),
+                       mutant=args.mutant).passed
     return ExitCode.OK if ok else ExitCode.CHECK_FAILED
 
 

@@ -19,6 +19,7 @@ from paxlab.nemesis import expand_faults
 from paxlab.netmodel import NetworkModel
 from paxlab.params import client_params, replica_params
 from paxlab.sim.clock import EventHeap
+from paxlab.sim.mutants import Mutant
 from paxlab.sim.network import Deliver, SimNetwork
 from paxlab.sim.nodes import SimClient, SimServer, Wake
 
@@ -37,8 +38,15 @@ class Poll:
     pass
 
 
+def _mutant_parts(mutant: Mutant | None) -> dict[str, Any]:
+    """A server's replica class and storage: the correct ones, or a mutant's."""
+    if mutant is None:
+        return {}
+    return {"replica_cls": mutant.replica_cls}
+
+
 class SimCluster:
-    def __init__(self, config: Config, seed: int) -> None:
+    def __init__(self, config: Config, seed: int, mutant: Mutant | None = None) -> None:
         self.config = config
         self.seed = seed
         self.heap = EventHeap()
@@ -51,7 +59,8 @@ class SimCluster:
         self.servers = [server_node(i) for i in range(config.cluster.servers)]
         self.clients = [client_node(i) for i in range(config.clients.count)]
         self.server_nodes = {
-            server_node(i): SimServer(i, params, seed, self.heap, self.network.send)
+            server_node(i): SimServer(i, params, seed, self.heap, self.network.send,
+                                      **_mutant_parts(mutant))
             for i in range(config.cluster.servers)
         }
         cparams = client_params(config)

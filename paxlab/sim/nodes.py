@@ -62,12 +62,14 @@ class _Waker:
 
 class SimServer:
     def __init__(self, replica_id: int, params: ReplicaParams, seed: int, heap: EventHeap,
-                 send: Callable[[Envelope], None]) -> None:
+                 send: Callable[[Envelope], None], replica_cls: type[Replica] = Replica
+                 ) -> None:
         self.id = replica_id
         self.params = params
         self.seed = seed
         self.heap = heap
         self.send = send
+        self.replica_cls = replica_cls  # Replica, or a mutant's subclass
         self.storage = MemoryStorage()  # survives crashes: fsync is synchronous here
         self.waker = _Waker(heap, f"s{replica_id}")
         self.host: NodeHost | None = None
@@ -90,7 +92,7 @@ class SimServer:
         rng = random.Random(f"{self.seed}:server:{self.id}:{self.starts}")
         self.starts += 1
         self.waker.new_incarnation()
-        replica = Replica(self.id, self.params, rng, recovered=recovered)
+        replica = self.replica_cls(self.id, self.params, rng, recovered=recovered)
         self.host = NodeHost(replica, self.send, storage=self.storage)
         self.host.local(self.heap.now_int, Boot())
         self.waker.want(self.host.timers.next_deadline_ms())

@@ -18,6 +18,7 @@ from paxlab.check import CheckResult, check_records, checks_passed
 from paxlab.config import config_to_dict
 from paxlab.config_types import Config
 from paxlab.sim.cluster import SimCluster
+from paxlab.sim.mutants import get_mutant
 
 __all__ = ["SimRun", "run_checks", "simulate", "write_results"]
 
@@ -59,9 +60,10 @@ class SimRun:
         return hashlib.sha256(self.trace_bytes()).hexdigest()
 
 
-def simulate(config: Config, seed: int) -> SimRun:
+def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
+    """`mutant`: a name from sim/mutants.py to run a planted bug; KeyError if unknown."""
     config = replace(config, seed=seed)
-    cluster = SimCluster(config, seed)
+    cluster = SimCluster(config, seed, get_mutant(mutant))
     cluster.run()
     servers = [cluster.server_nodes[name] for name in cluster.servers]
     chains = {s.id: [b.to_dict() for b in s.replica.learner.chain] for s in servers}

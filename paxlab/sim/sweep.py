@@ -16,6 +16,7 @@ from paxlab.check import CheckResult
 from paxlab.config_types import Config
 from paxlab.nemesis import expand_faults
 from paxlab.report import render_checks
+from paxlab.sim.mutants import MUTANTS
 from paxlab.sim.run import passed, simulate, verdicts, write_results
 
 __all__ = ["SeedFailure", "SweepOutcome", "options_line", "parse_seed_range", "run_one",
@@ -57,7 +58,8 @@ class SweepOutcome:
 
 
 def run_sweep(config: Config, first: int, last: int, out: TextIO, config_arg: str,
-              clock: Callable[[], float] = time.perf_counter) -> SweepOutcome:
+              clock: Callable[[], float] = time.perf_counter,
+              mutant: str | None = None) -> SweepOutcome:
     """Simulate seeds first..last in order, print progress, then the failing seeds."""
     failures: list[SeedFailure] = []
     live = out.isatty()
@@ -65,7 +67,8 @@ def run_sweep(config: Config, first: int, last: int, out: TextIO, config_arg: st
     total = last - first + 1
     for index, seed in enumerate(range(first, last + 1), start=1):
         try:
-            checks = verdicts(simulate(config, seed))
+            sim_run = simulate(config, seed) if mutant is None else simulate(config, seed, mutant)
+            checks = verdicts(sim_run)
         except Exception as error:  # a core assertion is a finding, not the sweep's end
             checks = [CheckResult(name="crashed", verdict="fail",
                                   details=f"{type(error).__name__}: {error}")]
@@ -86,7 +89,8 @@ def run_sweep(config: Config, first: int, last: int, out: TextIO, config_arg: st
                 for f in failures]
         out.write(tabulate(rows, headers=("seed", "failed checks", "first detail")) + "\n")
         for f in failures:
-            out.write(f"reproduce with: paxlab sim {config_arg} --seed {f.seed}\n")
+            flag = f" --mutant {mutant}" if mutant is not None else ""
+            out.write(f"reproduce with: paxlab sim {config_arg} --seed {f.seed}{flag}\n")
     else:
         out.write(f"all {total} seeds passed\n")
     return SweepOutcome(seeds=total, failures=failures, elapsed_s=clock() - started)
@@ -104,10 +108,13 @@ def options_line(config: Config, seed: int) -> str:
             f"drop {n.drop_probability:g}, dup {n.duplicate_probability:g}, {faults} faults")
 
 
-def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None) -> bool:
+def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None,
+            mutant: str | None = None) -> bool:
     """Simulate one seed, print its verdicts, write a results folder if asked."""
     out.write(options_line(config, seed) + "\n")
-    sim_run = simulate(config, seed)
+    if mutant is not None:
+        out.write(f"mutant {mutant}: {MUTANTS[mutant].description}\n")
+    sim_run = simulate(config, seed, mutant)
     checks = verdicts(sim_run)
     out.write(f"{sim_run.counts['events']} events, {sim_run.counts['routed']} messages, "
               f"{len(sim_run.faults)} faults applied, {sim_run.duration_ms:.0f} virtual ms\n")
