@@ -86,12 +86,7 @@ class FaultRunner:
                     action: Callable[[str], None]) -> str | None:
         chosen = resolve_servers(fault.target, self.target.servers, pool, self.target.leader(),
                                  self.rng)
-        if not chosen:
-            self.note(f"{describe_fault(fault)}: no server to apply it to")
-            return None
-        for node in chosen:
-            action(node)
-        return f"{describe_fault(fault)} ({', '.join(chosen)})"
+        return self._act(fault, chosen, action, "server")
 
     def _on_clients(self, fault: CrashClient | RestartClient) -> str | None:
         t = self.target
@@ -102,8 +97,13 @@ class FaultRunner:
         else:
             chosen = [c for c in wanted if t.is_crashed(c)]
             action = t.restart
+        return self._act(fault, chosen, action, "client")
+
+    def _act(self, fault: Fault, chosen: list[str], action: Callable[[str], None],
+             kind: str) -> str | None:
+        """Apply `action` to each chosen node; the detail names them, or None if none."""
         if not chosen:
-            self.note(f"{describe_fault(fault)}: no client to apply it to")
+            self.note(f"{describe_fault(fault)}: no {kind} to apply it to")
             return None
         for node in chosen:
             action(node)
