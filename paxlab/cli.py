@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import enum
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from paxlab import results
 from paxlab.check import check_run, checks_passed
-from paxlab.config import ConfigError, load_config, with_seed
+from paxlab.config import Config, ConfigError, load_config, with_seed
 from paxlab.report import render_checks, render_report
 
 __all__ = ["ExitCode", "main"]
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     bench_check.add_argument("--keys", type=int, default=10, help="keys (10)")
     bench_check.add_argument("--clients", type=int, default=8, help="clients (8)")
     bench_check.add_argument("--seed", type=int, default=1, help="seed (1)")
+    bench_sim = commands.add_parser(
+        "bench-sim", help="CPU per simulated seed, checks included, against a calibration")
+    bench_sim.add_argument("config", type=Path, nargs="?",
+                           default=Path("configs/sim_bench.yaml"),
+                           help="YAML config (default: configs/sim_bench.yaml)")
+    bench_sim.add_argument("--seeds", default="1-50", help="seeds A-B, both included (1-50)")
+    bench_sim.add_argument("--profile", action="store_true",
+                           help="also print cProfile's top 15 entries (a second pass)")
     sim = commands.add_parser("sim", help="run a config in the deterministic simulator")
     sim.add_argument("config", type=Path, nargs="?",
                      help="YAML config, e.g. configs/nemesis_mix.yaml")
@@ -56,6 +65,22 @@ def _parser() -> argparse.ArgumentParser:
     seeds.add_argument("--seeds", help="a range of seeds, A-B, both included")
     sim.add_argument("--out", type=Path, help="write a results folder here (one seed only)")
     sim.add_argument("--mutant", help="run a planted bug (see --list-mutants)")
+    sim.add_argument("--shrink", action="store_true",
+                     help="with --seed: shrink a failing seed (drop faults, ops, run time) and "
+                     "write a standalone YAML reproducer, then replay it once")
+    sim.add_argument("--repro-dir", type=Path, default=Path("results/repro"),
+                     help="where --shrink writes <name>-seed<N>[-<mutant>].yaml "
+                     "(default: results/repro)")
+    sim.add_argument("--shrink-budget", type=int, default=300,
+                     help="most simulations --shrink may run (default: 300; it also stops "
+                     "after 300 s)")
+    sim.add_argument("--swarm", action=argparse.BooleanOptionalAction, default=None,
+                     help="each seed draws its fault kinds and rates (default: on with "
+                     "--seeds, off with --seed; --seed N --swarm replays seed N of a sweep)")
+    sim.add_argument("--workers", type=int, default=None,
+                     help="processes for --seeds (default: one per core; 1: in this process)")
+    sim.add_argument("--shard", help="with --seeds, run only slice i of n, e.g. 2/4, to "
+                     "spread a campaign over machines")
     sim.add_argument("--list-mutants", action="store_true",
                      help="list the planted bugs and exit")
     for name, text in (("check", "re-run every check on a results folder"),
@@ -110,9 +135,25 @@ def _bench_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _bench_sim(args: argparse.Namespace) -> ExitCode:
+    """Exit 0 whatever the seeds' checks say: a benchmark, not a test."""
+    from paxlab.sim.bench import run_sim_bench
+    from paxlab.sim.sweep import parse_seed_range
+
+    try:
+        config = load_config(args.config)
+        first, last = parse_seed_range(args.seeds)
+    except (ConfigError, ValueError) as error:
+        print(f"paxlab: {error}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    run_sim_bench(config, range(first, last + 1), sys.stdout, source=str(args.config),
+                  profile=args.profile)
+    return ExitCode.OK
+
+
 def _sim(args: argparse.Namespace) -> ExitCode:
     from paxlab.sim.mutants import MUTANTS
-    from paxlab.sim.sweep import parse_seed_range, run_one, run_sweep
+    from paxlab.sim.sweep import WHOLE, parse_seed_range, parse_shard, run_one, run_sweep
 
     if args.list_mutants:
         for mutant in MUTANTS.values():
@@ -128,18 +169,46 @@ def _sim(args: argparse.Namespace) -> ExitCode:
     try:
         config = load_config(args.config)
         seed_range = parse_seed_range(args.seeds) if args.seeds is not None else None
+        shard = parse_shard(args.shard) if args.shard is not None else WHOLE
+        if seed_range is None and (args.shard is not None or args.workers is not None):
+            raise ValueError("--shard and --workers split a --seeds range; use them with --seeds")
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"--workers {args.workers}: expected at least 1")
     except (ConfigError, ValueError) as error:
         print(f"paxlab: {error}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     if seed_range is not None and args.out is not None:
         print("paxlab: --out writes one seed's results; use it with --seed", file=sys.stderr)
         return ExitCode.BAD_INPUT
+    if args.shrink:
+        return _sim_shrink(args, config, seed_range is not None)
     if seed_range is None:
         seed = config.seed if args.seed is None else args.seed
-        ok = run_one(config, seed, sys.stdout, args.out, mutant=args.mutant)
+        ok = run_one(config, seed, sys.stdout, args.out, mutant=args.mutant,
+                     swarm=bool(args.swarm), config_arg=str(args.config))
     else:
-        ok = run_sweep(config, *seed_range, sys.stdout, str(args.config),
-                       mutant=args.mutant).passed
+        ok = run_sweep(config, *seed_range, sys.stdout, str(args.config), mutant=args.mutant,
+                       workers=args.workers or os.cpu_count() or 1, shard=shard,
+                       swarm=args.swarm is not False).passed
+    return ExitCode.OK if ok else ExitCode.CHECK_FAILED
+
+
+def _sim_shrink(args: argparse.Namespace, config: Config, many_seeds: bool) -> ExitCode:
+    """`paxlab sim CONFIG --seed N --shrink`: exit 1 when the seed fails (the reproducer
+    is written), 0 when it passes and there is nothing to shrink."""
+    from paxlab.sim.shrink_cmd import run_shrink
+
+    if many_seeds or args.out is not None:
+        print("paxlab: --shrink works on one seed and writes to --repro-dir: use it with "
+              "--seed N, without --seeds or --out", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    if args.shrink_budget < 1:
+        print(f"paxlab: --shrink-budget {args.shrink_budget}: expected at least 1",
+              file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    seed = config.seed if args.seed is None else args.seed
+    ok = run_shrink(config, seed, sys.stdout, str(args.config), args.mutant, args.repro_dir,
+                    args.shrink_budget, swarm=bool(args.swarm))
     return ExitCode.OK if ok else ExitCode.CHECK_FAILED
 
 
@@ -162,7 +231,8 @@ def _report(args: argparse.Namespace) -> ExitCode:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "bench": _bench, "bench-check": _bench_check, "sim": _sim,
+    handlers = {"run": _run, "bench": _bench, "bench-check": _bench_check,
+                "bench-sim": _bench_sim, "sim": _sim,
                 "check": _check, "report": _report}
     try:
         return int(handlers[args.command](args))

@@ -29,6 +29,7 @@ from paxlab.config_types import (
     Crash,
     CrashClient,
     FailLink,
+    FailLinkOneWay,
     Fault,
     FixLink,
     Heal,
@@ -61,6 +62,7 @@ __all__ = [
     "Crash",
     "CrashClient",
     "FailLink",
+    "FailLinkOneWay",
     "Fault",
     "FixLink",
     "Heal",
@@ -162,6 +164,8 @@ def _fault_dict(fault: Fault) -> dict[str, Any]:
     out: dict[str, Any] = {"at_ms": fault.at_ms, "action": fault.ACTION}
     if isinstance(fault, (FailLink, FixLink, SetLink)):
         out["between"] = list(fault.between)
+    if isinstance(fault, FailLinkOneWay):
+        out.update({"from": fault.source, "to": fault.target})
     if isinstance(fault, Partition):
         out["groups"] = [list(group) for group in fault.groups]
     elif isinstance(fault, Isolate):

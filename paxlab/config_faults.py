@@ -56,6 +56,7 @@ NEMESIS_KINDS: Mapping[str, str] = {
     "partition_ring": "partition_ring; undo: heal",
     "partition_bridge": "partition_bridge; undo: heal",
     "fail_link": "fail the link between two random servers; undo: fix_link",
+    "one_way_link": "fail_link_one_way from one random server to another; undo: fix_link",
     "lossy": "set_network drop_probability 0.2, duplicate_probability 0.1, delay_ms_jitter 5; "
     "undo: set those three back to the `network` section's values",
 }
@@ -65,6 +66,7 @@ NEMESIS_SERVERS_MIN: Mapping[str, int] = {
     "pause": 3,
     "partition_bridge": PARTITION_BRIDGE_SERVERS_MIN,
     "fail_link": 2,
+    "one_way_link": 2,
 }
 """Kinds that cannot work with fewer servers; the others can run on any cluster."""
 
@@ -100,6 +102,13 @@ _BETWEEN = KeySpec(kind="custom", required=True, allowed_text=_SERVER_PAIR,
 FAULT_KEYS: Mapping[str, Mapping[str, KeySpec]] = {
     "fail_link": {"between": _BETWEEN},
     "fix_link": {"between": _BETWEEN},
+    "fail_link_one_way": {
+        "from": KeySpec(kind="custom", required=True, allowed_text="a server id",
+                        doc="The server whose messages are lost."),
+        "to": KeySpec(kind="custom", required=True,
+                      allowed_text="a server id other than `from`",
+                      doc="The server that no longer hears `from`."),
+    },
     "partition": {"groups": KeySpec(kind="custom", required=True,
                                     allowed_text="a non-empty list of non-empty, disjoint lists "
                                     "of server ids", doc="The groups.")},
@@ -132,7 +141,10 @@ _REPLACES = "A later partition of any shape replaces an earlier one."
 
 FAULT_ACTIONS: Mapping[str, str] = {
     "fail_link": "Cut the link between two servers, both ways, until fix_link or heal.",
-    "fix_link": "Restore a link cut by fail_link.",
+    "fix_link": "Restore a link cut by fail_link or fail_link_one_way, both directions.",
+    "fail_link_one_way": "Lose every message from server `from` to server `to`, while "
+    "messages from `to` to `from` still arrive, until fix_link on the pair or heal. A server "
+    "that hears a leader but cannot answer it is the kind of fault that hides livelocks.",
     "partition": "Servers talk only within their own group; servers listed in no group form "
     f"one extra group together. {_REPLACES}",
     "partition_halves": "Split the servers into two random halves of servers//2 and the rest; "
@@ -144,8 +156,8 @@ FAULT_ACTIONS: Mapping[str, str] = {
     "server that talks to both. Needs at least 3 servers. " + _REPLACES,
     "isolate": "Cut one server off from every other server. `leader` means whichever server "
     "leads at that moment.",
-    "heal": "Remove every partition (of any shape), isolation and failed link. Leaves "
-    "set_network, set_link, crashed and paused servers as they are.",
+    "heal": "Remove every partition (of any shape), isolation and failed link (one-way "
+    "too). Leaves set_network, set_link, crashed and paused servers as they are.",
     "set_network": "Change one or more network keys from now on (the others keep their "
     "values). At least one key is required.",
     "set_link": "Rules for messages both ways between two servers from now on: the network "

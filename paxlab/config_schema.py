@@ -275,6 +275,9 @@ CHECKS_KEYS: Mapping[str, KeySpec] = {
     "quiesce_timeout_ms": _int(5000, 1, "After the workload ends, time allowed for every "
                                "server to reach the same chain."),
     "run_timeout_s": _number(120.0, 0, "Hard bound on the whole run, in seconds.", low_open=True),
+    "liveness_timeout_ms": _int(3000, 1, "Simulator: once the last fault is healed, time "
+                                "allowed for every pending op; an op that times out later "
+                                "fails the liveness check."),
 }
 
 SECTIONS: Mapping[str, Mapping[str, KeySpec]] = {

@@ -21,6 +21,7 @@ __all__ = [
     "Crash",
     "CrashClient",
     "FailLink",
+    "FailLinkOneWay",
     "Fault",
     "FixLink",
     "Heal",
@@ -130,6 +131,21 @@ class FixLink:
 
     def describe(self) -> str:
         return f"fix_link {_pair(self.between)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailLinkOneWay:
+    """Lose every message from `source` to `target`, while `target` still reaches `source`.
+    A one-way cut lets a server hear a leader it cannot answer (or the reverse), the shape
+    that hides livelocks from safety-only fuzzing. fix_link on the pair, or heal, undoes it."""
+
+    ACTION: ClassVar[str] = "fail_link_one_way"
+    at_ms: int
+    source: int  # the YAML key `from`
+    target: int  # the YAML key `to`; Invariant: != source.
+
+    def describe(self) -> str:
+        return f"fail_link_one_way {self.source}->{self.target}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,9 +356,9 @@ class Nemesis:
 
 
 Fault = (
-    FailLink | FixLink | Partition | PartitionHalves | PartitionRing | PartitionBridge
-    | Isolate | Heal | SetNetwork | SetLink | Crash | Restart | Pause | Resume | CrashClient
-    | RestartClient | Nemesis
+    FailLink | FixLink | FailLinkOneWay | Partition | PartitionHalves | PartitionRing
+    | PartitionBridge | Isolate | Heal | SetNetwork | SetLink | Crash | Restart | Pause
+    | Resume | CrashClient | RestartClient | Nemesis
 )
 
 
@@ -352,6 +368,7 @@ class ChecksConfig:
 
     quiesce_timeout_ms: int
     run_timeout_s: float
+    liveness_timeout_ms: int = 3000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

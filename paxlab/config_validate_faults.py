@@ -28,6 +28,7 @@ from paxlab.config_types import (
     Crash,
     CrashClient,
     FailLink,
+    FailLinkOneWay,
     Fault,
     FixLink,
     Heal,
@@ -80,6 +81,22 @@ def _between(raw: object, path: str, problems: Problems,
         problems.bad(path, raw, _PAIR_TEXT)
         return None
     return (min(ids), max(ids))
+
+
+def _one_way(item: Mapping[Any, Any], path: str, problems: Problems, servers: int | None,
+             at_ms: int) -> FailLinkOneWay | None:
+    """`from` and `to`: two server ids, and not the same one (a server never cuts itself)."""
+    if "from" not in item or "to" not in item:
+        return None  # read_keys has reported it
+    source = _server_id(item["from"], f"{path}.from", problems, servers)
+    target = _server_id(item["to"], f"{path}.to", problems, servers)
+    if source is None or target is None:
+        return None
+    if source == target:
+        problems.bad(f"{path}.to", target, f"expected a server id other than {path}.from "
+                     f"({source})")
+        return None
+    return FailLinkOneWay(at_ms=at_ms, source=source, target=target)
 
 
 def _groups(raw: object, path: str, problems: Problems,
@@ -206,6 +223,8 @@ def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str
         if between is None:
             return None
         return (FailLink if action == "fail_link" else FixLink)(at_ms=at_ms, between=between)
+    if action == "fail_link_one_way":
+        return _one_way(item, path, problems, servers, at_ms)
     if action == "partition" and "groups" in item:
         groups = _groups(item["groups"], f"{path}.groups", problems, servers)
         return None if groups is None else Partition(at_ms=at_ms, groups=groups)

@@ -17,6 +17,7 @@ from paxlab.config_types import (
     Crash,
     CrashClient,
     FailLink,
+    FailLinkOneWay,
     Fault,
     FixLink,
     Heal,
@@ -114,6 +115,9 @@ class FaultRunner:
         if isinstance(fault, FailLink | FixLink):
             between = [server_node(s) for s in fault.between]
             return {"cmd": fault.ACTION, "between": between, "detail": detail}
+        if isinstance(fault, FailLinkOneWay):
+            return {"cmd": fault.ACTION, "source": server_node(fault.source),
+                    "target": server_node(fault.target), "detail": detail}
         if isinstance(fault, SetLink):
             between = [server_node(s) for s in fault.between]
             return {"cmd": "set_link", "between": between, "changes": dict(fault.changes),

@@ -23,6 +23,7 @@ from paxlab.config_types import (
     Config,
     Crash,
     FailLink,
+    FailLinkOneWay,
     Fault,
     FixLink,
     Heal,
@@ -48,7 +49,7 @@ LOSSY_CHANGES: tuple[tuple[str, float], ...] = (
 """What the `lossy` kind sets, in network table order; its undo puts these keys back."""
 
 _NETWORK_KINDS = frozenset({"isolate_leader", "partition_halves", "partition_ring",
-                            "partition_bridge", "fail_link"})
+                            "partition_bridge", "fail_link", "one_way_link"})
 _CRASH_KINDS = frozenset({"crash", "crash_leader"})
 _PAUSE_KINDS = frozenset({"pause", "pause_leader"})
 _SHAPES = {"partition_halves": PartitionHalves, "partition_ring": PartitionRing,
@@ -87,6 +88,10 @@ def _fault_and_undo(kind: str, at_ms: int, undo_ms: int, rng: random.Random, ser
         low, high = sorted(rng.sample(range(servers), 2))
         return (FailLink(at_ms=at_ms, between=(low, high)),
                 FixLink(at_ms=undo_ms, between=(low, high)))
+    if kind == "one_way_link":
+        source, target = rng.sample(range(servers), 2)  # ordered: source's messages are lost
+        return (FailLinkOneWay(at_ms=at_ms, source=source, target=target),
+                FixLink(at_ms=undo_ms, between=(min(source, target), max(source, target))))
     if kind == "lossy":
         return SetNetwork(at_ms=at_ms, changes=LOSSY_CHANGES), _restore(network, undo_ms)
     raise ValueError(f"unknown nemesis kind {kind!r}; allowed: {', '.join(NEMESIS_KINDS)}")

@@ -40,6 +40,8 @@ class NetworkModel:
     rules: NetworkConfig
     rng: random.Random
     failed_links: set[frozenset[str]] = field(default_factory=set)
+    # Directed cuts (source, target): messages source -> target are lost, the reverse flows.
+    one_way_cuts: set[tuple[str, str]] = field(default_factory=set)
     # Server pairs a partition (of any shape) separates, and its name for the progress line.
     partition_cuts: set[frozenset[str]] = field(default_factory=set)
     partition_label: str | None = None
@@ -55,8 +57,15 @@ class NetworkModel:
     def fail_link(self, a: str, b: str) -> None:
         self.failed_links.add(frozenset((a, b)))
 
+    def fail_link_one_way(self, source: str, target: str) -> None:
+        """Lose messages source -> target only; target -> source still arrive."""
+        self.one_way_cuts.add((source, target))
+
     def fix_link(self, a: str, b: str) -> None:
+        """Restore the pair in both directions, whether cut both ways or one way."""
         self.failed_links.discard(frozenset((a, b)))
+        self.one_way_cuts.discard((a, b))
+        self.one_way_cuts.discard((b, a))
 
     def partition(self, groups: list[list[str]], servers: list[str]) -> None:
         """Servers talk only within their group; unlisted servers form one more group.
@@ -76,8 +85,9 @@ class NetworkModel:
         self.isolated.add(server)
 
     def heal(self) -> None:
-        """Undo partitions, isolation and failed links; link rules stay (set_link)."""
+        """Undo partitions, isolation and failed links (one-way too); link rules stay."""
         self.failed_links.clear()
+        self.one_way_cuts.clear()
         self.partition_cuts.clear()
         self.partition_label = None
         self.isolated.clear()
@@ -99,6 +109,8 @@ class NetworkModel:
             self.fail_link(*command["between"])
         elif name == "fix_link":
             self.fix_link(*command["between"])
+        elif name == "fail_link_one_way":
+            self.fail_link_one_way(command["source"], command["target"])
         elif name == "cut":
             self.set_partition({frozenset(pair) for pair in command["pairs"]}, command["label"])
         elif name == "set_link":
@@ -119,6 +131,7 @@ class NetworkModel:
         """One short phrase per fault in force, for the live progress line."""
         links = sorted("-".join(sorted(link)) for link in self.failed_links)
         faults = [f"link {link} down" for link in links]
+        faults.extend(f"link {a}->{b} down" for a, b in sorted(self.one_way_cuts))
         if self.partition_label is not None:
             faults.append(f"partition {self.partition_label}")
         faults.extend(f"{server} isolated" for server in sorted(self.isolated))
@@ -137,6 +150,8 @@ class NetworkModel:
             return False
         if frozenset((source, target)) in self.failed_links:
             return True
+        if (source, target) in self.one_way_cuts:
+            return True
         if source in self.isolated or target in self.isolated:
             return True
         return frozenset((source, target)) in self.partition_cuts
@@ -144,14 +159,15 @@ class NetworkModel:
     def fate(self, source: str, target: str) -> Fate:
         if self.is_cut(source, target):
             return Fate((), "cut")
-        rules = self.link_rules.get(frozenset((source, target)), self.rules)
+        # Every simulated message comes here: no pair key unless some link has its own rules.
+        rules = (self.link_rules.get(frozenset((source, target)), self.rules)
+                 if self.link_rules else self.rules)
         if rules.drop_probability > 0 and self.rng.random() < rules.drop_probability:
             return Fate((), "drop")
-        copies = 1
         if rules.duplicate_probability > 0 and self.rng.random() < rules.duplicate_probability:
-            copies = 2
-        delays = tuple(self._delay_ms(rules) for _ in range(copies))
-        return Fate(delays, "duplicate" if copies == 2 else "deliver")
+            first = self._delay_ms(rules)  # draws in the same order as ever: first, second
+            return Fate((first, self._delay_ms(rules)), "duplicate")
+        return Fate((self._delay_ms(rules),), "deliver")
 
     def _delay_ms(self, rules: NetworkConfig) -> float:
         jitter = rules.delay_ms_jitter

@@ -23,6 +23,7 @@ from paxlab.config import (
     Crash,
     CrashClient,
     FailLink,
+    FailLinkOneWay,
     FixLink,
     Heal,
     Isolate,
@@ -53,11 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 DOC = ROOT / "README.md"
 SRC = "t.yaml"
-ALL_ACTIONS = ("fail_link, fix_link, partition, partition_halves, partition_ring, "
-               "partition_bridge, isolate, heal, set_network, set_link, crash, restart, pause, "
-               "resume, crash_client, restart_client, nemesis")
+ALL_ACTIONS = ("fail_link, fix_link, fail_link_one_way, partition, partition_halves, "
+               "partition_ring, partition_bridge, isolate, heal, set_network, set_link, crash, "
+               "restart, pause, resume, crash_client, restart_client, nemesis")
 ALL_KINDS = ("crash, crash_leader, pause, pause_leader, isolate_leader, partition_halves, "
-             "partition_ring, partition_bridge, fail_link, lossy")
+             "partition_ring, partition_bridge, fail_link, one_way_link, lossy")
 
 
 def problems(data: object, source: str = SRC) -> tuple[str, ...]:
@@ -135,6 +136,7 @@ NEW_FAULTS: list[dict[str, Any]] = [
     {"at_ms": 17, "action": "partition_ring"},
     {"at_ms": 18, "action": "partition_bridge"},
     {"at_ms": 19, "action": "set_link", "between": [2, 1], "drop_probability": 1},
+    {"at_ms": 19, "action": "fail_link_one_way", "from": 4, "to": 1},
     {"at_ms": 20, "action": "nemesis", "kinds": ["lossy", "crash"], "until_ms": 900},
     {"at_ms": 21, "action": "nemesis", "kinds": list(NEMESIS_KINDS), "interval_ms": 7,
      "until_ms": 22, "seed": 3},
@@ -213,6 +215,7 @@ def test_new_faults_parse_to_canonical_dataclasses() -> None:
         PartitionRing(at_ms=17),
         PartitionBridge(at_ms=18),
         SetLink(at_ms=19, between=(1, 2), changes=(("drop_probability", 1.0),)),
+        FailLinkOneWay(at_ms=19, source=4, target=1),
         Nemesis(at_ms=20, kinds=("lossy", "crash"), interval_ms=500, until_ms=900, seed=None),
         Nemesis(at_ms=21, kinds=tuple(NEMESIS_KINDS), interval_ms=7, until_ms=22, seed=3),
     )
@@ -238,6 +241,7 @@ def test_scripted_ops_are_canonical_and_sorted() -> None:
 @pytest.mark.parametrize(("fault", "text"), [
     (FailLink(at_ms=0, between=(0, 1)), "fail_link 0-1"),
     (FixLink(at_ms=0, between=(0, 1)), "fix_link 0-1"),
+    (FailLinkOneWay(at_ms=0, source=2, target=0), "fail_link_one_way 2->0"),
     (Partition(at_ms=0, groups=((0,), (1, 2))), "partition [0] | [1, 2]"),
     (Isolate(at_ms=0, target="leader"), "isolate leader"),
     (Isolate(at_ms=0, target=2), "isolate 2"),
@@ -268,9 +272,9 @@ def test_describe_fault(fault: Any, text: str) -> None:
 
 
 def test_every_fault_class_names_an_action_of_the_table() -> None:
-    classes = [FailLink, FixLink, Partition, PartitionHalves, PartitionRing, PartitionBridge,
-               Isolate, Heal, SetNetwork, SetLink, Crash, Restart, Pause, Resume, CrashClient,
-               RestartClient, Nemesis]
+    classes = [FailLink, FixLink, FailLinkOneWay, Partition, PartitionHalves, PartitionRing,
+               PartitionBridge, Isolate, Heal, SetNetwork, SetLink, Crash, Restart, Pause, Resume,
+               CrashClient, RestartClient, Nemesis]
     assert [c.ACTION for c in classes] == list(FAULT_KEYS) == list(
         FAULT_COMMON_KEYS["action"].choices)
 
@@ -370,7 +374,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
      "t.yaml: workload.reads: unknown key; allowed: type, ops_per_client, duration_ms, "
      "put_fraction, keys, key_distribution, zipf_exponent, think_time_ms, ops"),
     ("unknown checks", {"checks": {"timeout": 1}},
-     "t.yaml: checks.timeout: unknown key; allowed: quiesce_timeout_ms, run_timeout_s"),
+     "t.yaml: checks.timeout: unknown key; allowed: quiesce_timeout_ms, run_timeout_s, "
+     "liveness_timeout_ms"),
     ("unknown op key", scripted({"at_ms": 0, "client": 0, "f": "get", "key": "1", "k": 2}),
      "t.yaml: workload.ops[0].k: unknown key; allowed: at_ms, client, f, key, value"),
     ("unknown fault key", {"faults": [{"at_ms": 0, "action": "heal", "target": 1}]},
@@ -558,6 +563,16 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
      "drop_probability, duplicate_probability"),
     ("set_link no between", fault("set_link", drop_probability=0.5),
      "t.yaml: faults[0].between: missing; expected two different server ids, e.g. [0, 1]"),
+    ("one way to itself", fault("fail_link_one_way", **{"from": 2, "to": 2}),
+     "t.yaml: faults[0].to = 2: expected a server id other than faults[0].from (2)"),
+    ("one way to unknown server", fault("fail_link_one_way", **{"from": 0, "to": 3}),
+     "t.yaml: faults[0].to = 3: expected a server id from 0 to 2 (cluster.servers is 3)"),
+    ("one way from a list", fault("fail_link_one_way", **{"from": [0], "to": 1}),
+     "t.yaml: faults[0].from = [0]: expected a server id from 0 to 2 (cluster.servers is 3)"),
+    ("one way without to", fault("fail_link_one_way", **{"from": 0}),
+     "t.yaml: faults[0].to: missing; expected a server id other than `from`"),
+    ("one way with between", fault("fail_link_one_way", between=[0, 1]),
+     "t.yaml: faults[0].between: unknown key; allowed: at_ms, action, from, to"),
     ("set_link same server", fault("set_link", between=[2, 2], delay_ms_mean=3),
      "t.yaml: faults[0].between = [2, 2]: expected two different server ids, e.g. [0, 1]"),
     ("set_link bad value", fault("set_link", between=[0, 1], duplicate_probability=-1),

@@ -19,6 +19,7 @@ from paxlab.config import (
     Config,
     Crash,
     FailLink,
+    FailLinkOneWay,
     Fault,
     FixLink,
     Heal,
@@ -61,6 +62,7 @@ class _State:
         self.paused: set[object] = set()
         self.partitioned = False  # any partition shape or isolation
         self.failed_links: set[tuple[int, int]] = set()
+        self.one_way: set[tuple[int, int]] = set()  # (from, to)
         self.network = dataclasses.asdict(network)
 
     @staticmethod
@@ -84,10 +86,13 @@ class _State:
             self.partitioned = True
         elif isinstance(fault, FailLink):
             self.failed_links.add(fault.between)
+        elif isinstance(fault, FailLinkOneWay):
+            self.one_way.add((fault.source, fault.target))
         elif isinstance(fault, FixLink):
             self.failed_links.discard(fault.between)
+            self.one_way -= {fault.between, fault.between[::-1]}
         elif isinstance(fault, Heal):
-            self.partitioned, self.failed_links = False, set()
+            self.partitioned, self.failed_links, self.one_way = False, set(), set()
         elif isinstance(fault, SetNetwork):
             self.network.update(fault.changes)
         else:
@@ -95,7 +100,8 @@ class _State:
 
     def is_clean(self, network: NetworkConfig) -> bool:
         return (not self.crashed and not self.paused and not self.partitioned
-                and not self.failed_links and self.network == dataclasses.asdict(network))
+                and not self.failed_links and not self.one_way
+                and self.network == dataclasses.asdict(network))
 
 
 # --- reproducible -----------------------------------------------------------------------
@@ -155,7 +161,9 @@ def test_every_kind_is_picked_and_emits_what_its_table_row_says() -> None:
     faults = expand(nemesis(interval_ms=10, until_ms=3000))
     seen = {type(f) for f in faults}
     assert {Crash, Restart, Pause, Resume, Isolate, Heal, PartitionHalves, PartitionRing,
-            PartitionBridge, FailLink, FixLink, SetNetwork} <= seen
+            PartitionBridge, FailLink, FixLink, FailLinkOneWay, SetNetwork} <= seen
+    one_way = {(f.source, f.target) for f in faults if isinstance(f, FailLinkOneWay)}
+    assert all(a != b for a, b in one_way) and any(a > b for a, b in one_way)
     assert any(isinstance(f, Crash) and f.target == "leader" for f in faults)
     lossy = [f for f in faults if isinstance(f, SetNetwork) and f.changes == LOSSY_CHANGES]
     assert lossy, "lossy was never picked"

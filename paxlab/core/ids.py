@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal, NewType
 
@@ -37,25 +38,44 @@ def client_node(client: int) -> NodeId:
     return NodeId(f"c{client}")
 
 
-def node_kind(node: str) -> Literal["server", "client"]:
-    """Whether an address names a server or a client; RemoteError if it is neither."""
+_NONZERO_DIGITS = tuple("123456789")
+
+
+def _parse_node(node: str) -> tuple[Literal["server", "client"], int]:
+    """(kind, number) of an address; RemoteError if it is neither a server nor a client."""
     digits = node[1:]
     # ASCII, canonical and short only: "s²" passes isdigit() but not int(), "s01" would
     # name replica 1 under an address that is not server_node(1), and int() refuses
     # strings of over 4300 digits.
-    canonical = digits == "0" or digits[:1] in tuple("123456789")
+    canonical = digits == "0" or digits[:1] in _NONZERO_DIGITS
     if digits.isascii() and digits.isdigit() and canonical and len(digits) <= 18:
         if node[0] == "s":
-            return "server"
+            return "server", int(digits)
         if node[0] == "c":
-            return "client"
+            return "client", int(digits)
     raise RemoteError(f"not a node address: {node!r} (expected s<N> or c<N>)")
+
+
+# Every message a replica steps parses its sender's address, and a run has a handful of
+# them: remembering the answers takes that off the hot path. Bounded, so a peer sending
+# made-up addresses cannot grow it; errors are never remembered.
+_parse_node_cached = functools.lru_cache(maxsize=1024)(_parse_node)
+
+
+def _node_parts(node: str) -> tuple[Literal["server", "client"], int]:
+    # Only exact strs go through the cache: anything else (unhashable, or a str subclass
+    # with its own equality) gets the plain check and fails or passes exactly as it did.
+    return _parse_node_cached(node) if type(node) is str else _parse_node(node)
+
+
+def node_kind(node: str) -> Literal["server", "client"]:
+    """Whether an address names a server or a client; RemoteError if it is neither."""
+    return _node_parts(node)[0]
 
 
 def node_number(node: str) -> int:
     """The replica or client number inside an address."""
-    node_kind(node)
-    return int(node[1:])
+    return _node_parts(node)[1]
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -108,6 +108,7 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
         assert (self.role is Role.LEADER) == (self.leader is not None)
         assert (self.role is Role.CANDIDATE) == (self.candidate is not None)
         if self.leader is not None:
-            assert all(s >= self.commit_index for s in self.leader.proposals)
-            assert self.leader.next_slot >= self.commit_index
+            commit_index = self.commit_index
+            assert all(s >= commit_index for s in self.leader.proposals)
+            assert self.leader.next_slot >= commit_index
 

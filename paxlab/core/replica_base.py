@@ -127,7 +127,8 @@ class ReplicaBase:
 
     @property
     def commit_index(self) -> int:
-        return self.learner.commit_index
+        # len(chain) is Learner.commit_index, read directly: this runs ~25 times a step.
+        return len(self.learner.chain)
 
     def _trace(self, text: str) -> None:
         self._fx.trace.append(text)

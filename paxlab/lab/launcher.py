@@ -26,6 +26,7 @@ from paxlab.fault_runner import FaultRunner
 from paxlab.lab.control import RunClock, recv_control, send_control
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
+from paxlab.monitor import MonitorReport, invariants_check
 from paxlab.nemesis import expand_faults
 from paxlab.summary import build_summary
 from paxlab.workload import planned_op_count
@@ -44,10 +45,15 @@ class LabOutcome:
     partial: bool
     interrupted: bool
     errors: list[str] = field(default_factory=list)
+    # The router's online invariant monitor (paxlab/monitor.py): apart from `checks`, which
+    # `paxlab check` can recompute from the results folder, while this needs the traffic.
+    # summary.json lists it after them. None: not monitored.
+    invariants: CheckResult | None = None
 
     @property
     def passed(self) -> bool:
-        return not self.partial and not self.errors and checks_passed(self.checks)
+        monitored = self.invariants is None or self.invariants.verdict == "pass"
+        return not self.partial and not self.errors and checks_passed(self.checks) and monitored
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Lab:
     finished: set[str] = field(default_factory=set)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     workload_s: float = 0.0
+    invariants: MonitorReport | None = None  # sent by the router as it stops
     _last_event: dict[str, str] = field(default_factory=dict)  # process -> latest event kind
 
     def __post_init__(self) -> None:
@@ -148,6 +155,10 @@ class Lab:
             self.note(f"leader {event['leader']} ballot {event['ballot']}")
         elif kind == "faults":
             self.active_faults = event["active"]
+        elif kind == "invariants":
+            self.invariants = MonitorReport.from_dict(event)
+            self.note(f"invariant monitor: {self.invariants.observed} messages, "
+                      f"{self.invariants.total} violations")
         elif kind == "status":
             self.statuses[name] = event
         elif kind == "error":
@@ -280,12 +291,13 @@ def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
         checks = check_run(run_dir)
     except results.ResultsError as error:
         checks = [CheckResult(name="results_readable", verdict="fail", details=str(error))]
+    invariants = invariants_check(lab.invariants)
     summary = build_summary(
         config, history, started_at=started_at, duration_s=lab.clock.now_ms() / 1000,
         workload_s=lab.workload_s, partial=partial, faults=lab.applied_faults,
-        leader_changes=lab.leader_changes, checks=checks, errors=lab.errors,
+        leader_changes=lab.leader_changes, checks=[*checks, invariants], errors=lab.errors,
     )
     results.write_summary(run_dir, summary)
     results.update_latest(results_root, run_dir)
     return LabOutcome(run_dir=run_dir, checks=checks, partial=partial, interrupted=interrupted,
-                      errors=lab.errors)
+                      errors=lab.errors, invariants=invariants)

@@ -3,7 +3,8 @@ rules and faults decide what happens to it (see paxlab.netmodel).
 
 It also watches the traffic to tell the launcher who leads (the sender of the
 highest-ballot Heartbeat or Accept), which the live progress line and the `isolate:
-leader` fault need.
+leader` fault need, and feeds every message to the invariant monitor (paxlab.monitor),
+whose report goes to the launcher when the router stops.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any, TextIO
 from paxlab.config_types import NetworkConfig
 from paxlab.core.codec import decode_envelope
 from paxlab.core.errors import RemoteError
-from paxlab.core.ids import Ballot
-from paxlab.core.messages import Accept, Heartbeat
+from paxlab.core.ids import Ballot, node_kind
+from paxlab.core.messages import Accept, Envelope, Heartbeat
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
+from paxlab.monitor import InvariantMonitor
 from paxlab.netmodel import NetworkModel
 
 __all__ = ["router_main"]
@@ -41,6 +43,8 @@ class Router:
         clock: RunClock,
     ) -> None:
         self.links = links
+        servers = sum(1 for node in links if node_kind(node) == "server")
+        self.monitor = InvariantMonitor(servers)
         self.node_of = {id(conn): node for node, conn in links.items()}
         self.control = control
         self.model = model
@@ -88,6 +92,7 @@ class Router:
             self._log(f"invalid frame from {self.node_of[id(conn)]}: {error}")
             return
         self.counts["routed"] += 1
+        self._observe(envelope)
         self._watch_leader(envelope.source, envelope.message)
         fate = self.model.fate(envelope.source, envelope.target)
         self.counts[fate.reason] += 1
@@ -98,6 +103,20 @@ class Router:
             heapq.heappush(
                 self.in_flight, (now + delay_ms / 1000, next(self.counter), envelope.target, data)
             )
+
+    def _observe(self, envelope: Envelope) -> None:
+        """The invariant monitor sees every message, whatever its fate; each violation it
+        keeps goes to router.log at once."""
+        monitor = self.monitor
+        kept = len(monitor.violations)
+        monitor.observe(self.clock.now_ms(), envelope)
+        for violation in monitor.violations[kept:]:
+            self._log(f"INVARIANT VIOLATED {violation.line()}")
+
+    def report_invariants(self) -> None:
+        report = self.monitor.report()
+        self._log(f"invariant monitor: {report.observed} messages, {report.total} violations")
+        send_control(self.control, {"event": "invariants", **report.to_dict()})
 
     def _watch_leader(self, source: str, message: object) -> None:
         if not isinstance(message, Heartbeat | Accept):
@@ -187,7 +206,9 @@ def router_main(
             return  # stopped before the run began
         model = NetworkModel(rules=network, rng=random.Random(f"{seed}:network"))
         try:
-            Router(links, control, model, log, clock).serve()
+            router = Router(links, control, model, log, clock)
+            router.serve()
+            router.report_invariants()
             send_control(control, {"event": "stopped"})
         except (EOFError, BrokenPipeError):
             log.write("launcher went away; exiting\n")

@@ -38,11 +38,14 @@ class Poll:
     pass
 
 
-def _mutant_parts(mutant: Mutant | None) -> dict[str, Any]:
-    """A server's replica class and storage: the correct ones, or a mutant's."""
+def _server_parts(config: Config, mutant: Mutant | None) -> dict[str, Any]:
+    """A server's replica class and disk discipline: the correct ones, or a mutant's.
+    `cluster.fsync: never` gets the no-fsync disk too, as it would on a real machine."""
+    sync = config.cluster.fsync != "never"
     if mutant is None:
-        return {}
-    return {"replica_cls": mutant.replica_cls}
+        return {"sync_before_send": sync}
+    return {"replica_cls": mutant.replica_cls,
+            "sync_before_send": sync and mutant.sync_before_send}
 
 
 class SimCluster:
@@ -60,7 +63,7 @@ class SimCluster:
         self.clients = [client_node(i) for i in range(config.clients.count)]
         self.server_nodes = {
             server_node(i): SimServer(i, params, seed, self.heap, self.network.send,
-                                      **_mutant_parts(mutant))
+                                      **_server_parts(config, mutant))
             for i in range(config.cluster.servers)
         }
         cparams = client_params(config)
@@ -72,6 +75,9 @@ class SimCluster:
         self.faults = FaultRunner(self, seed, self.note)
         self.workload_ms = 0.0
         self.quiescent = False
+        # When the run last became fault free (every server up, the network as the config
+        # set it): the start of the liveness bound. None while a fault is in force.
+        self.healed_ms: float | None = 0.0
 
     @property
     def model(self) -> NetworkModel:
@@ -144,6 +150,18 @@ class SimCluster:
                 self.applied_faults.append({"time_ms": self.heap.now_int,
                                             "action": event.fault.ACTION, "detail": detail})
                 self.note(f"fault {event.fault.ACTION}: {detail}")
+            if self._fault_in_force():
+                self.healed_ms = None
+            elif self.healed_ms is None:
+                self.healed_ms = self.heap.now_ms
+
+    def _fault_in_force(self) -> bool:
+        """Is any server down or paused, or the network not as the config set it?"""
+        if any(not self.is_up(name) for name in self.servers):
+            return True
+        model = self.model
+        return bool(model.failed_links or model.one_way_cuts or model.partition_cuts
+                    or model.isolated or model.link_rules) or model.rules != self.config.network
 
     def _workload_done(self) -> bool:
         return all(c.finished or not c.up for c in self.client_nodes.values())
@@ -181,6 +199,8 @@ class SimCluster:
                 self.restart(name)
         self.model.calm()
         self.note("quiescing: network healed, drop and duplicate off")
+        if self.healed_ms is None:
+            self.healed_ms = self.heap.now_ms
         limit_ms = self.heap.now_ms + self.config.checks.quiesce_timeout_ms
         self.heap.push(self.heap.now_ms, Poll())
         stable = 0

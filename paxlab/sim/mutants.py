@@ -1,9 +1,9 @@
 """Planted bugs that prove the checkers bite (STYLE.md section 5).
 
 Each mutant is a `Replica` subclass that overrides one method and names the rule it
-breaks. The core has no mutant flags: `simulate(config, seed, mutant=NAME)` builds its
-servers from the mutant's class. Not (yet) here: ballot-reuse and no-fsync, which no
-test config caught within a bounded seed range.
+breaks, or, for a rule the host keeps (persist before send), a change to the server's
+storage. The core has no mutant flags: `simulate(config, seed, mutant=NAME)` builds its
+servers from the mutant's class and storage.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paxlab.core import Replica
-from paxlab.core.messages import Accepted, ClientReply, ClientRequest, Message
+from paxlab.core.chain import verify_block
+from paxlab.core.messages import Accept, Accepted, ClientReply, ClientRequest, Message
 from paxlab.core.replica_base import Role
 
 __all__ = ["MUTANTS", "Mutant", "get_mutant", "mutant_names"]
@@ -56,11 +57,31 @@ class StaleReadReplica(Replica):
         super().handle_client_request(client, m)
 
 
+class BallotReuseReplica(Replica):
+    """Breaks the promise: an acceptor that promised ballot b must refuse every Accept
+    below b ("it has not responded to a prepare request having a number greater than n",
+    Paxos Made Simple). This one accepts a stale leader's Accept as if it were current,
+    overwriting what it accepted at the higher ballot and answering Accepted."""
+
+    def handle_accept(self, sender: int, m: Message) -> None:
+        assert isinstance(m, Accept)
+        if not self.acceptor.is_stale(m.ballot):
+            super().handle_accept(sender, m)
+            return
+        if m.slot >= self.commit_index:
+            verify_block(m.block, self.params.difficulty)
+        self._accept_run(sender, m)  # without following the stale leader or refusing it
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
     description: str
     replica_cls: type[Replica] = Replica
+    # False breaks "persist before send" (an acceptor records its response in stable
+    # storage before sending it, Paxos Made Simple): persist only writes, and the disk is
+    # synced by a write-back 200 ms later, so a crash may lose what a reply vouched for.
+    sync_before_send: bool = True
 
 
 MUTANTS: dict[str, Mutant] = {
@@ -73,6 +94,10 @@ MUTANTS: dict[str, Mutant] = {
                replica_cls=AckBeforeMajorityReplica),
         Mutant("stale-read", "the leader answers gets from its local KV store at once",
                replica_cls=StaleReadReplica),
+        Mutant("ballot-reuse", "an acceptor accepts an Accept below the ballot it promised",
+               replica_cls=BallotReuseReplica),
+        Mutant("no-fsync", "servers reply before their promises and accepts are synced to disk",
+               sync_before_send=False),
     )
 }
 

@@ -3,6 +3,7 @@ as in the lab's router, and deliveries become events on the virtual clock.
 
 Like the router, it holds messages for a paused node until it resumes, and a message for
 a crashed node is lost when it arrives (a restarted node gets what arrives after it).
+Every message sent passes the invariant monitor first, whatever its fate, as in the router.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol
 from paxlab.config_types import NetworkConfig
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Accept, Envelope, Heartbeat
+from paxlab.monitor import InvariantMonitor
 from paxlab.netmodel import NetworkModel
 from paxlab.sim.clock import EventHeap
 
@@ -41,9 +43,13 @@ class SimNetwork:
         # Accept; each change counts as a leader change, as in the lab's summary.
         self.seen_leader: tuple[Ballot, str] | None = None
         self.leader_changes = 0
+        # Set by the driver that knows the cluster size (sim/run.py); None: not watched.
+        self.monitor: InvariantMonitor | None = None
 
     def send(self, envelope: Envelope) -> None:
         self.counts["routed"] += 1
+        if self.monitor is not None:
+            self.monitor.observe(self.heap.now_ms, envelope)
         message = envelope.message
         if isinstance(message, Heartbeat | Accept) and (
             self.seen_leader is None or message.ballot > self.seen_leader[0]

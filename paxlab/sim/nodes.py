@@ -2,7 +2,10 @@
 
 A node asks to be woken at its next deadline (timer, or a client's next planned op); a
 wake for an older incarnation, or for a paused node, does nothing. A server's storage is
-a MemoryStorage that outlives its process, as an fsynced disk outlives a SIGKILL.
+a SimDisk that outlives its process; a crash is a power loss, which keeps what was synced
+and cuts what was only written. The correct protocol syncs in every persist, so it never
+loses a record; the `no-fsync` mutant (`sync_before_send=False`) leaves the syncing to a
+write-back 200 ms later, and a crash in between loses what its replies vouched for.
 """
 
 from __future__ import annotations
@@ -17,17 +20,24 @@ from paxlab.core import ClientParams, ClientSession, Replica, ReplicaParams, Rol
 from paxlab.core.messages import Boot, Envelope, Submit
 from paxlab.core.output import Output
 from paxlab.core.recovery import recover_state
-from paxlab.host import MemoryStorage, NodeHost
+from paxlab.host import NodeHost, Storage
 from paxlab.sim.clock import EventHeap
+from paxlab.sim.disk import LazySyncStorage, SimDisk
 from paxlab.workload import PlannedOp, make_workload
 
-__all__ = ["SimClient", "SimServer", "Wake"]
+__all__ = ["SimClient", "SimServer", "Wake", "WriteBack"]
 
 
 @dataclass(frozen=True, slots=True)
 class Wake:
     node: str
     incarnation: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBack(Wake):
+    """The OS syncing a server's disk on its own, whether the node runs, is paused or is
+    down. A Wake, so the cluster routes it to the server like any wake."""
 
 
 class _Waker:
@@ -62,15 +72,22 @@ class _Waker:
 
 class SimServer:
     def __init__(self, replica_id: int, params: ReplicaParams, seed: int, heap: EventHeap,
-                 send: Callable[[Envelope], None], replica_cls: type[Replica] = Replica
-                 ) -> None:
+                 send: Callable[[Envelope], None], replica_cls: type[Replica] = Replica,
+                 sync_before_send: bool = True) -> None:
         self.id = replica_id
         self.params = params
         self.seed = seed
         self.heap = heap
         self.send = send
         self.replica_cls = replica_cls  # Replica, or a mutant's subclass
-        self.storage = MemoryStorage()  # survives crashes: fsync is synchronous here
+        self.disk = SimDisk()  # survives crashes; a crash cuts only what was not synced
+        self._disk_rng = random.Random(f"{seed}:disk:{replica_id}")
+        self.lazy: LazySyncStorage | None = None
+        self.storage: Storage = self.disk  # persist = write + sync
+        if not sync_before_send:
+            self.lazy = LazySyncStorage(self.disk, lambda: self.heap.now_ms,
+                                        self._schedule_write_back)
+            self.storage = self.lazy
         self.waker = _Waker(heap, f"s{replica_id}")
         self.host: NodeHost | None = None
         self.paused = False
@@ -87,7 +104,7 @@ class SimServer:
 
     def start(self) -> None:
         """Start an incarnation: recover what the storage holds, then Boot."""
-        records = self.storage.records
+        records = self.disk.records
         recovered = recover_state(records, self.params.difficulty) if records else None
         rng = random.Random(f"{self.seed}:server:{self.id}:{self.starts}")
         self.starts += 1
@@ -98,6 +115,8 @@ class SimServer:
         self.waker.want(self.host.timers.next_deadline_ms())
 
     def crash(self) -> None:
+        """Power loss: the disk keeps what was synced and a seeded prefix of the rest."""
+        self.disk.crash(self._disk_rng)
         self.host = None
         self.paused = False
         self.waker.new_incarnation()
@@ -107,7 +126,14 @@ class SimServer:
         self.host.deliver(self.heap.now_int, envelope)
         self.waker.want(self.host.timers.next_deadline_ms())
 
+    def _schedule_write_back(self, at_ms: float) -> None:
+        self.heap.push(at_ms, WriteBack(f"s{self.id}", 0))
+
     def wake(self, event: Wake) -> None:
+        if isinstance(event, WriteBack):
+            if self.lazy is not None:
+                self.lazy.write_back(self.heap.now_ms)
+            return
         if self.host is None or self.paused or not self.waker.woke(event):
             return
         self.host.fire_due_timers(self.heap.now_int)

@@ -17,7 +17,10 @@ from paxlab import results
 from paxlab.check import CheckResult, check_records, checks_passed
 from paxlab.config import config_to_dict
 from paxlab.config_types import Config
+from paxlab.monitor import InvariantMonitor, MonitorReport, invariants_check
 from paxlab.sim.cluster import SimCluster
+from paxlab.sim.disk import disk_counts
+from paxlab.sim.liveness import liveness_check
 from paxlab.sim.mutants import get_mutant
 
 __all__ = ["SimRun", "run_checks", "simulate", "write_results"]
@@ -36,6 +39,8 @@ class SimRun:
     leader_changes: int
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    healed_ms: float | None = None  # when the run last became fault free (sim/liveness.py)
+    monitor: MonitorReport | None = None  # the online invariant monitor's findings
 
     @property
     def partial(self) -> bool:
@@ -64,6 +69,7 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
     """`mutant`: a name from sim/mutants.py to run a planted bug; KeyError if unknown."""
     config = replace(config, seed=seed)
     cluster = SimCluster(config, seed, get_mutant(mutant))
+    monitor = cluster.network.monitor = InvariantMonitor(config.cluster.servers)
     cluster.run()
     servers = [cluster.server_nodes[name] for name in cluster.servers]
     chains = {s.id: [b.to_dict() for b in s.replica.learner.chain] for s in servers}
@@ -71,12 +77,14 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
     history = sorted(cluster.history, key=lambda e: (e["time"], e["process"]))
     records = results.RunRecords(history=history, chains=chains,
                                  difficulty=config.cluster.difficulty, kvs=kvs)
-    counts = {"events": cluster.heap.processed, **cluster.network.counts}
+    counts = {"events": cluster.heap.processed, **cluster.network.counts,
+              **disk_counts(s.disk for s in servers)}
     return SimRun(
         config=config, seed=seed, records=records, faults=cluster.applied_faults,
         counts=counts, quiescent=cluster.quiescent, workload_ms=cluster.workload_ms,
         duration_ms=cluster.heap.now_ms, leader_changes=cluster.network.leader_changes,
-        errors=cluster.errors, notes=cluster.notes,
+        errors=cluster.errors, notes=cluster.notes, healed_ms=cluster.healed_ms,
+        monitor=monitor.report(),
     )
 
 
@@ -85,12 +93,12 @@ def run_checks(sim_run: SimRun) -> list[CheckResult]:
 
 
 def verdicts(sim_run: SimRun) -> list[CheckResult]:
-    """The checks, plus a liveness verdict: a run that did not settle fails as liveness."""
-    checks = run_checks(sim_run)
-    if sim_run.partial or sim_run.errors:
-        reason = "; ".join(sim_run.errors) or (
-            f"servers did not converge within {sim_run.config.checks.quiesce_timeout_ms} ms")
-        checks.append(CheckResult(name="liveness", verdict="fail", details=reason))
+    """The safety checks, then the liveness verdict (sim/liveness.py), always last."""
+    checks = [*run_checks(sim_run), invariants_check(sim_run.monitor)]
+    limits = sim_run.config.checks
+    checks.append(liveness_check(
+        sim_run.records.history, sim_run.healed_ms, limits.liveness_timeout_ms,
+        sim_run.quiescent, limits.quiesce_timeout_ms, sim_run.errors))
     return checks
 
 
@@ -121,7 +129,9 @@ def write_results(sim_run: SimRun, config: Config, out_root: Path,
         duration_s=sim_run.duration_ms / 1000, workload_s=sim_run.workload_ms / 1000,
         partial=sim_run.partial, faults=sim_run.faults,
         leader_changes=sim_run.leader_changes,
-        checks=checks if checks is not None else run_checks(sim_run), errors=sim_run.errors,
+        checks=checks if checks is not None else [
+            *run_checks(sim_run), invariants_check(sim_run.monitor)],
+        errors=sim_run.errors,
     )
     results.write_summary(run_dir, summary)
     results.update_latest(out_root, run_dir)

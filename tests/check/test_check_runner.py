@@ -108,3 +108,18 @@ def test_check_package_imports_only_results_and_stdlib() -> None:
                 assert module in allowed_paxlab or (
                     top != "paxlab" and top in sys.stdlib_module_names
                 ), f"{path.name} imports {module}"
+
+
+def test_check_run_repeats_the_recorded_invariants_verdict(kit, records,
+                                                           tmp_path: Path) -> None:
+    """The invariant monitor judges messages as they fly; a results folder holds no
+    messages, so `paxlab check` repeats the verdict the run recorded, failures included."""
+    run_dir = kit.write_run(tmp_path / "run", records)
+    results.write_summary(run_dir, {"checks": [
+        {"name": "linearizable", "verdict": "pass", "details": "ignored: recomputed"},
+        {"name": "invariants", "verdict": "fail", "details": "promise_kept at 5 ms: ..."},
+    ]})
+    verdicts = check_run(run_dir)
+    assert [r.name for r in verdicts] == [*CHECK_NAMES, "invariants"]
+    assert verdicts[-1].verdict == "fail" and "promise_kept at 5 ms" in verdicts[-1].details
+    assert not checks_passed(verdicts)

@@ -1,10 +1,12 @@
-"""Every shipped config passes every check in the simulator with seed 1."""
+"""Every shipped config passes every check, and the invariant monitor, in the simulator
+with seed 1."""
 
 from __future__ import annotations
 
 import pytest
 
 from paxlab.check import checks_passed
+from paxlab.monitor import invariants_check
 from paxlab.sim import run_checks, simulate
 from tests.sim.helpers import CONFIGS, shipped
 
@@ -20,7 +22,7 @@ def test_every_config_is_covered() -> None:
 def test_shipped_config_passes(name: str) -> None:
     config = shipped(name)
     sim_run = simulate(config, 1)
-    checks = run_checks(sim_run)
+    checks = [*run_checks(sim_run), invariants_check(sim_run.monitor)]
     failed = [f"{c.name}: {c.details}" for c in checks if c.verdict != "pass"]
     assert checks_passed(checks), failed
     assert sim_run.quiescent and not sim_run.errors, sim_run.errors

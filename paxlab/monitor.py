@@ -1,0 +1,263 @@
+"""The online invariant monitor: watches every message a node sends and names the first
+ones that break a Paxos safety rule.
+
+The checks in `paxlab/check/` judge a run by what it left behind (chains, KV stores, the
+client history); a broken rule may leave nothing behind, or leave a divergence whose cause
+is lost. The monitor sits where every message passes (the simulated network, the lab's
+router) and checks three rules as they happen (Lamport, Paxos Made Simple):
+
+- `one_block_per_slot`: once a majority of acceptors sent Accepted for one block hash at
+  one ballot, that hash is chosen for the slot; no other hash may ever be chosen there.
+- `promise_kept`: an acceptor that promised (or accepted at) ballot b never sends an
+  Accepted, or a Promise, for a lower ballot. A correct acceptor persists its promise
+  before it answers, so a crash and restart changes nothing here.
+- `one_leader_per_ballot`: proposer messages (Prepare, Accept, Commit, Heartbeat) with one
+  ballot all come from one node.
+
+It sees only what crosses the network: a replica's messages to itself (its own Promise
+and Accepted) stay inside it. A leader is also an acceptor, and it steps its own Accept
+in the same step that sends it to the others, before any answer can come back; so the
+sender of an Accept counts as one of its acceptors. Without that vote a 3-server cluster
+would show a block as chosen only when both followers answered, and most conflicting
+choices (a new leader that ignores phase 1) would go unseen. Beyond that, the monitor's
+"chosen" is a subset of what is really chosen, and the promises it knows are those sent.
+
+It runs on every simulated message, so `observe` keeps plain dicts keyed by ints and
+tuples and formats text only on a violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paxlab.check.verdict import CheckResult
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import (
+    Accept,
+    Accepted,
+    Commit,
+    Envelope,
+    Heartbeat,
+    Message,
+    Prepare,
+    Promise,
+)
+
+__all__ = [
+    "INVARIANTS",
+    "VIOLATIONS_MAX",
+    "InvariantMonitor",
+    "MonitorReport",
+    "Violation",
+    "invariants_check",
+]
+
+INVARIANTS = ("one_block_per_slot", "promise_kept", "one_leader_per_ballot")
+VIOLATIONS_MAX = 20
+"""Violations kept with their text; later ones are only counted. One bug usually breaks a
+rule over and over, and the first few name it."""
+
+CHECK_NAME = "invariants"
+_HASH_CHARS = 8  # more than describe()'s 4: proof of work makes hashes start with zeros
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: which, when, and the offending message with the earlier evidence."""
+
+    invariant: str  # one of INVARIANTS
+    time_ms: float
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"invariant": self.invariant, "time_ms": self.time_ms,
+                "description": self.description}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Violation:
+        return cls(str(data["invariant"]), float(data["time_ms"]), str(data["description"]))
+
+    def line(self) -> str:
+        return f"{self.invariant} at {self.time_ms:.0f} ms: {self.description}"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorReport:
+    """What a monitor saw in one run, in a form that travels as JSON (the lab's router
+    sends it to the launcher over the control pipe)."""
+
+    observed: int  # messages observed
+    total: int  # violations found, kept or not
+    violations: tuple[Violation, ...]  # the first VIOLATIONS_MAX
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"observed": self.observed, "total": self.total,
+                "violations": [v.to_dict() for v in self.violations]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonitorReport:
+        return cls(int(data["observed"]), int(data["total"]),
+                   tuple(Violation.from_dict(v) for v in data["violations"]))
+
+    def check(self) -> CheckResult:
+        return invariants_check(self)
+
+
+def invariants_check(report: MonitorReport | None) -> CheckResult:
+    """The `invariants` verdict. No report (the monitor did not finish) is unknown, never
+    pass: a checker that gave up has not shown anything."""
+    if report is None:
+        return CheckResult(CHECK_NAME, "unknown", "no invariant monitor report for this run")
+    if report.total == 0:
+        return CheckResult(CHECK_NAME, "pass",
+                           f"{report.observed} messages observed; {', '.join(INVARIANTS)} hold")
+    lines = [v.line() for v in report.violations[:5]]
+    if report.total > len(lines):
+        lines.append(f"... and {report.total - len(lines)} more")
+    return CheckResult(CHECK_NAME, "fail", "\n".join(lines))
+
+
+def _short(envelope: Envelope) -> str:
+    """One line naming a message: source -> target, type, slot, ballot, hash prefix."""
+    m = envelope.message
+    text = f"{envelope.source}->{envelope.target} {type(m).__name__}"
+    ballot = getattr(m, "ballot", None)
+    if ballot is not None:
+        text += f" b={ballot}"
+    slot = getattr(m, "slot", None)
+    if slot is not None:
+        text += f" slot={slot}"
+    if isinstance(m, Accept):
+        text += f" hash={m.block.hash[:_HASH_CHARS]}"
+    elif isinstance(m, Accepted):
+        text += f" hash={m.block_hash[:_HASH_CHARS]}"
+    elif isinstance(m, Promise | Prepare):
+        text += f" from_slot={m.from_slot}"
+    return text
+
+
+# Evidence kept for a later description: (time_ms, envelope). Envelopes are immutable.
+_Evidence = tuple[float, Envelope]
+
+
+class InvariantMonitor:
+    """Feed it every message a node sends, before the network decides its fate."""
+
+    def __init__(self, servers: int, violations_max: int = VIOLATIONS_MAX) -> None:
+        self.majority = servers // 2 + 1
+        self.violations_max = violations_max
+        self.violations: list[Violation] = []
+        self.total = 0
+        self.observed = 0
+        # (slot, round, replica, hash) -> acceptors that sent Accepted for it.
+        self._votes: dict[tuple[int, int, int, str], set[str]] = {}
+        # slot -> (hash, ballot, acceptors, the Accepted that made the majority).
+        self._chosen: dict[int, tuple[str, Ballot, frozenset[str], _Evidence]] = {}
+        # acceptor -> ((round, replica), the message that raised it), the highest ballot
+        # it promised or accepted.
+        self._promised: dict[str, tuple[tuple[int, int], _Evidence]] = {}
+        # (round, replica) -> the first proposer message seen with that ballot.
+        self._owner: dict[tuple[int, int], _Evidence] = {}
+        self._handlers: dict[type[Message], Callable[[float, Envelope, Any], None]] = {
+            Accepted: self._on_accepted,
+            Promise: self._on_promise,
+            Prepare: self._on_proposer,
+            Accept: self._on_proposer,
+            Commit: self._on_proposer,
+            Heartbeat: self._on_proposer,
+        }
+
+    def observe(self, now_ms: float, envelope: Envelope) -> None:
+        self.observed += 1
+        handler = self._handlers.get(type(envelope.message))
+        if handler is not None:
+            handler(now_ms, envelope, envelope.message)
+
+    def report(self) -> MonitorReport:
+        return MonitorReport(self.observed, self.total, tuple(self.violations))
+
+    def check(self) -> CheckResult:
+        return invariants_check(self.report())
+
+    def _violate(self, invariant: str, now_ms: float, describe: Callable[[], str]) -> None:
+        """Count a violation; build its text only while under the limit."""
+        self.total += 1
+        if len(self.violations) < self.violations_max:
+            self.violations.append(Violation(invariant, now_ms, describe()))
+
+    # --- promise_kept -------------------------------------------------------------------
+
+    def _raise(self, now_ms: float, envelope: Envelope, ballot: Ballot, kind: str) -> None:
+        """An acceptor answered at `ballot`: below its highest is a violation, above
+        raises it."""
+        acceptor = envelope.source
+        key = (ballot.round, ballot.replica)
+        known = self._promised.get(acceptor)
+        if known is None or key > known[0]:
+            self._promised[acceptor] = (key, (now_ms, envelope))
+            return
+        if key < known[0]:
+            at_ms, earlier = known[1]
+            self._violate("promise_kept", now_ms, lambda: (
+                f"{_short(envelope)}: {acceptor} {kind} below ballot "
+                f"{Ballot(*known[0])}, which it answered at {at_ms:.0f} ms "
+                f"({_short(earlier)})"))
+
+    def _on_promise(self, now_ms: float, envelope: Envelope, m: Promise) -> None:
+        self._raise(now_ms, envelope, m.ballot, "promised")
+
+    def _on_accepted(self, now_ms: float, envelope: Envelope, m: Accepted) -> None:
+        self._raise(now_ms, envelope, m.ballot, "accepted")
+        self._vote(now_ms, envelope, m.slot, m.ballot, m.block_hash)
+
+    # --- one_block_per_slot -------------------------------------------------------------
+
+    def _vote(self, now_ms: float, envelope: Envelope, slot: int, ballot: Ballot,
+              block_hash: str) -> None:
+        """envelope.source accepted `block_hash` in `slot` at `ballot`."""
+        key = (slot, ballot.round, ballot.replica, block_hash)
+        voters = self._votes.get(key)
+        if voters is None:
+            voters = self._votes[key] = set()
+        if envelope.source in voters:
+            return  # resent or duplicated: nothing new
+        voters.add(envelope.source)
+        if len(voters) != self.majority:
+            return
+        chosen = self._chosen.get(slot)
+        if chosen is None:
+            self._chosen[slot] = (block_hash, ballot, frozenset(voters), (now_ms, envelope))
+            return
+        if chosen[0] != block_hash:
+            self._violate("one_block_per_slot", now_ms, lambda: _two_blocks(
+                slot, envelope, block_hash, ballot, voters, chosen))
+
+    # --- one_leader_per_ballot ----------------------------------------------------------
+
+    def _on_proposer(self, now_ms: float, envelope: Envelope,
+                     m: Prepare | Accept | Commit | Heartbeat) -> None:
+        if isinstance(m, Accept):
+            self._vote(now_ms, envelope, m.slot, m.ballot, m.block.hash)
+        key = (m.ballot.round, m.ballot.replica)
+        first = self._owner.get(key)
+        if first is None:
+            self._owner[key] = (now_ms, envelope)
+            return
+        if first[1].source != envelope.source:
+            self._violate("one_leader_per_ballot", now_ms, lambda: (
+                f"{_short(envelope)}: ballot {m.ballot} is already led by "
+                f"{first[1].source} ({_short(first[1])} at {first[0]:.0f} ms)"))
+
+
+def _two_blocks(slot: int, envelope: Envelope, block_hash: str, ballot: Ballot,
+                voters: set[str], chosen: tuple[str, Ballot, frozenset[str], _Evidence]) -> str:
+    old_hash, old_ballot, old_voters, (at_ms, old_envelope) = chosen
+    return (
+        f"{_short(envelope)} completes a majority ({', '.join(sorted(voters))}) for hash "
+        f"{block_hash[:_HASH_CHARS]} at b={ballot} in slot {slot}, but hash "
+        f"{old_hash[:_HASH_CHARS]} was chosen there at b={old_ballot} by "
+        f"{', '.join(sorted(old_voters))} at {at_ms:.0f} ms ({_short(old_envelope)})"
+    )
+
