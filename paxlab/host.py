@@ -109,9 +109,11 @@ class NodeHost:
     def carry_out(self, output: Output) -> None:
         if output.to_persist:
             self.storage.persist(output.to_persist)
+        send = self._send
         for envelope in output.to_send:  # only now may Promise/Accepted leave
-            self._send(envelope)
-        self.timers.apply(output.timers)
+            send(envelope)
+        if output.timers:
+            self.timers.apply(output.timers)
         if self._log is not None:
             for line in output.trace:
                 self._log(line)

@@ -11,7 +11,7 @@ router) and checks three rules as they happen (Lamport, Paxos Made Simple):
 - `promise_kept`: an acceptor that promised (or accepted at) ballot b never sends an
   Accepted, or a Promise, for a lower ballot. A correct acceptor persists its promise
   before it answers, so a crash and restart changes nothing here.
-- `one_leader_per_ballot`: proposer messages (Prepare, Accept, Commit, Heartbeat) with one
+- `one_leader_per_ballot`: proposer messages (Prepare, Accept, Heartbeat) with one
   ballot all come from one node.
 
 It sees only what crosses the network: a replica's messages to itself (its own Promise
@@ -37,7 +37,6 @@ from paxlab.core.ids import Ballot
 from paxlab.core.messages import (
     Accept,
     Accepted,
-    Commit,
     Envelope,
     Heartbeat,
     Message,
@@ -165,7 +164,6 @@ class InvariantMonitor:
             Promise: self._on_promise,
             Prepare: self._on_proposer,
             Accept: self._on_proposer,
-            Commit: self._on_proposer,
             Heartbeat: self._on_proposer,
         }
 
@@ -237,7 +235,7 @@ class InvariantMonitor:
     # --- one_leader_per_ballot ----------------------------------------------------------
 
     def _on_proposer(self, now_ms: float, envelope: Envelope,
-                     m: Prepare | Accept | Commit | Heartbeat) -> None:
+                     m: Prepare | Accept | Heartbeat) -> None:
         if isinstance(m, Accept):
             self._vote(now_ms, envelope, m.slot, m.ballot, m.block.hash)
         key = (m.ballot.round, m.ballot.replica)

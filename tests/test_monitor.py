@@ -15,7 +15,6 @@ from paxlab.core.messages import (
     Accept,
     Accepted,
     ClientRequest,
-    Commit,
     Envelope,
     Heartbeat,
     HeartbeatAck,
@@ -207,7 +206,6 @@ def test_promises_are_per_acceptor() -> None:
 @pytest.mark.parametrize("second", [
     Heartbeat(ballot=b(1, 0), commit_index=0),
     accept(b(1, 0), BLOCK_B),
-    Commit(ballot=b(1, 0), commit_index=1),
     Prepare(ballot=b(1, 0), from_slot=0),
 ], ids=lambda m: type(m).__name__)
 def test_two_sources_with_one_ballot_are_named(second: Message) -> None:

@@ -138,11 +138,19 @@ def check_chains_valid(chains: Mapping[int, Sequence[dict]], difficulty: int) ->
     if not chains:
         return fail(name, ["no chains"])
     problems, blocks, empty, txns = [], 0, 0, 0
-    judged: dict[tuple[int, str, str], list[str]] = {}
+    judged: dict[tuple[int, Any, str], list[str]] = {}
+    # id(block) -> _same_text(block): chains built in memory share one dict per block
+    # across servers, so each is rendered once. Every block stays alive meanwhile.
+    texts: dict[int, str] = {}
     for sid in sorted(chains):
         prev_hash: Any = GENESIS_PREV
         for position, block in enumerate(chains[sid]):
-            key = (position, _same_text(prev_hash), _same_text(block))
+            text = texts.get(id(block))
+            if text is None:
+                text = texts[id(block)] = _same_text(block)
+            # A str hash stands for itself (a tuple never equals a str): no repr per block.
+            prev_key = prev_hash if type(prev_hash) is str else ("text", _same_text(prev_hash))
+            key = (position, prev_key, text)
             found = judged.get(key)
             if found is None:
                 found = judged[key] = _block_problems(block, position, prev_hash, difficulty)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from paxlab.core.errors import RemoteError
@@ -85,6 +85,12 @@ class Block:
     txns: tuple[Txn, ...]
     nonce: str
     hash: str
+    # The highest difficulty `verify_block` has passed this very object at (-1: never).
+    # Not part of the block: no init, no repr, no equality. A block is immutable, so a
+    # verdict on it holds for good; the simulator hands one Block object to every
+    # acceptor, which would otherwise each recompute its hash. A decoded block is a new
+    # object and is verified afresh.
+    verified_difficulty: int = field(default=-1, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,7 +203,10 @@ def seal_block(height: int, prev: str, txns: tuple[Txn, ...], difficulty: int) -
 
 
 def verify_block(block: Block, difficulty: int) -> None:
-    """Raise RemoteError unless the block's hash matches the recipe and meets the difficulty."""
+    """Raise RemoteError unless the block's hash matches the recipe and meets the difficulty.
+    A block object that passed at this difficulty or higher before passes again at once."""
+    if block.verified_difficulty >= difficulty:
+        return
     expected = block_hash(block.height, block.prev, block.txns, block.nonce)
     if expected != block.hash:
         raise RemoteError(
@@ -208,3 +217,4 @@ def verify_block(block: Block, difficulty: int) -> None:
         raise RemoteError(
             f"block {block.height}: hash {block.hash[:12]} lacks {difficulty} leading zero bits"
         )
+    object.__setattr__(block, "verified_difficulty", difficulty)

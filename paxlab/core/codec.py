@@ -29,7 +29,6 @@ SCHEMA: dict[type[m.Message], dict[str, str]] = {
     m.Accept: {"ballot": BALLOT, "slot": INT, "block": BLOCK, "commit_index": INT},
     m.Accepted: {"ballot": BALLOT, "slot": INT, "block_hash": STR},
     m.Reject: {"ballot": BALLOT},
-    m.Commit: {"ballot": BALLOT, "commit_index": INT},
     m.Heartbeat: {"ballot": BALLOT, "commit_index": INT},
     m.HeartbeatAck: {"ballot": BALLOT, "commit_index": INT},
     m.CatchUp: {"blocks": BLOCKS},

@@ -17,6 +17,7 @@ __all__ = [
     "client_node",
     "node_kind",
     "node_number",
+    "node_parts",
     "server_node",
 ]
 
@@ -62,7 +63,9 @@ def _parse_node(node: str) -> tuple[Literal["server", "client"], int]:
 _parse_node_cached = functools.lru_cache(maxsize=1024)(_parse_node)
 
 
-def _node_parts(node: str) -> tuple[Literal["server", "client"], int]:
+def node_parts(node: str) -> tuple[Literal["server", "client"], int]:
+    """(kind, number) of an address in one parse; RemoteError if it is neither.
+    The replica's hot path wants both, so it asks once."""
     # Only exact strs go through the cache: anything else (unhashable, or a str subclass
     # with its own equality) gets the plain check and fails or passes exactly as it did.
     return _parse_node_cached(node) if type(node) is str else _parse_node(node)
@@ -70,12 +73,12 @@ def _node_parts(node: str) -> tuple[Literal["server", "client"], int]:
 
 def node_kind(node: str) -> Literal["server", "client"]:
     """Whether an address names a server or a client; RemoteError if it is neither."""
-    return _node_parts(node)[0]
+    return node_parts(node)[0]
 
 
 def node_number(node: str) -> int:
     """The replica or client number inside an address."""
-    return _node_parts(node)[1]
+    return node_parts(node)[1]
 
 
 @dataclass(frozen=True, slots=True, order=True)

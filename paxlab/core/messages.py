@@ -23,7 +23,6 @@ __all__ = [
     "CatchUp",
     "ClientReply",
     "ClientRequest",
-    "Commit",
     "ElectionTimeout",
     "Envelope",
     "Heartbeat",
@@ -69,7 +68,8 @@ class Prepare(Message):
     from_slot: int
 
     def __post_init__(self) -> None:
-        _require(self.from_slot >= 0, f"Prepare: from_slot {self.from_slot} < 0")
+        if self.from_slot < 0:
+            raise RemoteError(f"Prepare: from_slot {self.from_slot} < 0")
 
     def describe(self) -> str:
         return f"Prepare b={self.ballot} from_slot={self.from_slot}"
@@ -84,7 +84,8 @@ class AcceptedEntry:
     block: Block
 
     def __post_init__(self) -> None:
-        _require(self.block.height == self.slot, f"entry: height {self.block.height} != slot")
+        if self.block.height != self.slot:
+            raise RemoteError(f"entry: height {self.block.height} != slot")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,10 +127,8 @@ class Accept(Message):
     commit_index: int
 
     def __post_init__(self) -> None:
-        _require(
-            self.block.height == self.slot,
-            f"Accept: block height {self.block.height} != slot {self.slot}",
-        )
+        if self.block.height != self.slot:  # text built only on failure: hot path
+            raise RemoteError(f"Accept: block height {self.block.height} != slot {self.slot}")
 
     def describe(self) -> str:
         return f"Accept b={self.ballot} slot={self.slot} hash={_hash4(self.block)}"
@@ -155,17 +154,6 @@ class Reject(Message):
 
     def describe(self) -> str:
         return f"Reject b={self.ballot}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Commit(Message):
-    """Leader -> followers: every slot below `commit_index` is chosen at or below `ballot`."""
-
-    ballot: Ballot
-    commit_index: int
-
-    def describe(self) -> str:
-        return f"Commit b={self.ballot} commit={self.commit_index}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,9 +213,11 @@ class ClientRequest(Message):
     nominate: bool = False
 
     def __post_init__(self) -> None:
-        _require(self.op in ("put", "get"), f"ClientRequest: bad op {self.op!r}")
+        if self.op not in ("put", "get"):
+            raise RemoteError(f"ClientRequest: bad op {self.op!r}")
         _require((self.value is None) == (self.op == "get"), "ClientRequest: value vs op")
-        _require(self.seq >= 1, f"ClientRequest: seq {self.seq} < 1")
+        if self.seq < 1:
+            raise RemoteError(f"ClientRequest: seq {self.seq} < 1")
 
     def describe(self) -> str:
         value = f" {self.value}" if self.value is not None else ""
@@ -247,7 +237,8 @@ class ClientReply(Message):
     error: str | None = None
 
     def __post_init__(self) -> None:
-        _require(self.outcome in ("ok", "fail"), f"ClientReply: bad outcome {self.outcome!r}")
+        if self.outcome not in ("ok", "fail"):
+            raise RemoteError(f"ClientReply: bad outcome {self.outcome!r}")
 
     def describe(self) -> str:
         return f"ClientReply c{self.client}#{self.seq} {self.outcome} {self.value}"

@@ -13,14 +13,13 @@ from collections.abc import Callable
 
 from paxlab.core.elections import ElectionMixin
 from paxlab.core.errors import RemoteError, UsageError
-from paxlab.core.ids import node_kind, node_number
+from paxlab.core.ids import node_parts
 from paxlab.core.messages import (
     Accept,
     Accepted,
     Boot,
     CatchUp,
     ClientRequest,
-    Commit,
     ElectionTimeout,
     Envelope,
     Heartbeat,
@@ -61,7 +60,6 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
             Accept: self.handle_accept,
             Accepted: self.handle_accepted,
             Reject: self.handle_reject,
-            Commit: self.handle_commit,
             Heartbeat: self.handle_heartbeat,
             HeartbeatAck: self.handle_heartbeat_ack,
             CatchUp: self.handle_catch_up,
@@ -91,11 +89,10 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
             return
         # Clients may only send requests, and servers only protocol messages: anything
         # else is a confused or hostile peer, traced and dropped.
-        from_client = node_kind(envelope.source) == "client"
-        if from_client != isinstance(envelope.message, ClientRequest):
+        kind, sender = node_parts(envelope.source)
+        if (kind == "client") != (type(envelope.message) is ClientRequest):
             self._trace(f"ignored {envelope.describe()}: wrong kind of sender")
             return
-        sender = node_number(envelope.source)
         try:
             handler(sender, envelope.message)
         except RemoteError as error:
@@ -107,8 +104,11 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
         """Cheap structural checks after every step; a failure is a paxlab bug."""
         assert (self.role is Role.LEADER) == (self.leader is not None)
         assert (self.role is Role.CANDIDATE) == (self.candidate is not None)
-        if self.leader is not None:
-            commit_index = self.commit_index
-            assert all(s >= commit_index for s in self.leader.proposals)
-            assert self.leader.next_slot >= commit_index
+        leader = self.leader
+        if leader is not None:
+            commit_index = len(self.learner.chain)
+            # At most pipeline_window proposals: min() is cheap, unlike a generator.
+            proposals = leader.proposals
+            assert not proposals or min(proposals) >= commit_index
+            assert leader.next_slot >= commit_index
 

@@ -86,6 +86,8 @@ class ReplicaBase:
             raise UsageError(f"replica id {replica_id} outside 0..{params.replica_count - 1}")
         self.id = replica_id
         self.node: NodeId = server_node(replica_id)
+        # Every replica's address, built once: _send runs for every message sent.
+        self._peer_nodes = tuple(server_node(i) for i in range(params.replica_count))
         self.params = params
         self.rng = rng
         self.now_ms = 0
@@ -134,7 +136,7 @@ class ReplicaBase:
         self._fx.trace.append(text)
 
     def _send(self, target: int, message: Message) -> None:
-        envelope = Envelope(source=self.node, target=server_node(target), message=message)
+        envelope = Envelope(source=self.node, target=self._peer_nodes[target], message=message)
         if target == self.id:
             self._local.append(envelope)
         else:

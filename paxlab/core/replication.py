@@ -14,7 +14,6 @@ from paxlab.core.messages import (
     Accepted,
     CatchUp,
     ClientReply,
-    Commit,
     Heartbeat,
     HeartbeatAck,
     Message,
@@ -100,15 +99,18 @@ class ReplicationMixin(ReplicaBase):
         proposal.acks.add(sender)
         if len(proposal.acks) >= self.params.majority:
             proposal.chosen = True
-        before = self.commit_index
-        while (head := leader.proposals.get(self.commit_index)) is not None and head.chosen:
-            del leader.proposals[self.commit_index]
+        chain = self.learner.chain  # len(chain) is the commit index
+        before = len(chain)
+        while (head := leader.proposals.get(len(chain))) is not None and head.chosen:
+            del leader.proposals[len(chain)]
             leader.in_flight.difference_update(t.request_id for t in head.block.txns)
             self._learn_decided(head.block)
-        if self.commit_index > before and not self.maybe_propose():
-            self._broadcast(
-                Commit(ballot=leader.ballot, commit_index=self.commit_index), include_self=False
-            )
+        if len(chain) > before:
+            # Followers learn the new commit index from the next Accept or Heartbeat (at
+            # most heartbeat_interval_ms away), which carry it: a message of its own per
+            # chosen slot would cost one more message per follower per block. Nothing a
+            # client waits for depends on it: the leader answers clients as it commits.
+            self.maybe_propose()
 
     def maybe_propose(self) -> bool:
         """Fill the pipeline window from the queue, a batch per block; True if any sent."""
@@ -150,13 +152,15 @@ class ReplicationMixin(ReplicaBase):
     def _learn_commit(self, ballot: Ballot, commit_index: int) -> None:
         """The leader of `ballot` says slots below `commit_index` are chosen. A block we
         accepted at that same ballot is the one it chose; for the rest we need catch-up."""
-        before = self.commit_index
-        while self.commit_index < commit_index:
-            entry = self.acceptor.accepted.get(self.commit_index)
+        chain = self.learner.chain  # len(chain) is the commit index
+        before = len(chain)
+        accepted = self.acceptor.accepted
+        while len(chain) < commit_index:
+            entry = accepted.get(len(chain))
             if entry is None or entry.ballot != ballot:
                 break
             self._learn_decided(entry.block)
-        if self.commit_index > before:
+        if len(chain) > before:
             self._retry_parked()
 
     def _learn_decided(self, block: Block) -> None:
@@ -171,13 +175,6 @@ class ReplicationMixin(ReplicaBase):
                         ClientReply(client=txn.client, seq=txn.seq, outcome="ok", value=value),
                     )
         self.acceptor.forget_below(self.commit_index)
-
-    def handle_commit(self, sender: int, m: Message) -> None:
-        assert isinstance(m, Commit)
-        if self.acceptor.is_stale(m.ballot):
-            return
-        self._follow(m.ballot)
-        self._learn_commit(m.ballot, m.commit_index)
 
     def handle_heartbeat(self, sender: int, m: Message) -> None:
         assert isinstance(m, Heartbeat)

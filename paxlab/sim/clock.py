@@ -31,7 +31,8 @@ class EventHeap:
 
     def push(self, at_ms: float, event: Any) -> None:
         """Schedule `event`; a time in the past means "now"."""
-        heapq.heappush(self._heap, (max(at_ms, self.now_ms), next(self._seq), event))
+        now_ms = self.now_ms
+        heapq.heappush(self._heap, (now_ms if now_ms > at_ms else at_ms, next(self._seq), event))
 
     def next_time(self) -> float | None:
         return self._heap[0][0] if self._heap else None

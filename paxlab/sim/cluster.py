@@ -21,7 +21,7 @@ from paxlab.params import client_params, replica_params
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.mutants import Mutant
 from paxlab.sim.network import Deliver, SimNetwork
-from paxlab.sim.nodes import SimClient, SimServer, Wake
+from paxlab.sim.nodes import SimClient, SimServer, Wake, WriteBack
 
 __all__ = ["SimCluster"]
 
@@ -137,23 +137,46 @@ class SimCluster:
 
     # --- the run -----------------------------------------------------------------------
 
-    def _dispatch(self, event: object) -> None:
-        if isinstance(event, Deliver):
-            envelope: Envelope = event.envelope
+    def _dispatch(self, event: object) -> bool:
+        """Carry out one event; True if it may have changed whether the workload is done
+        (it reached a client, or was a fault), so `run` rechecks only then."""
+        kind = type(event)
+        if kind is Deliver:
+            envelope: Envelope = event.envelope  # type: ignore[attr-defined]
+            target = envelope.target
+            server = self.server_nodes.get(target)
+            if server is not None:
+                # Up and running: step it now (the fast path); else the network decides.
+                running = server.host is not None and not server.paused
+                if running or self.network.arrive(envelope, self):
+                    server.deliver(envelope)
+                return False
             if self.network.arrive(envelope, self):
-                self._node(envelope.target).deliver(envelope)
-        elif isinstance(event, Wake):
-            self._node(event.node).wake(event)
-        elif isinstance(event, ApplyFault):
-            detail = self.faults.apply(event.fault)
-            if detail is not None:
-                self.applied_faults.append({"time_ms": self.heap.now_int,
-                                            "action": event.fault.ACTION, "detail": detail})
-                self.note(f"fault {event.fault.ACTION}: {detail}")
-            if self._fault_in_force():
-                self.healed_ms = None
-            elif self.healed_ms is None:
-                self.healed_ms = self.heap.now_ms
+                self.client_nodes[target].deliver(envelope)
+            return True
+        if kind is Wake or kind is WriteBack:
+            node = event.node  # type: ignore[attr-defined]
+            server = self.server_nodes.get(node)
+            if server is not None:
+                server.wake(event)  # type: ignore[arg-type]
+                return False
+            self.client_nodes[node].wake(event)  # type: ignore[arg-type]
+            return True
+        if kind is ApplyFault:
+            self._apply_fault(event)  # type: ignore[arg-type]
+            return True
+        return False
+
+    def _apply_fault(self, event: ApplyFault) -> None:
+        detail = self.faults.apply(event.fault)
+        if detail is not None:
+            self.applied_faults.append({"time_ms": self.heap.now_int,
+                                        "action": event.fault.ACTION, "detail": detail})
+            self.note(f"fault {event.fault.ACTION}: {detail}")
+        if self._fault_in_force():
+            self.healed_ms = None
+        elif self.healed_ms is None:
+            self.healed_ms = self.heap.now_ms
 
     def _fault_in_force(self) -> bool:
         """Is any server down or paused, or the network not as the config set it?"""
@@ -175,13 +198,16 @@ class SimCluster:
         for fault in pending:
             self.heap.push(fault.at_ms, ApplyFault(fault))
         deadline_ms = self.config.checks.run_timeout_s * 1000
-        while not self._workload_done():
-            at_ms = self.heap.next_time()
+        heap = self.heap
+        done = self._workload_done()
+        while not done:
+            at_ms = heap.next_time()
             if at_ms is None or at_ms >= deadline_ms:
                 self.errors.append("run_timeout_s reached before the workload finished")
                 self.note("run timed out; stopping the workload")
                 break
-            self._dispatch(self.heap.pop())
+            if self._dispatch(heap.pop()):
+                done = self._workload_done()
         self.workload_ms = self.heap.now_ms
         self._quiesce()
         for name in self.clients:

@@ -47,20 +47,26 @@ class SimNetwork:
         self.monitor: InvariantMonitor | None = None
 
     def send(self, envelope: Envelope) -> None:
-        self.counts["routed"] += 1
+        counts = self.counts
+        counts["routed"] += 1
+        heap = self.heap
         if self.monitor is not None:
-            self.monitor.observe(self.heap.now_ms, envelope)
+            self.monitor.observe(heap.now_ms, envelope)
         message = envelope.message
-        if isinstance(message, Heartbeat | Accept) and (
-            self.seen_leader is None or message.ballot > self.seen_leader[0]
-        ):
-            if self.seen_leader is None or self.seen_leader[1] != envelope.source:
-                self.leader_changes += 1
-            self.seen_leader = (message.ballot, envelope.source)
+        kind = type(message)
+        if kind is Heartbeat or kind is Accept:
+            seen = self.seen_leader
+            if seen is None or message.ballot > seen[0]:  # type: ignore[attr-defined]
+                if seen is None or seen[1] != envelope.source:
+                    self.leader_changes += 1
+                self.seen_leader = (message.ballot, envelope.source)  # type: ignore[attr-defined]
         fate = self.model.fate(envelope.source, envelope.target)
-        self.counts[fate.reason] += 1
-        for delay_ms in fate.delays_ms:
-            self.heap.push(self.heap.now_ms + delay_ms, Deliver(envelope))
+        counts[fate.reason] += 1
+        delays_ms = fate.delays_ms
+        if delays_ms:
+            now_ms = heap.now_ms
+            for delay_ms in delays_ms:
+                heap.push(now_ms + delay_ms, Deliver(envelope))
 
     def arrive(self, envelope: Envelope, nodes: _Destinations) -> bool:
         """A message reached its target's door: True if the target should step it now."""

@@ -58,10 +58,17 @@ class _Waker:
             self.heap.push(deadline, Wake(self.node, self.incarnation))
 
     def woke(self, event: Wake) -> bool:
-        """True if this wake is for the running incarnation."""
+        """True if this wake is for the running incarnation and may find work due.
+
+        A wake earlier than the earliest one wanted is left over from a deadline that
+        was cancelled or moved (a client's request timer, once the reply came): every
+        deadline is at or after `next_wake`, so nothing is due and it is skipped."""
         if event.incarnation != self.incarnation:
             return False
-        if self.next_wake is not None and self.heap.now_ms >= self.next_wake:
+        next_wake = self.next_wake
+        if next_wake is not None:
+            if self.heap.now_ms < next_wake:
+                return False
             self.next_wake = None
         return True
 

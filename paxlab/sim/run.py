@@ -72,7 +72,7 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
     monitor = cluster.network.monitor = InvariantMonitor(config.cluster.servers)
     cluster.run()
     servers = [cluster.server_nodes[name] for name in cluster.servers]
-    chains = {s.id: [b.to_dict() for b in s.replica.learner.chain] for s in servers}
+    chains = _chain_records(servers)
     kvs = {s.id: dict(sorted(s.replica.learner.kv.data.items())) for s in servers}
     history = sorted(cluster.history, key=lambda e: (e["time"], e["process"]))
     records = results.RunRecords(history=history, chains=chains,
@@ -86,6 +86,23 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
         errors=cluster.errors, notes=cluster.notes, healed_ms=cluster.healed_ms,
         monitor=monitor.report(),
     )
+
+
+def _chain_records(servers: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    """Each server's chain as block dicts, one dict per Block object: servers mostly hold
+    the very same Block objects (the sim passes messages by reference), so the checks
+    find equal blocks by identity and judge each once instead of once per server."""
+    made: dict[int, dict[str, Any]] = {}  # id(block) -> its dict; blocks live meanwhile
+    chains: dict[int, list[dict[str, Any]]] = {}
+    for server in servers:
+        blocks = []
+        for block in server.replica.learner.chain:
+            record = made.get(id(block))
+            if record is None:
+                record = made[id(block)] = block.to_dict()
+            blocks.append(record)
+        chains[server.id] = blocks
+    return chains
 
 
 def run_checks(sim_run: SimRun) -> list[CheckResult]:

@@ -30,7 +30,6 @@ SAMPLES: list[m.Message] = [
     m.Accept(ballot=B, slot=2, block=CHAIN[2], commit_index=1),
     m.Accepted(ballot=B, slot=2, block_hash=CHAIN[2].hash),
     m.Reject(ballot=Ballot(9, 2)),
-    m.Commit(ballot=B, commit_index=7),
     m.Heartbeat(ballot=B, commit_index=0),
     m.HeartbeatAck(ballot=B, commit_index=4),
     m.CatchUp(blocks=tuple(CHAIN)),
@@ -95,7 +94,7 @@ def top(**changes: Any) -> bytes:
 
 
 PREPARE, PROMISE, ACCEPT = SAMPLES[0], SAMPLES[1], SAMPLES[3]
-CATCHUP, REQUEST, REPLY = SAMPLES[9], SAMPLES[10], SAMPLES[12]
+CATCHUP, REQUEST, REPLY = SAMPLES[8], SAMPLES[9], SAMPLES[11]
 GOOD_BLOCK = CHAIN[0].to_dict()
 
 MALFORMED: dict[str, bytes] = {
@@ -157,13 +156,13 @@ MALFORMED: dict[str, bytes] = {
     "catchup-empty": edit(CATCHUP, blocks=[]),
     "catchup-not-list": edit(CATCHUP, blocks=CHAIN[0].to_dict()),
     "request-bad-op": edit(REQUEST, op="delete"),
-    "request-get-with-value": edit(SAMPLES[11], value="1"),
+    "request-get-with-value": edit(SAMPLES[10], value="1"),
     "request-put-without-value": edit(REQUEST, value=None),
     "request-seq-zero": edit(REQUEST, seq=0),
     "request-key-int": edit(REQUEST, key=5),
     "reply-bad-outcome": edit(REPLY, outcome="maybe"),
     "reply-error-int": edit(REPLY, error=3),
-    "redirect-hint-string": edit(SAMPLES[14], leader_hint="s0"),
+    "redirect-hint-string": edit(SAMPLES[13], leader_hint="s0"),
 }
 
 

@@ -15,7 +15,6 @@ from paxlab.core.messages import (
     CatchUp,
     ClientReply,
     ClientRequest,
-    Commit,
     Heartbeat,
     HeartbeatAck,
     Prepare,
@@ -92,18 +91,23 @@ def test_one_put_accept_accepted_commit() -> None:
     (chosen,) = c.deliver(lambda e: e.target == "s0")
     assert chosen.committed == (block,)
     assert chosen.to_persist == (DecidedRecord(block=block),)
-    assert [e.describe() for e in chosen.to_send] == [
-        "s0->c7 ClientReply c7#1 ok 1",
-        "s0->s1 Commit b=1.0 commit=1",
-        "s0->s2 Commit b=1.0 commit=1",
-    ]
+    # No standalone Commit: the next Accept or Heartbeat carries the commit index.
+    assert [e.describe() for e in chosen.to_send] == ["s0->c7 ClientReply c7#1 ok 1"]
     assert state(c[0]) == {
         **follower_state(B10, 0, commit_index=1, chain=[block.hash], kv={"'k'": "1"}),
         "role": "leader",
         "leader": {"ballot": B10, "next_slot": 1, "in_flight": [], "proposals": {}},
     }
 
-    # s1 learns from Commit the block it accepted; s2 gets Accept then Commit.
+    # Until the next heartbeat, the followers have only accepted the block.
+    c.flush()
+    assert [r.commit_index for r in c.replicas] == [1, 0, 0]
+    # The heartbeat tick carries commit=1: s1 learns the block it accepted; s2 gets the
+    # Accept first, then learns it from the same heartbeat.
+    c.now_ms += 50
+    assert [e.describe() for e in sent(c.tick(0), Heartbeat)] == [
+        "s0->s1 Heartbeat b=1.0 commit=1", "s0->s2 Heartbeat b=1.0 commit=1",
+    ]
     c.flush()
     for i in (1, 2):
         assert state(c[i]) == follower_state(
@@ -156,6 +160,8 @@ def test_unanswered_accepts_are_resent_on_the_heartbeat_tick() -> None:
         "s0->s1 Accept b=1.0 sl", "s0->s2 Accept b=1.0 sl",
     ]
     c.flush()
+    c.tick(0)  # the next heartbeat carries the commit to the followers
+    c.flush()
     assert [r.commit_index for r in c.replicas] == [1, 1, 1]
 
 
@@ -186,7 +192,6 @@ def test_pipelining_keeps_the_window_full_and_commits_in_order() -> None:
     assert committed == [0, 1]
     new_accepts = sent([e for o in outs for e in o.to_send], Accept, to="s1")
     assert [(e.message.slot, e.message.commit_index) for e in new_accepts] == [(2, 2), (3, 2)]
-    assert sent([e for o in outs for e in o.to_send], Commit) == []  # the Accepts carry it
     assert state(c[0])["queue"] == [(7, 5)]
     c.flush(between(0, 1))
     assert c[0].commit_index == 5
@@ -212,6 +217,8 @@ def test_a_new_leader_batches_what_it_queued_as_a_candidate() -> None:
         c.client(0, request(client, 1))
     c.flush()
     assert [[t.client for t in b.txns] for b in c[0].learner.chain] == [[1, 2], [3, 4], [5]]
+    c.tick(0)  # the next heartbeat carries the last commit to the followers
+    c.flush()
     assert all(r.commit_index == 3 for r in c.replicas)
 
 
@@ -287,7 +294,7 @@ def test_an_accept_for_a_committed_slot_is_answered_only_if_it_matches() -> None
     c = Cluster()
     c.now_ms = 10
     c.step(env("s0", "s1", accept(0)))
-    c.step(env("s0", "s1", Commit(ballot=B10, commit_index=1)))
+    c.step(env("s0", "s1", Heartbeat(ballot=B10, commit_index=1)))
     out = c.step(env("s0", "s1", accept(0)))
     assert [e.message for e in out.to_send] == [
         Accepted(ballot=B10, slot=0, block_hash=CHAIN[0].hash)
@@ -331,7 +338,7 @@ def test_a_commit_for_a_block_accepted_at_another_ballot_is_not_learned() -> Non
     out = c.step(env("s2", "s1", Heartbeat(ballot=B22, commit_index=1)))
     assert out.committed == ()
     assert [e.message for e in out.to_send] == [HeartbeatAck(ballot=B22, commit_index=0)]
-    out = c.step(env("s2", "s1", Commit(ballot=B22, commit_index=1)))
+    out = c.step(env("s2", "s1", accept(1, ballot=B22, commit=1)))
     assert out.committed == ()
     assert c[1].commit_index == 0
 
@@ -341,7 +348,9 @@ def test_a_lagging_follower_catches_up_after_a_heartbeat_ack() -> None:
     for seq in range(1, 4):
         c.client(0, put(7, seq, value=str(seq)))
         c.flush(between(0, 1))  # s2 hears nothing
-    assert [r.commit_index for r in c.replicas] == [3, 3, 0]
+    # s1 learned slots 0 and 1 from the Accepts that followed; slot 2 comes with the
+    # next heartbeat.
+    assert [r.commit_index for r in c.replicas] == [3, 2, 0]
     c.now_ms += 50
     c.tick(0)
     (ack_out,) = c.deliver(lambda e: e.target == "s2")

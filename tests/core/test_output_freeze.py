@@ -1,0 +1,35 @@
+"""Effects.freeze fills Output's slots directly (a hot path); it must build exactly the
+Output the constructor would, for every field, and stay frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import Envelope, HeartbeatTimeout
+from paxlab.core.output import Effects, Output, PromisedRecord, TimerCommand
+
+
+def test_freeze_builds_the_output_the_constructor_would() -> None:
+    fx = Effects()
+    fx.to_persist.append(PromisedRecord(ballot=Ballot(1, 0)))
+    fx.to_send.append(Envelope(source="s0", target="s1", message=HeartbeatTimeout()))
+    fx.timers.append(TimerCommand(key="heartbeat", at_ms=5, message=HeartbeatTimeout()))
+    fx.trace.append("hello")
+    frozen = fx.freeze()
+    expected = Output(**{f.name: tuple(getattr(fx, f.name)) for f in dataclasses.fields(Output)})
+    assert frozen == expected and hash(frozen) == hash(expected)
+    # Every field is set (a field added to Output but not to freeze would fail here).
+    for f in dataclasses.fields(Output):
+        assert getattr(frozen, f.name) == getattr(expected, f.name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frozen.trace = ()  # type: ignore[misc]
+
+
+def test_freeze_copies_so_later_effects_do_not_leak_in() -> None:
+    fx = Effects()
+    frozen = fx.freeze()
+    fx.trace.append("later")
+    assert frozen == Output()

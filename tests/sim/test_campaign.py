@@ -1,0 +1,30 @@
+"""The long campaign: 10,000 seeds of the short nemesis mix under swarm testing, on every
+core, every one passing every check (safety, the invariant monitor, liveness).
+
+Not in the default suite: `python -m pytest -m campaign` (about 15 minutes on 2 cores).
+A batch runner can split the same campaign over machines with the command line instead:
+`paxlab sim CONFIG --seeds 1-10000 --shard I/N`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from paxlab.sim.sweep import run_sweep
+from tests.sim.helpers import short_nemesis
+
+SEEDS = (1, 10_000)
+
+
+@pytest.mark.campaign
+def test_ten_thousand_swarm_seeds_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    outcome = run_sweep(short_nemesis(), *SEEDS, out, "short_nemesis (tests/sim/helpers.py)",
+                        workers=os.cpu_count() or 1, swarm=True)
+    with capsys.disabled():
+        print("\n" + out.getvalue().splitlines()[-1], f"in {outcome.elapsed_s:.0f} s")
+    assert outcome.seeds == SEEDS[1] - SEEDS[0] + 1
+    assert outcome.passed, out.getvalue()
