@@ -13,12 +13,10 @@ from typing import TextIO
 from paxlab.config import load_config
 from paxlab.config_types import Config
 from paxlab.report import render_checks
-from paxlab.sim.mutants import MUTANTS
 from paxlab.sim.reproducer import Origin, replay_commands, write_reproducer
 from paxlab.sim.shrink import ShrinkError, ShrinkResult, shrink
 from paxlab.sim.shrink_search import failure_kinds, trial
-from paxlab.sim.swarm import swarm_config
-from paxlab.sim.sweep import options_line
+from paxlab.sim.sweep import announce
 
 __all__ = ["run_shrink"]
 
@@ -49,12 +47,7 @@ def run_shrink(config: Config, seed: int, out: TextIO, config_arg: str, mutant: 
                repro_dir: Path, budget: int, swarm: bool = False) -> bool:
     """Shrink one seed (with its swarm draw if `swarm`, as `run_one` runs it) and print
     each step; True if the seed passes, so there is nothing to shrink."""
-    drawn: list[str] = []
-    if swarm:
-        config, drawn = swarm_config(config, seed)
-    out.write(options_line(config, seed, drawn) + "\n")
-    if mutant is not None:
-        out.write(f"mutant {mutant}: {MUTANTS[mutant].description}\n")
+    config, drawn = announce(config, seed, out, mutant, swarm)
     first = trial(config, seed, mutant)
     out.write(render_checks(first[0]) + "\n")
     if failing := failure_kinds(first[0]):

@@ -30,8 +30,9 @@ from paxlab.sim.mutants import MUTANTS
 from paxlab.sim.run import passed, simulate, verdicts, write_results
 from paxlab.sim.swarm import swarm_config
 
-__all__ = ["WHOLE", "SeedOutcome", "Shard", "SweepOutcome", "check_seed", "options_line",
-           "parse_seed_range", "parse_shard", "reproduce_command", "run_one", "run_sweep"]
+__all__ = ["WHOLE", "SeedOutcome", "Shard", "SweepOutcome", "announce", "check_seed",
+           "options_line", "parse_seed_range", "parse_shard", "reproduce_command", "run_one",
+           "run_sweep"]
 
 _RANGE = re.compile(r"(\d+)-(\d+)")
 _SHARD = re.compile(r"(\d+)/(\d+)")
@@ -303,17 +304,26 @@ def options_line(config: Config, seed: int, drawn: Sequence[str] = ()) -> str:
     return "\n".join([line, *drawn])
 
 
-def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None,
-            mutant: str | None = None, swarm: bool = False,
-            config_arg: str | None = None) -> bool:
-    """Simulate one seed (with its swarm draw if `swarm`), print its verdicts, write a
-    results folder if asked; the folder's config.yaml is the config as drawn."""
+def announce(config: Config, seed: int, out: TextIO, mutant: str | None,
+             swarm: bool) -> tuple[Config, list[str]]:
+    """Print the seed, every option it drew and the mutant; return the config as drawn
+    (its swarm draw applied if `swarm`) and the options drawn. Shared by `run_one` and
+    the shrinker's command."""
     drawn: list[str] = []
     if swarm:
         config, drawn = swarm_config(config, seed)
     out.write(options_line(config, seed, drawn) + "\n")
     if mutant is not None:
         out.write(f"mutant {mutant}: {MUTANTS[mutant].description}\n")
+    return config, drawn
+
+
+def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None,
+            mutant: str | None = None, swarm: bool = False,
+            config_arg: str | None = None) -> bool:
+    """Simulate one seed (with its swarm draw if `swarm`), print its verdicts, write a
+    results folder if asked; the folder's config.yaml is the config as drawn."""
+    config, _ = announce(config, seed, out, mutant, swarm)
     sim_run = simulate(config, seed, mutant)
     checks = verdicts(sim_run)
     out.write(f"{sim_run.counts['events']} events, {sim_run.counts['routed']} messages, "
