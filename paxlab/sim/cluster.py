@@ -53,7 +53,8 @@ class SimCluster:
         self.config = config
         self.seed = seed
         self.heap = EventHeap()
-        self.network = SimNetwork(config.network, seed, self.heap)
+        self.network = SimNetwork(config.network, seed, self.heap,
+                                  config.cluster.servers)
         self.history: list[dict] = []
         self.notes: list[str] = []
         self.errors: list[str] = []

@@ -33,7 +33,8 @@ class _Destinations(Protocol):
 
 
 class SimNetwork:
-    def __init__(self, rules: NetworkConfig, seed: int, heap: EventHeap) -> None:
+    def __init__(self, rules: NetworkConfig, seed: int, heap: EventHeap, servers: int
+                 ) -> None:
         self.model = NetworkModel(rules=rules, rng=random.Random(f"{seed}:network"))
         self.heap = heap
         self.held: dict[str, list[Envelope]] = {}
@@ -43,15 +44,13 @@ class SimNetwork:
         # Accept; each change counts as a leader change, as in the lab's summary.
         self.seen_leader: tuple[Ballot, str] | None = None
         self.leader_changes = 0
-        # Set by the driver that knows the cluster size (sim/run.py); None: not watched.
-        self.monitor: InvariantMonitor | None = None
+        self.monitor = InvariantMonitor(servers)
 
     def send(self, envelope: Envelope) -> None:
         counts = self.counts
         counts["routed"] += 1
         heap = self.heap
-        if self.monitor is not None:
-            self.monitor.observe(heap.now_ms, envelope)
+        self.monitor.observe(heap.now_ms, envelope)
         message = envelope.message
         kind = type(message)
         if kind is Heartbeat or kind is Accept:

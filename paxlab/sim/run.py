@@ -17,7 +17,7 @@ from paxlab import results
 from paxlab.check import CheckResult, check_records, checks_passed
 from paxlab.config import config_to_dict
 from paxlab.config_types import Config
-from paxlab.monitor import InvariantMonitor, MonitorReport, invariants_check
+from paxlab.monitor import MonitorReport, invariants_check
 from paxlab.sim.cluster import SimCluster
 from paxlab.sim.disk import disk_counts
 from paxlab.sim.liveness import liveness_check
@@ -69,8 +69,8 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
     """`mutant`: a name from sim/mutants.py to run a planted bug; KeyError if unknown."""
     config = replace(config, seed=seed)
     cluster = SimCluster(config, seed, get_mutant(mutant))
-    monitor = cluster.network.monitor = InvariantMonitor(config.cluster.servers)
     cluster.run()
+    monitor = cluster.network.monitor
     servers = [cluster.server_nodes[name] for name in cluster.servers]
     chains = _chain_records(servers)
     kvs = {s.id: dict(sorted(s.replica.learner.kv.data.items())) for s in servers}
@@ -106,12 +106,13 @@ def _chain_records(servers: list[Any]) -> dict[int, list[dict[str, Any]]]:
 
 
 def run_checks(sim_run: SimRun) -> list[CheckResult]:
-    return check_records(sim_run.records)
+    """The safety checks: the results folder's seven, then the invariant monitor's."""
+    return [*check_records(sim_run.records), invariants_check(sim_run.monitor)]
 
 
 def verdicts(sim_run: SimRun) -> list[CheckResult]:
     """The safety checks, then the liveness verdict (sim/liveness.py), always last."""
-    checks = [*run_checks(sim_run), invariants_check(sim_run.monitor)]
+    checks = run_checks(sim_run)
     limits = sim_run.config.checks
     checks.append(liveness_check(
         sim_run.records.history, sim_run.healed_ms, limits.liveness_timeout_ms,
@@ -146,8 +147,7 @@ def write_results(sim_run: SimRun, config: Config, out_root: Path,
         duration_s=sim_run.duration_ms / 1000, workload_s=sim_run.workload_ms / 1000,
         partial=sim_run.partial, faults=sim_run.faults,
         leader_changes=sim_run.leader_changes,
-        checks=checks if checks is not None else [
-            *run_checks(sim_run), invariants_check(sim_run.monitor)],
+        checks=checks if checks is not None else run_checks(sim_run),
         errors=sim_run.errors,
     )
     results.write_summary(run_dir, summary)
