@@ -7,9 +7,11 @@ sleeping. On "stop" it writes its chain and KV store into the results folder.
 from __future__ import annotations
 
 import contextlib
+import queue
 import random
 import signal
 import sys
+import threading
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +28,31 @@ from paxlab.storage import DurableStorage, StorageCorruption
 __all__ = ["server_main"]
 
 DRAIN_MAX = 64  # messages handled per wake-up before timers get their turn
+
+
+class _Outbox:
+    """Frames to the router, written by a thread of their own.
+
+    The router is one process writing to every server. If a server blocked on a full
+    pipe to the router while the router blocked on a full pipe to that server (a resumed
+    server gets every message held during its pause at once), both would wait forever.
+    With the writes in a thread, the main loop keeps reading, so the router's write
+    always completes. Frames leave in order, and only after NodeHost persisted what they
+    vouch for, as before.
+    """
+
+    def __init__(self, link: Connection) -> None:
+        self._frames: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._link = link
+        threading.Thread(target=self._write, name="outbox", daemon=True).start()
+
+    def put(self, frame: bytes) -> None:
+        self._frames.put(frame)
+
+    def _write(self) -> None:
+        with contextlib.suppress(OSError, EOFError):  # the router went away: nothing to do
+            while True:
+                self._link.send_bytes(self._frames.get())
 
 
 def _status(replica: Replica) -> dict[str, Any]:
@@ -99,8 +126,10 @@ def _serve(
     def write_log(line: str) -> None:
         log.write(f"{clock.now_ms():>7} ms  {line}\n")
 
+    outbox = _Outbox(link)
+
     def send(envelope: Envelope) -> None:
-        link.send_bytes(encode_envelope(envelope))
+        outbox.put(encode_envelope(envelope))
 
     host = NodeHost(replica, send, storage=storage, log=write_log)
     host.local(clock.now_ms(), Boot())
