@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from paxlab.core.errors import RemoteError
+from paxlab.core.fast_init import fast_init
 
 __all__ = [
     "GENESIS_PREV",
@@ -31,6 +32,7 @@ _NONCE_MARK = '"nonce":"'
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps escapes strs with
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Txn:
     """One client operation inside a block; (client, seq) identifies it for exactly-once."""
@@ -76,6 +78,7 @@ class Txn:
         return cls(**data)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """A sealed block. `hash` is as received: call `verify_block` before trusting it."""

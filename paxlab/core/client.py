@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from paxlab.core.errors import UsageError
+from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import NodeId, client_node, node_kind, node_number, server_node
 from paxlab.core.messages import (
     ClientReply,
@@ -28,6 +29,7 @@ __all__ = ["ClientParams", "ClientSession", "Operation"]
 REQUEST_TIMER = "request"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientParams:
     server_count: int
@@ -36,6 +38,7 @@ class ClientParams:
     redirect_backoff_ms: int = 20  # pause before retrying when nobody knows a leader
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
     op: str

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from paxlab.core.chain import Block
+from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Envelope, Message
 
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromisedRecord:
     """The acceptor promised `ballot`: it must never accept below it, even after a restart."""
@@ -28,6 +30,7 @@ class PromisedRecord:
     ballot: Ballot
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptedRecord:
     """The acceptor accepted `block` in `slot` at `ballot`."""
@@ -37,6 +40,7 @@ class AcceptedRecord:
     block: Block
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecidedRecord:
     """`block` is chosen and is the next block of the chain."""
@@ -47,6 +51,7 @@ class DecidedRecord:
 Record = PromisedRecord | AcceptedRecord | DecidedRecord
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimerCommand:
     """Arm timer `key` to step `message` into this node at `at_ms`; `at_ms=None` cancels.
@@ -58,6 +63,7 @@ class TimerCommand:
     message: Message | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Completion:
     """A client operation finished: `ok` applied, `fail` certainly not, `info` unknown.

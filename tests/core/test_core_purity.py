@@ -25,6 +25,9 @@ FORBIDDEN_MODULES = frozenset({
     "selectors", "secrets", "uuid", "concurrent", "_thread",
 })
 FORBIDDEN_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "breakpoint"})
+# fast_init.py writes a dataclass's __init__ from its own field names and execs it, as
+# `dataclasses` itself does: no input reaches that text. No other core module may.
+EXEC_ALLOWED = frozenset({"paxlab/core/fast_init.py"})
 
 
 def violations(source: str, filename: str = "<snippet>") -> list[str]:
@@ -76,7 +79,8 @@ def violations(source: str, filename: str = "<snippet>") -> list[str]:
                 and func.attr == "Random"
             ):
                 found.append(f"{where(node)}: core builds its own random.Random; take it in")
-            if isinstance(func, ast.Name) and func.id in FORBIDDEN_BUILTINS:
+            if isinstance(func, ast.Name) and func.id in FORBIDDEN_BUILTINS and not (
+                    func.id == "exec" and filename in EXEC_ALLOWED):
                 found.append(f"{where(node)}: calls {func.id}()")
             if isinstance(func, ast.Name) and func.id == "__import__":
                 found.append(f"{where(node)}: dynamic import")
@@ -104,6 +108,7 @@ BROKEN = {
     "from random import randint\n": "from random import randint",
     "import random\nrng = random.Random(7)\n": "builds its own",
     "print('hi')\n": "calls print()",
+    "exec('x = 1')\n": "calls exec()",
     "open('/tmp/x')\n": "calls open()",
     "__import__('time')\n": "dynamic import",
     "from paxlab.lab import launcher\n": "driver module paxlab.lab",
