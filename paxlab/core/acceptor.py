@@ -34,8 +34,9 @@ class Acceptor:
 
     def promise(self, ballot: Ballot) -> bool:
         """Raise the promise; True when it changed (and so must be persisted)."""
-        if self.promised is not None and ballot <= self.promised:
-            return False
+        promised = self.promised
+        if ballot is promised or (promised is not None and ballot <= promised):
+            return False  # `is`: the leader's own ballot object, on nearly every Accept
         self.promised = ballot
         self.parked = {s: a for s, a in self.parked.items() if a.ballot == ballot}
         return True
@@ -66,10 +67,13 @@ class Acceptor:
 
     def forget_below(self, commit_index: int) -> None:
         """Decided slots need no accepted entry: the chain holds them now."""
-        for slot in [s for s in self.accepted if s < commit_index]:
-            del self.accepted[slot]
-        for slot in [s for s in self.parked if s < commit_index]:
-            del self.parked[slot]
+        accepted = self.accepted
+        for slot in [s for s in accepted if s < commit_index]:
+            del accepted[slot]
+        parked = self.parked
+        if parked:  # nearly always empty: only reordered Accepts wait here
+            for slot in [s for s in parked if s < commit_index]:
+                del parked[slot]
 
     def entries_from(self, slot: int) -> tuple[AcceptedEntry, ...]:
         return tuple(self.accepted[s] for s in sorted(self.accepted) if s >= slot)

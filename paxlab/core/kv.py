@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from paxlab.core.chain import Block, Txn
 from paxlab.core.fast_init import fast_init
 
-__all__ = ["KVStore", "TxnResult"]
+__all__ = ["PUT_RESULT", "KVStore", "TxnResult"]
 
 
 @fast_init
@@ -17,6 +17,10 @@ class TxnResult:
     """What applying a txn answered: a put echoes nothing, a get the value read."""
 
     value: str | None
+
+
+PUT_RESULT = TxnResult(value=None)
+"""Every put's result (immutable, so shared): a put answers nothing but that it applied."""
 
 
 @dataclass(slots=True)
@@ -37,16 +41,20 @@ class KVStore:
 
     def apply_txn(self, txn: Txn) -> TxnResult:
         """Apply once; a repeated (client, seq) returns the first result unchanged."""
-        saved = self.result_of(txn.client, txn.seq)
-        if saved is not None:
-            return saved
+        applied = self.results.get(txn.client)
+        if applied is None:
+            applied = self.results[txn.client] = {}
+        else:
+            saved = applied.get(txn.seq)
+            if saved is not None:
+                return saved
         if txn.op == "put":
             assert txn.value is not None
             self.data[txn.key] = txn.value
-            result = TxnResult(value=None)
+            result = PUT_RESULT
         else:
             result = TxnResult(value=self.data.get(txn.key))
-        self.results.setdefault(txn.client, {})[txn.seq] = result
+        applied[txn.seq] = result
         return result
 
     def apply_block(self, block: Block) -> list[tuple[Txn, TxnResult]]:

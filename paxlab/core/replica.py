@@ -76,25 +76,28 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
             raise UsageError(f"{self.node} stepped with an envelope for {envelope.target}")
         self.now_ms = now_ms
         self._fx = Effects()
-        self._local.append(envelope)
-        while self._local:
-            self._dispatch(self._local.popleft())
+        self._dispatch(envelope)
+        local = self._local  # what the handlers sent this replica, in order
+        while local:
+            self._dispatch(local.popleft())
         self.check_invariants()
         return self._fx.freeze()
 
     def _dispatch(self, envelope: Envelope) -> None:
-        handler = self._handlers.get(type(envelope.message))
+        message = envelope.message
+        kind = type(message)
+        handler = self._handlers.get(kind)
         if handler is None:
             self._trace(f"ignored {envelope.describe()}: not for a server")
             return
         # Clients may only send requests, and servers only protocol messages: anything
         # else is a confused or hostile peer, traced and dropped.
-        kind, sender = node_parts(envelope.source)
-        if (kind == "client") != (type(envelope.message) is ClientRequest):
+        sender_kind, sender = node_parts(envelope.source)
+        if (sender_kind == "client") != (kind is ClientRequest):
             self._trace(f"ignored {envelope.describe()}: wrong kind of sender")
             return
         try:
-            handler(sender, envelope.message)
+            handler(sender, message)
         except RemoteError as error:
             self._trace(f"rejected {envelope.describe()}: {error}")
 

@@ -9,7 +9,7 @@ import pytest
 
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Envelope, HeartbeatTimeout
-from paxlab.core.output import Effects, Output, PromisedRecord, TimerCommand
+from paxlab.core.output import EMPTY_OUTPUT, Effects, Output, PromisedRecord, TimerCommand
 
 
 def test_freeze_builds_the_output_the_constructor_would() -> None:
@@ -33,3 +33,16 @@ def test_freeze_copies_so_later_effects_do_not_leak_in() -> None:
     frozen = fx.freeze()
     fx.trace.append("later")
     assert frozen == Output()
+
+
+def test_an_empty_step_shares_one_empty_output() -> None:
+    assert Effects().freeze() is Effects().freeze() == Output()
+    assert Output() == EMPTY_OUTPUT
+
+
+def test_effects_collects_every_output_field() -> None:
+    assert set(Effects.__slots__) == {f.name for f in dataclasses.fields(Output)}
+    for name in Effects.__slots__:
+        fx = Effects()
+        getattr(fx, name).append("x")
+        assert getattr(fx.freeze(), name) == ("x",), name
