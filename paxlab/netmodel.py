@@ -160,22 +160,44 @@ class NetworkModel:
         return frozenset((source, target)) in self.partition_cuts
 
     def fate(self, source: str, target: str) -> Fate:
-        if self.is_cut(source, target):
-            return Fate((), "cut")
-        # Every simulated message comes here: no pair key unless some link has its own rules.
+        """One message's fate. Every simulated message comes here, so the common case
+        (no cut, no per-link rules, one delivery) makes no call beyond the generator's
+        and shares the Fate of a lost message. The draws are always, in this order: drop
+        (if its probability is > 0), duplicate (likewise), then one delay per delivery."""
+        if (self.failed_links or self.one_way_cuts or self.isolated
+                or self.partition_cuts) and self.is_cut(source, target):
+            return _CUT
         rules = (self.link_rules.get(frozenset((source, target)), self.rules)
                  if self.link_rules else self.rules)
-        if rules.drop_probability > 0 and self.rng.random() < rules.drop_probability:
-            return Fate((), "drop")
-        if rules.duplicate_probability > 0 and self.rng.random() < rules.duplicate_probability:
+        random_ = self.rng.random
+        drop = rules.drop_probability
+        if drop > 0 and random_() < drop:
+            return _DROP
+        duplicate = rules.duplicate_probability
+        if duplicate > 0 and random_() < duplicate:
             first = self._delay_ms(rules)  # draws in the same order as ever: first, second
             return Fate((first, self._delay_ms(rules)), "duplicate")
-        return Fate((self._delay_ms(rules),), "deliver")
+        # _delay_ms inlined, with the same arithmetic: this is the path nearly all take.
+        jitter = rules.delay_ms_jitter
+        offset = -jitter + (jitter - -jitter) * random_() if jitter > 0 else 0.0
+        delay_ms = rules.delay_ms_mean + offset
+        return _new_fate(Fate, ((delay_ms if delay_ms > 0.0 else 0.0,), "deliver"))
 
     def _delay_ms(self, rules: NetworkConfig) -> float:
+        """The mean plus a uniform draw in [-jitter, jitter], never below 0. Written out
+        as `Random.uniform(a, b)` computes it, `a + (b - a) * random()`, so `fate` can
+        inline it; `x if x > 0.0 else 0.0` is `max(0.0, x)`, -0.0 and all."""
         jitter = rules.delay_ms_jitter
-        offset = self.rng.uniform(-jitter, jitter) if jitter > 0 else 0.0
-        return max(0.0, rules.delay_ms_mean + offset)
+        offset = -jitter + (jitter - -jitter) * self.rng.random() if jitter > 0 else 0.0
+        delay_ms = rules.delay_ms_mean + offset
+        return delay_ms if delay_ms > 0.0 else 0.0
+
+
+# Fates without a delay are all alike: share them. A NamedTuple's own __new__ is a Python
+# function; tuple.__new__ builds the same Fate in C (one per message delivered).
+_CUT = Fate((), "cut")
+_DROP = Fate((), "drop")
+_new_fate = tuple.__new__
 
 
 # --- partition shapes (pure; a seeded rng picks the random ones) ------------------------

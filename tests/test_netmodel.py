@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from paxlab.config_types import NetworkConfig
 from paxlab.netmodel import NetworkModel
 
@@ -65,6 +67,38 @@ def test_drop_and_duplicate_rates() -> None:
     assert 0.11 < fates.count("duplicate") / 4000 < 0.17  # 0.2 of the 0.7 not dropped
     net.set_rules(drop_probability=0.0, duplicate_probability=0.0)
     assert {net.fate("s0", "s1").reason for _ in range(100)} == {"deliver"}
+
+
+def _reference_fate(rules: NetworkConfig, rng: random.Random) -> tuple[str, tuple[float, ...]]:
+    """The fate as first written, with Random.uniform and max: `fate` inlines its delay
+    draw for speed, and must draw the same numbers in the same order to the same bits."""
+    def delay() -> float:
+        jitter = rules.delay_ms_jitter
+        offset = rng.uniform(-jitter, jitter) if jitter > 0 else 0.0
+        return max(0.0, rules.delay_ms_mean + offset)
+
+    if rules.drop_probability > 0 and rng.random() < rules.drop_probability:
+        return "drop", ()
+    if rules.duplicate_probability > 0 and rng.random() < rules.duplicate_probability:
+        first = delay()
+        return "duplicate", (first, delay())
+    return "deliver", (delay(),)
+
+
+@pytest.mark.parametrize("rules", [
+    CLEAN,
+    NetworkConfig(delay_ms_mean=1.1, delay_ms_jitter=0.3, drop_probability=0.2,
+                  duplicate_probability=0.3),  # a jitter not a power of 2: rounding shows
+    NetworkConfig(delay_ms_mean=0.2, delay_ms_jitter=1.3, drop_probability=0.0,
+                  duplicate_probability=0.5),  # often below 0: clamped to 0.0
+    NetworkConfig(delay_ms_mean=3, delay_ms_jitter=0, drop_probability=0.1,  # type: ignore[arg-type]
+                  duplicate_probability=0.0),  # ints, as YAML may give them
+], ids=["clean", "lossy", "clamped", "ints"])
+def test_fates_draw_exactly_as_the_reference_does(rules: NetworkConfig) -> None:
+    net, reference_rng = model(rules), random.Random(7)
+    for _ in range(2000):
+        fate = net.fate("s0", "s1")
+        assert repr((fate.reason, fate.delays_ms)) == repr(_reference_fate(rules, reference_rng))
 
 
 def test_active_faults_describe_what_is_in_force() -> None:

@@ -1,5 +1,6 @@
 """The simulated network: every message's fate comes from `paxlab.netmodel.NetworkModel`,
-as in the lab's router, and deliveries become events on the virtual clock.
+as in the lab's router, and deliveries become events on the virtual clock: the event is
+the Envelope itself (no wrapper to allocate per message), and only envelopes are.
 
 Like the router, it holds messages for a paused node until it resumes, and a message for
 a crashed node is lost when it arrives (a restarted node gets what arrives after it).
@@ -9,22 +10,16 @@ Every message sent passes the invariant monitor first, whatever its fate, as in 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from heapq import heappush
 from typing import Protocol
 
 from paxlab.config_types import NetworkConfig
-from paxlab.core.ids import Ballot
 from paxlab.core.messages import Accept, Envelope, Heartbeat
 from paxlab.monitor import InvariantMonitor
 from paxlab.netmodel import NetworkModel
 from paxlab.sim.clock import EventHeap
 
-__all__ = ["Deliver", "SimNetwork"]
-
-
-@dataclass(frozen=True, slots=True)
-class Deliver:
-    envelope: Envelope
+__all__ = ["SimNetwork"]
 
 
 class _Destinations(Protocol):
@@ -41,31 +36,34 @@ class SimNetwork:
         self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
                        "lost_down": 0, "held": 0}
         # The router's view of who leads: the sender of the highest-ballot Heartbeat or
-        # Accept; each change counts as a leader change, as in the lab's summary.
-        self.seen_leader: tuple[Ballot, str] | None = None
+        # Accept; each change counts as a leader change, as in the lab's summary. The
+        # ballot is kept as (round, replica), which orders as Ballot does, in C.
+        self.seen_leader: tuple[tuple[int, int], str] | None = None
         self.leader_changes = 0
         self.monitor = InvariantMonitor(servers)
 
     def send(self, envelope: Envelope) -> None:
+        """Route one message: monitor, leader view, fate, then its deliveries. Every
+        message of a run passes here, so the heap is pushed on directly (see EventHeap)."""
         counts = self.counts
         counts["routed"] += 1
         heap = self.heap
-        self.monitor.observe(heap.now_ms, envelope)
+        now_ms = heap.now_ms
+        self.monitor.observe(now_ms, envelope)
         message = envelope.message
         kind = type(message)
         if kind is Heartbeat or kind is Accept:
+            ballot = message.ballot  # type: ignore[attr-defined]
+            key = (ballot.round, ballot.replica)
             seen = self.seen_leader
-            if seen is None or message.ballot > seen[0]:  # type: ignore[attr-defined]
+            if seen is None or key > seen[0]:
                 if seen is None or seen[1] != envelope.source:
                     self.leader_changes += 1
-                self.seen_leader = (message.ballot, envelope.source)  # type: ignore[attr-defined]
-        fate = self.model.fate(envelope.source, envelope.target)
-        counts[fate.reason] += 1
-        delays_ms = fate.delays_ms
-        if delays_ms:
-            now_ms = heap.now_ms
-            for delay_ms in delays_ms:
-                heap.push(now_ms + delay_ms, Deliver(envelope))
+                self.seen_leader = (key, envelope.source)
+        delays_ms, reason = self.model.fate(envelope.source, envelope.target)
+        counts[reason] += 1
+        for delay_ms in delays_ms:  # each >= 0: never before now, as push would clamp
+            heappush(heap.queue, (now_ms + delay_ms, next(heap.seq), envelope))
 
     def arrive(self, envelope: Envelope, nodes: _Destinations) -> bool:
         """A message reached its target's door: True if the target should step it now."""
@@ -85,7 +83,7 @@ class SimNetwork:
     def resume(self, node: str) -> None:
         """Release what was held for `node`, in arrival order, now."""
         for envelope in self.held.pop(node, []):
-            self.heap.push(self.heap.now_ms, Deliver(envelope))
+            self.heap.push(self.heap.now_ms, envelope)
 
     def down(self, node: str) -> None:
         self.held.pop(node, None)
