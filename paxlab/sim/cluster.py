@@ -8,6 +8,7 @@ bounded by `checks.quiesce_timeout_ms` of virtual time. Then clients give up.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from heapq import heappop
 from typing import Any
@@ -27,6 +28,7 @@ from paxlab.sim.nodes import SimClient, SimServer, Wake, WriteBack
 __all__ = ["SimCluster"]
 
 QUIESCE_POLL_MS = 50
+GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections during a run (see run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,17 @@ class SimCluster:
         return all(c.finished or not c.up for c in self.client_nodes.values())
 
     def run(self) -> None:
+        # A run makes hundreds of thousands of short-lived objects (messages, outputs,
+        # heap entries); collecting the young generation every 700 of them costs about
+        # 1.5% of the run and frees little. The thresholds are the process's: restored.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+        try:
+            self._run()
+        finally:
+            gc.set_threshold(*thresholds)
+
+    def _run(self) -> None:
         for name in self.servers:
             self.server_nodes[name].start()
         for name in self.clients:

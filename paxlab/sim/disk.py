@@ -55,15 +55,16 @@ class SimDisk:
             self.syncs += 1
 
     def persist(self, records: Sequence[Record]) -> None:
-        """Write and sync: the contract `NodeHost` relies on before it sends. It is
-        `write` then `sync`, written out: a server persists on most steps."""
-        unsynced = self.unsynced
-        unsynced.extend(records)
+        """Write and sync: the contract `NodeHost` relies on before it sends."""
+        if self.unsynced or not records:
+            self.write(records)
+            self.sync()
+            return
+        # `write` then `sync` with nothing written before, in short: a server persists
+        # on most steps, and a correct one never leaves anything unsynced.
+        self.durable.extend(records)
         self.writes += len(records)
-        if unsynced:
-            self.durable.extend(unsynced)
-            unsynced.clear()
-            self.syncs += 1
+        self.syncs += 1
 
     def crash(self, rng: random.Random) -> int:
         """Power loss: a random prefix of the unsynced records (none, some or all)

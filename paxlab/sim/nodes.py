@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from typing import Any
 
 from paxlab.config_types import WorkloadConfig
@@ -41,7 +42,16 @@ class WriteBack(Wake):
 
 
 class _Waker:
-    """Pushes a Wake only when the wanted deadline is earlier than the pending one."""
+    """Pushes a Wake only when the wanted deadline is earlier than the pending one.
+
+    A wake pushed stays in the heap until its time, wanted or not: a client's wake for
+    its request timer outlives the reply that cancelled the timer, one per operation,
+    and they crowded the heap (a hundred entries, where every push and pop pays for the
+    depth). So a wake later than all of this node's entries in the heap waits outside
+    it, in `_later`: it takes its (time, seq) key when it is wanted, as ever, and goes
+    into the heap when the last of those entries pops, before its own time comes. The
+    heap pops the same entries in the same order as if each had gone in at once.
+    """
 
     def __init__(self, heap: EventHeap, node: str) -> None:
         self.heap = heap
@@ -50,14 +60,36 @@ class _Waker:
         # Every wake of one incarnation is the same value: push one shared object.
         self.event = Wake(node, 0)
         self.next_wake: float | None = None
+        self._in_heap = 0  # this node's wakes in the heap, of any incarnation
+        self._last_key: tuple[float, int] = (0.0, 0)  # the latest of them, if any
+        # Wakes not in the heap yet, each keyed after `_last_key` (a heap itself).
+        self._later: list[tuple[float, int, Wake]] = []
 
     def want(self, deadline: float | None) -> None:
         if deadline is None:
             return
-        deadline = max(deadline, self.heap.now_ms)
+        heap = self.heap
+        deadline = max(deadline, heap.now_ms)
         if self.next_wake is None or deadline < self.next_wake:
             self.next_wake = deadline
-            self.heap.push(deadline, self.event)
+            key = (deadline, next(heap.seq))
+            if self._in_heap and key > self._last_key:
+                heappush(self._later, (*key, self.event))
+                return
+            heappush(heap.queue, (*key, self.event))
+            if not self._in_heap:
+                self._last_key = key
+            self._in_heap += 1
+
+    def left_heap(self) -> None:
+        """One of this node's wakes popped; if it was the last in the heap, the earliest
+        waiting one goes in. Called on every pop of its wakes, whatever their fate."""
+        self._in_heap -= 1
+        if not self._in_heap and self._later:
+            entry = heappop(self._later)
+            heappush(self.heap.queue, entry)
+            self._last_key = entry[:2]
+            self._in_heap = 1
 
     def woke(self, event: Wake) -> bool:
         """True if this wake is for the running incarnation and may find work due.
@@ -152,6 +184,7 @@ class SimServer:
             if self.lazy is not None:
                 self.lazy.write_back(self.heap.now_ms)
             return
+        self.waker.left_heap()
         if self.host is None or self.paused or not self.waker.woke(event):
             return
         self.host.fire_due_timers(self.heap.now_int)
@@ -232,6 +265,7 @@ class SimClient:
         self._maybe_submit()
 
     def wake(self, event: Wake) -> None:
+        self.waker.left_heap()
         if self.host is None or not self.waker.woke(event):
             return
         for output in self.host.fire_due_timers(int(self.heap.now_ms)):
