@@ -166,25 +166,16 @@ class InvariantMonitor:
         self._promised: dict[str, tuple[tuple[int, int], _Evidence]] = {}
         # (round, replica) -> the first proposer message seen with that ballot.
         self._owner: dict[tuple[int, int], _Evidence] = {}
-        # The last message observed and its sender, unless it broke a rule (see observe).
+        # The last proposer message observed and its sender, unless it broke a rule.
         self._last_message: Message | None = None
         self._last_source = ""
 
     def observe(self, now_ms: float, envelope: Envelope) -> None:
         self.observed += 1
         message = envelope.message
-        source = envelope.source
-        # A broadcast hands one message object to each peer in turn. Observed again
-        # right after it passed, from the same sender, it can change nothing and break
-        # nothing: every rule below is idempotent for one sender (a vote is counted once
-        # per acceptor, an equal ballot neither raises nor breaks a promise, and a
-        # ballot's first owner stays). So it is skipped: most Accepts and Heartbeats.
-        if message is self._last_message and source == self._last_source:
-            return
-        self._last_message = message  # until a violation clears it
-        self._last_source = source
         kind = type(message)  # type dispatch on the exact class, as a table would
         if kind is Accepted or kind is Promise:
+            source = envelope.source
             ballot = message.ballot  # type: ignore[attr-defined]
             key = (ballot.round, ballot.replica)
             known = self._promised.get(source)
@@ -197,6 +188,16 @@ class InvariantMonitor:
                 if chosen is None or chosen[0] != block_hash:
                     self._vote(now_ms, envelope, slot, ballot, block_hash)
         elif kind is Accept or kind is Heartbeat or kind is Prepare:
+            source = envelope.source
+            # A broadcast hands one message object to each peer in turn. A proposer
+            # message that passed once from a sender changes nothing and breaks nothing
+            # when seen again from it: its vote counts once per acceptor, and its
+            # ballot's first owner stays. So the copies are skipped (most Accepts and
+            # Heartbeats); a message that broke a rule is never remembered here.
+            if message is self._last_message and source == self._last_source:
+                return
+            self._last_message = message  # until a violation clears it
+            self._last_source = source
             ballot = message.ballot  # type: ignore[attr-defined]
             if kind is Accept:
                 slot = message.slot  # type: ignore[attr-defined]
@@ -216,9 +217,9 @@ class InvariantMonitor:
         return invariants_check(self.report())
 
     def _violate(self, invariant: str, now_ms: float, describe: Callable[[], str]) -> None:
-        """Count a violation; build its text only while under the limit. The message
-        that broke a rule is never skipped as a repeat (see observe): its copies to
-        other peers break it again, and each counts."""
+        """Count a violation; build its text only while under the limit. A message
+        that broke a rule is not skipped as a copy (see observe): its copies to other
+        peers break it again, and each counts."""
         self.total += 1
         self._last_message = None
         if len(self.violations) < self.violations_max:

@@ -197,19 +197,27 @@ class NetworkModel:
             return True
         return pair in self.partition_cuts
 
+    def plain_delay_ms(self) -> float | None:
+        """While no fault is in force (no cut, no link rules, nothing dropped or
+        duplicated), every message is delivered once: then this is the next message's
+        delay, from the one draw `fate` would make. Otherwise None, and no draw: ask
+        `fate`. The simulator routes every message this way and so builds no Fate for
+        most of them."""
+        plain = self._plain
+        if plain is None:
+            return None
+        mean, low, span = plain
+        offset = low + span * self.rng.random() if span is not None else 0.0  # type: ignore[operator]
+        delay_ms = mean + offset
+        return delay_ms if delay_ms > 0.0 else 0.0
+
     def fate(self, source: str, target: str) -> Fate:
         """One message's fate. The draws are always, in this order: drop (if its
         probability is > 0), duplicate (likewise), then one delay per delivery.
-
-        Every simulated message comes here, so the common case costs little: with no
-        fault in force (`_plain`), a delivery after one draw; else no pair key unless
-        some link has its own rules, and lost messages share their Fate."""
-        plain = self._plain
-        if plain is not None:  # drop and duplicate are off: no draw for them
-            mean, low, span = plain
-            offset = low + span * self.rng.random() if span is not None else 0.0  # type: ignore[operator]
-            delay_ms = mean + offset
-            return _new_fate(Fate, ((delay_ms if delay_ms > 0.0 else 0.0,), "deliver"))
+        With no fault in force that is one draw (`plain_delay_ms`); else no pair key
+        unless some link has its own rules, and lost messages share their Fate."""
+        if self._plain is not None:
+            return _new_fate(Fate, ((self.plain_delay_ms(),), "deliver"))
         if self.is_cut(source, target):
             return _CUT
         rules = (self.link_rules.get(frozenset((source, target)), self.rules)

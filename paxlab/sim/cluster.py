@@ -223,22 +223,24 @@ class SimCluster:
         """Carry out events until every client has finished (or crashed).
 
         Nearly every event of a run passes here, so this loop pops the heap itself and
-        handles the two frequent kinds inline: a message for a running server, and a
-        node's wake (see EventHeap for the rules it keeps). The rest go to `_dispatch`.
-        An event for a client that is still working cannot finish the workload, so the
-        check of all clients runs only when that client is done, or after a fault."""
+        handles the two frequent kinds inline: a message for a running server or client,
+        and a node's wake (see EventHeap for the rules it keeps). The rest go to
+        `_dispatch`. An event for a client that is still working cannot finish the
+        workload, so the check of all clients runs only when that client is done, or
+        after a fault."""
         heap = self.heap
         queue = heap.queue
         servers = self.server_nodes
         clients = self.client_nodes
+        popped = 0  # counted here, added to heap.processed once: a local is cheaper
         done = self._workload_done()
         while not done:
             if not queue or queue[0][0] >= deadline_ms:
                 self.errors.append("run_timeout_s reached before the workload finished")
                 self.note("run timed out; stopping the workload")
-                return
+                break
             heap.now_ms, _, event = heappop(queue)
-            heap.processed += 1
+            popped += 1
             kind = type(event)
             if kind is Envelope:
                 server = servers.get(event.target)
@@ -264,6 +266,7 @@ class SimCluster:
                 continue
             if self._dispatch(event):
                 done = self._workload_done()
+        heap.processed += popped
 
     def _quiesce(self) -> None:
         # Faults still scheduled never happen: the workload ended first, as in the lab.

@@ -68,7 +68,13 @@ class SimNetwork:
             ballot = message.ballot  # type: ignore[attr-defined]
             if ballot is not self._last_ballot:
                 self._see_ballot(ballot, envelope.source)
-        delays_ms, reason = self.model.fate(envelope.source, envelope.target)
+        model = self.model
+        delay_ms = model.plain_delay_ms()
+        if delay_ms is not None:  # no fault in force: one delivery, and no Fate to build
+            self._counts["deliver"] += 1
+            heappush(heap.queue, (now_ms + delay_ms, next(heap.seq), envelope))
+            return
+        delays_ms, reason = model.fate(envelope.source, envelope.target)
         self._counts[reason] += 1
         for delay_ms in delays_ms:  # each >= 0: never before now, as push would clamp
             heappush(heap.queue, (now_ms + delay_ms, next(heap.seq), envelope))
