@@ -234,8 +234,9 @@ class NetworkModel:
 
     def _delay_ms(self, rules: NetworkConfig) -> float:
         """The mean plus a uniform draw in [-jitter, jitter], never below 0. Written out
-        as `Random.uniform(a, b)` computes it, `a + (b - a) * random()`, so `fate` can
-        inline it; `x if x > 0.0 else 0.0` is `max(0.0, x)`, -0.0 and all."""
+        as `Random.uniform(a, b)` computes it, `a + (b - a) * random()`, the same bits as
+        `plain_delay_ms` with its precomputed terms; `x if x > 0.0 else 0.0` is
+        `max(0.0, x)`, -0.0 and all, without the call."""
         jitter = rules.delay_ms_jitter
         offset = -jitter + (jitter - -jitter) * self.rng.random() if jitter > 0 else 0.0
         delay_ms = rules.delay_ms_mean + offset
@@ -243,7 +244,7 @@ class NetworkModel:
 
 
 # Fates without a delay are all alike: share them. A NamedTuple's own __new__ is a Python
-# function; tuple.__new__ builds the same Fate in C (one per message delivered).
+# function; tuple.__new__ builds the same Fate in C (one per message the router routes).
 _CUT = Fate((), "cut")
 _DROP = Fate((), "drop")
 _new_fate = tuple.__new__
