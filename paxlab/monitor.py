@@ -142,7 +142,13 @@ _Evidence = tuple[float, Envelope]
 
 
 class InvariantMonitor:
-    """Feed it every message a node sends, before the network decides its fate."""
+    """Feed it every message a node sends, before the network decides its fate.
+
+    `observe` runs on every simulated message. It does the cheap test that tells whether
+    a message brings anything new itself (the usual answer is no: an Accepted at the
+    ballot its acceptor already answered, for a block already chosen); only news calls
+    the method that records it or names a violation.
+    """
 
     def __init__(self, servers: int, violations_max: int = VIOLATIONS_MAX) -> None:
         self.majority = servers // 2 + 1
@@ -150,7 +156,8 @@ class InvariantMonitor:
         self.violations: list[Violation] = []
         self.total = 0
         self.observed = 0
-        # (slot, round, replica, hash) -> acceptors that sent Accepted for it.
+        # (slot, round, replica, hash) -> acceptors that sent Accepted for it. Votes for
+        # the hash already chosen in a slot are not kept: they can decide nothing.
         self._votes: dict[tuple[int, int, int, str], set[str]] = {}
         # slot -> (hash, ballot, acceptors, the Accepted that made the majority).
         self._chosen: dict[int, tuple[str, Ballot, frozenset[str], _Evidence]] = {}
@@ -159,19 +166,49 @@ class InvariantMonitor:
         self._promised: dict[str, tuple[tuple[int, int], _Evidence]] = {}
         # (round, replica) -> the first proposer message seen with that ballot.
         self._owner: dict[tuple[int, int], _Evidence] = {}
-        self._handlers: dict[type[Message], Callable[[float, Envelope, Any], None]] = {
-            Accepted: self._on_accepted,
-            Promise: self._on_promise,
-            Prepare: self._on_proposer,
-            Accept: self._on_proposer,
-            Heartbeat: self._on_proposer,
-        }
+        # The last proposer message observed and its sender, unless it broke a rule.
+        self._last_message: Message | None = None
+        self._last_source = ""
 
     def observe(self, now_ms: float, envelope: Envelope) -> None:
         self.observed += 1
-        handler = self._handlers.get(type(envelope.message))
-        if handler is not None:
-            handler(now_ms, envelope, envelope.message)
+        message = envelope.message
+        kind = type(message)  # type dispatch on the exact class, as a table would
+        if kind is Accepted or kind is Promise:
+            source = envelope.source
+            ballot = message.ballot  # type: ignore[attr-defined]
+            key = (ballot.round, ballot.replica)
+            known = self._promised.get(source)
+            if known is None or known[0] != key:
+                self._raise(now_ms, envelope, key, known, kind)
+            if kind is Accepted:
+                slot = message.slot  # type: ignore[attr-defined]
+                block_hash = message.block_hash  # type: ignore[attr-defined]
+                chosen = self._chosen.get(slot)
+                if chosen is None or chosen[0] != block_hash:
+                    self._vote(now_ms, envelope, slot, ballot, block_hash)
+        elif kind is Accept or kind is Heartbeat or kind is Prepare:
+            source = envelope.source
+            # A broadcast hands one message object to each peer in turn. A proposer
+            # message that passed once from a sender changes nothing and breaks nothing
+            # when seen again from it: its vote counts once per acceptor, and its
+            # ballot's first owner stays. So the copies are skipped (most Accepts and
+            # Heartbeats); a message that broke a rule is never remembered here.
+            if message is self._last_message and source == self._last_source:
+                return
+            self._last_message = message  # until a violation clears it
+            self._last_source = source
+            ballot = message.ballot  # type: ignore[attr-defined]
+            if kind is Accept:
+                slot = message.slot  # type: ignore[attr-defined]
+                block_hash = message.block.hash  # type: ignore[attr-defined]
+                chosen = self._chosen.get(slot)
+                if chosen is None or chosen[0] != block_hash:
+                    self._vote(now_ms, envelope, slot, ballot, block_hash)
+            key = (ballot.round, ballot.replica)
+            first = self._owner.get(key)
+            if first is None or first[1].source != source:
+                self._own(now_ms, envelope, ballot, key, first)
 
     def report(self) -> MonitorReport:
         return MonitorReport(self.observed, self.total, tuple(self.violations))
@@ -180,41 +217,37 @@ class InvariantMonitor:
         return invariants_check(self.report())
 
     def _violate(self, invariant: str, now_ms: float, describe: Callable[[], str]) -> None:
-        """Count a violation; build its text only while under the limit."""
+        """Count a violation; build its text only while under the limit. A message
+        that broke a rule is not skipped as a copy (see observe): its copies to other
+        peers break it again, and each counts."""
         self.total += 1
+        self._last_message = None
         if len(self.violations) < self.violations_max:
             self.violations.append(Violation(invariant, now_ms, describe()))
 
     # --- promise_kept -------------------------------------------------------------------
 
-    def _raise(self, now_ms: float, envelope: Envelope, ballot: Ballot, kind: str) -> None:
-        """An acceptor answered at `ballot`: below its highest is a violation, above
-        raises it."""
+    def _raise(self, now_ms: float, envelope: Envelope, key: tuple[int, int],
+               known: tuple[tuple[int, int], _Evidence] | None, kind: type[Message]) -> None:
+        """An acceptor answered at ballot `key`, not the highest it answered (`known`):
+        below it is a violation, above raises it."""
         acceptor = envelope.source
-        key = (ballot.round, ballot.replica)
-        known = self._promised.get(acceptor)
         if known is None or key > known[0]:
             self._promised[acceptor] = (key, (now_ms, envelope))
             return
-        if key < known[0]:
-            at_ms, earlier = known[1]
-            self._violate("promise_kept", now_ms, lambda: (
-                f"{_short(envelope)}: {acceptor} {kind} below ballot "
-                f"{Ballot(*known[0])}, which it answered at {at_ms:.0f} ms "
-                f"({_short(earlier)})"))
-
-    def _on_promise(self, now_ms: float, envelope: Envelope, m: Promise) -> None:
-        self._raise(now_ms, envelope, m.ballot, "promised")
-
-    def _on_accepted(self, now_ms: float, envelope: Envelope, m: Accepted) -> None:
-        self._raise(now_ms, envelope, m.ballot, "accepted")
-        self._vote(now_ms, envelope, m.slot, m.ballot, m.block_hash)
+        at_ms, earlier = known[1]
+        verb = "accepted" if kind is Accepted else "promised"
+        self._violate("promise_kept", now_ms, lambda: (
+            f"{_short(envelope)}: {acceptor} {verb} below ballot "
+            f"{Ballot(*known[0])}, which it answered at {at_ms:.0f} ms "
+            f"({_short(earlier)})"))
 
     # --- one_block_per_slot -------------------------------------------------------------
 
     def _vote(self, now_ms: float, envelope: Envelope, slot: int, ballot: Ballot,
               block_hash: str) -> None:
-        """envelope.source accepted `block_hash` in `slot` at `ballot`."""
+        """envelope.source accepted `block_hash` in `slot` at `ballot`, and that hash is
+        not (yet) the one chosen there."""
         key = (slot, ballot.round, ballot.replica, block_hash)
         voters = self._votes.get(key)
         if voters is None:
@@ -228,25 +261,20 @@ class InvariantMonitor:
         if chosen is None:
             self._chosen[slot] = (block_hash, ballot, frozenset(voters), (now_ms, envelope))
             return
-        if chosen[0] != block_hash:
-            self._violate("one_block_per_slot", now_ms, lambda: _two_blocks(
-                slot, envelope, block_hash, ballot, voters, chosen))
+        self._violate("one_block_per_slot", now_ms, lambda: _two_blocks(
+            slot, envelope, block_hash, ballot, voters, chosen))
 
     # --- one_leader_per_ballot ----------------------------------------------------------
 
-    def _on_proposer(self, now_ms: float, envelope: Envelope,
-                     m: Prepare | Accept | Heartbeat) -> None:
-        if isinstance(m, Accept):
-            self._vote(now_ms, envelope, m.slot, m.ballot, m.block.hash)
-        key = (m.ballot.round, m.ballot.replica)
-        first = self._owner.get(key)
+    def _own(self, now_ms: float, envelope: Envelope, ballot: Ballot, key: tuple[int, int],
+             first: _Evidence | None) -> None:
+        """A proposer message whose ballot (`key`) has no owner yet, or another one."""
         if first is None:
             self._owner[key] = (now_ms, envelope)
             return
-        if first[1].source != envelope.source:
-            self._violate("one_leader_per_ballot", now_ms, lambda: (
-                f"{_short(envelope)}: ballot {m.ballot} is already led by "
-                f"{first[1].source} ({_short(first[1])} at {first[0]:.0f} ms)"))
+        self._violate("one_leader_per_ballot", now_ms, lambda: (
+            f"{_short(envelope)}: ballot {ballot} is already led by "
+            f"{first[1].source} ({_short(first[1])} at {first[0]:.0f} ms)"))
 
 
 def _two_blocks(slot: int, envelope: Envelope, block_hash: str, ballot: Ballot,

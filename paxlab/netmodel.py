@@ -37,6 +37,13 @@ class Fate(NamedTuple):
 
 @dataclass(slots=True)
 class NetworkModel:
+    """The links' state and the fate of each message on them.
+
+    Change the state through the methods below (`apply_command` calls them), never by
+    assigning or mutating the fields: each method ends by refreshing `_plain`, the
+    summary that lets `fate` take its fast path.
+    """
+
     rules: NetworkConfig
     rng: random.Random
     failed_links: set[frozenset[str]] = field(default_factory=set)
@@ -48,24 +55,49 @@ class NetworkModel:
     isolated: set[str] = field(default_factory=set)
     # Per-link rules that override `rules` for one server pair, both ways (set_link).
     link_rules: dict[frozenset[str], NetworkConfig] = field(default_factory=dict)
+    # While no link is cut or has rules of its own and `rules` neither drops nor
+    # duplicates, every message is delivered once after `mean + (low + span * random())`
+    # ms (span None: no jitter, no draw): (mean, low, span). None otherwise.
+    _plain: tuple[float, float | None, float | None] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute `_plain` from the state; every method that changes it ends here."""
+        rules = self.rules
+        if (self.failed_links or self.one_way_cuts or self.isolated or self.partition_cuts
+                or self.link_rules or rules.drop_probability > 0
+                or rules.duplicate_probability > 0):
+            self._plain = None
+            return
+        jitter = rules.delay_ms_jitter
+        # As Random.uniform(-jitter, jitter) computes it: a + (b - a) * random().
+        self._plain = ((rules.delay_ms_mean, -jitter, jitter - -jitter) if jitter > 0
+                       else (rules.delay_ms_mean, None, None))
 
     # --- faults -------------------------------------------------------------------------
 
     def set_rules(self, **changes: float) -> None:
         self.rules = dataclasses.replace(self.rules, **changes)
+        self._refresh()
 
     def fail_link(self, a: str, b: str) -> None:
         self.failed_links.add(frozenset((a, b)))
+        self._refresh()
 
     def fail_link_one_way(self, source: str, target: str) -> None:
         """Lose messages source -> target only; target -> source still arrive."""
         self.one_way_cuts.add((source, target))
+        self._refresh()
 
     def fix_link(self, a: str, b: str) -> None:
         """Restore the pair in both directions, whether cut both ways or one way."""
         self.failed_links.discard(frozenset((a, b)))
         self.one_way_cuts.discard((a, b))
         self.one_way_cuts.discard((b, a))
+        self._refresh()
 
     def partition(self, groups: list[list[str]], servers: list[str]) -> None:
         """Servers talk only within their group; unlisted servers form one more group.
@@ -76,13 +108,16 @@ class NetworkModel:
         """Install a partition of any shape as the set of server pairs it separates."""
         self.partition_cuts = set(cuts)
         self.partition_label = label
+        self._refresh()
 
     def set_link(self, a: str, b: str, **changes: float) -> None:
         """Rules for one link, both ways: the global rules with `changes` applied."""
         self.link_rules[frozenset((a, b))] = dataclasses.replace(self.rules, **changes)
+        self._refresh()
 
     def isolate(self, server: str) -> None:
         self.isolated.add(server)
+        self._refresh()
 
     def heal(self) -> None:
         """Undo partitions, isolation and failed links (one-way too); link rules stay."""
@@ -91,6 +126,7 @@ class NetworkModel:
         self.partition_cuts.clear()
         self.partition_label = None
         self.isolated.clear()
+        self._refresh()
 
     def calm(self) -> None:
         """Heal, and stop losing or duplicating messages on every link (for quiescence)."""
@@ -100,6 +136,7 @@ class NetworkModel:
         self.link_rules = {
             link: dataclasses.replace(rules, **quiet) for link, rules in self.link_rules.items()
         }
+        self._refresh()
 
     def apply_command(self, command: Mapping[str, Any]) -> bool:
         """Carry out one network command (see paxlab.fault_runner); False if unknown.
@@ -148,34 +185,69 @@ class NetworkModel:
         stay connected to every server, as in Jepsen, so they can see a split brain."""
         if not (self.failed_links or self.one_way_cuts or self.isolated
                 or self.partition_cuts):
-            return False  # the common case, every message: no cut anywhere
+            return False  # no cut anywhere
         if not (source.startswith("s") and target.startswith("s")) or source == target:
             return False
-        if frozenset((source, target)) in self.failed_links:
+        pair = frozenset((source, target))
+        if pair in self.failed_links:
             return True
         if (source, target) in self.one_way_cuts:
             return True
         if source in self.isolated or target in self.isolated:
             return True
-        return frozenset((source, target)) in self.partition_cuts
+        return pair in self.partition_cuts
+
+    def plain_delay_ms(self) -> float | None:
+        """While no fault is in force (no cut, no link rules, nothing dropped or
+        duplicated), every message is delivered once: then this is the next message's
+        delay, from the one draw `fate` would make. Otherwise None, and no draw: ask
+        `fate`. The simulator routes every message this way and so builds no Fate for
+        most of them."""
+        plain = self._plain
+        if plain is None:
+            return None
+        mean, low, span = plain
+        offset = low + span * self.rng.random() if span is not None else 0.0  # type: ignore[operator]
+        delay_ms = mean + offset
+        return delay_ms if delay_ms > 0.0 else 0.0
 
     def fate(self, source: str, target: str) -> Fate:
+        """One message's fate. The draws are always, in this order: drop (if its
+        probability is > 0), duplicate (likewise), then one delay per delivery.
+        With no fault in force that is one draw (`plain_delay_ms`); else no pair key
+        unless some link has its own rules, and lost messages share their Fate."""
+        if self._plain is not None:
+            return _new_fate(Fate, ((self.plain_delay_ms(),), "deliver"))
         if self.is_cut(source, target):
-            return Fate((), "cut")
-        # Every simulated message comes here: no pair key unless some link has its own rules.
+            return _CUT
         rules = (self.link_rules.get(frozenset((source, target)), self.rules)
                  if self.link_rules else self.rules)
-        if rules.drop_probability > 0 and self.rng.random() < rules.drop_probability:
-            return Fate((), "drop")
-        if rules.duplicate_probability > 0 and self.rng.random() < rules.duplicate_probability:
+        random_ = self.rng.random
+        drop = rules.drop_probability
+        if drop > 0 and random_() < drop:
+            return _DROP
+        duplicate = rules.duplicate_probability
+        if duplicate > 0 and random_() < duplicate:
             first = self._delay_ms(rules)  # draws in the same order as ever: first, second
             return Fate((first, self._delay_ms(rules)), "duplicate")
-        return Fate((self._delay_ms(rules),), "deliver")
+        return _new_fate(Fate, ((self._delay_ms(rules),), "deliver"))
 
     def _delay_ms(self, rules: NetworkConfig) -> float:
+        """The mean plus a uniform draw in [-jitter, jitter], never below 0. Written out
+        as `Random.uniform(a, b)` computes it, `a + (b - a) * random()`, the same bits as
+        `plain_delay_ms` with its precomputed terms; `x if x > 0.0 else 0.0` is
+        `max(0.0, x)`, -0.0 and all, without the call."""
         jitter = rules.delay_ms_jitter
-        offset = self.rng.uniform(-jitter, jitter) if jitter > 0 else 0.0
-        return max(0.0, rules.delay_ms_mean + offset)
+        offset = -jitter + (jitter - -jitter) * self.rng.random() if jitter > 0 else 0.0
+        delay_ms = rules.delay_ms_mean + offset
+        return delay_ms if delay_ms > 0.0 else 0.0
+
+
+# Fates without a delay are all alike: share them. A NamedTuple's own __new__ is a Python
+# function; tuple.__new__ builds the same Fate in C (one per message the router routes).
+_CUT = Fate((), "cut")
+_DROP = Fate((), "drop")
+_new_fate = tuple.__new__
 
 
 # --- partition shapes (pure; a seeded rng picks the random ones) ------------------------

@@ -229,6 +229,29 @@ def test_one_leader_repeating_itself_and_many_ballots_pass() -> None:
     assert monitor.total == 0
 
 
+def test_each_copy_of_a_broadcast_that_breaks_a_rule_counts() -> None:
+    # observe skips a broadcast's copies to other peers only while they break nothing.
+    rogue = Heartbeat(ballot=b(1, 0), commit_index=0)
+    monitor = run(3, [env("s0", "s1", Heartbeat(ballot=b(1, 0), commit_index=0)),
+                      env("s2", "s0", rogue), env("s2", "s1", rogue)])
+    assert monitor.total == 2 and monitor.observed == 3
+
+
+def test_one_message_object_from_another_sender_is_checked() -> None:
+    shared = Heartbeat(ballot=b(1, 0), commit_index=0)
+    monitor = run(3, [env("s0", "s1", shared), env("s2", "s1", shared)])
+    only(monitor, "one_leader_per_ballot")
+
+
+def test_a_message_sent_again_after_others_is_checked_again() -> None:
+    # The same Accepted object twice, with a higher promise between: the second copy
+    # is below the promise.
+    late = accepted(b(1, 0), BLOCK_A)
+    monitor = run(3, [env("s1", "s0", late), env("s1", "s2", promise(b(2, 2))),
+                      env("s1", "s0", late)])
+    assert "s1 accepted below ballot 2.2" in only(monitor, "promise_kept")
+
+
 # --- the report and the verdict ---------------------------------------------------------
 
 

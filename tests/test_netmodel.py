@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+from typing import Any
+
+import pytest
 
 from paxlab.config_types import NetworkConfig
 from paxlab.netmodel import NetworkModel
@@ -65,6 +68,76 @@ def test_drop_and_duplicate_rates() -> None:
     assert 0.11 < fates.count("duplicate") / 4000 < 0.17  # 0.2 of the 0.7 not dropped
     net.set_rules(drop_probability=0.0, duplicate_probability=0.0)
     assert {net.fate("s0", "s1").reason for _ in range(100)} == {"deliver"}
+
+
+def _reference_fate(net: NetworkModel, source: str, target: str, rng: random.Random
+                    ) -> tuple[str, tuple[float, ...]]:
+    """The fate as first written, with Random.uniform and max: `fate` inlines its delay
+    draw and has a fast path for a network without faults, and must draw the same
+    numbers in the same order to the same bits."""
+    if net.is_cut(source, target):
+        return "cut", ()
+    rules = net.link_rules.get(frozenset((source, target)), net.rules)
+
+    def delay() -> float:
+        jitter = rules.delay_ms_jitter
+        offset = rng.uniform(-jitter, jitter) if jitter > 0 else 0.0
+        return max(0.0, rules.delay_ms_mean + offset)
+
+    if rules.drop_probability > 0 and rng.random() < rules.drop_probability:
+        return "drop", ()
+    if rules.duplicate_probability > 0 and rng.random() < rules.duplicate_probability:
+        first = delay()
+        return "duplicate", (first, delay())
+    return "deliver", (delay(),)
+
+
+@pytest.mark.parametrize("rules", [
+    CLEAN,
+    NetworkConfig(delay_ms_mean=1.1, delay_ms_jitter=0.3, drop_probability=0.2,
+                  duplicate_probability=0.3),  # a jitter not a power of 2: rounding shows
+    NetworkConfig(delay_ms_mean=0.2, delay_ms_jitter=1.3, drop_probability=0.0,
+                  duplicate_probability=0.5),  # often below 0: clamped to 0.0
+    NetworkConfig(delay_ms_mean=3, delay_ms_jitter=0, drop_probability=0.1,  # type: ignore[arg-type]
+                  duplicate_probability=0.0),  # ints, as YAML may give them
+    NetworkConfig(delay_ms_mean=3, delay_ms_jitter=0, drop_probability=0,  # type: ignore[arg-type]
+                  duplicate_probability=0),  # the fast path, without a draw
+], ids=["clean", "lossy", "clamped", "ints", "ints-plain"])
+def test_fates_draw_exactly_as_the_reference_does(rules: NetworkConfig) -> None:
+    net, reference_rng = model(rules), random.Random(7)
+    for _ in range(2000):
+        fate = net.fate("s0", "s1")
+        expected = _reference_fate(net, "s0", "s1", reference_rng)
+        assert repr((fate.reason, fate.delays_ms)) == repr(expected)
+
+
+def test_every_command_keeps_the_fast_path_in_step() -> None:
+    # fate skips the fault checks while none is in force: each change must end or
+    # resume that, or a cut link would deliver (or a healed one stay lossy).
+    net, reference_rng = model(CLEAN), random.Random(7)
+    commands: list[dict[str, Any]] = [
+        {"cmd": "fail_link", "between": ["s0", "s1"]}, {"cmd": "fix_link", "between": ["s1", "s0"]},
+        {"cmd": "fail_link_one_way", "source": "s1", "target": "s2"}, {"cmd": "heal"},
+        {"cmd": "cut", "pairs": [["s0", "s2"]], "label": "x"}, {"cmd": "heal"},
+        {"cmd": "isolate", "target": "s1"}, {"cmd": "heal"},
+        {"cmd": "set_network", "changes": {"drop_probability": 0.5}}, {"cmd": "quiesce"},
+        {"cmd": "set_network", "changes": {"duplicate_probability": 0.5}}, {"cmd": "quiesce"},
+        {"cmd": "set_link", "between": ["s0", "s1"], "changes": {"delay_ms_mean": 9.0}},
+        {"cmd": "heal"}, {"cmd": "quiesce"},
+        {"cmd": "set_network", "changes": {"delay_ms_jitter": 0.0}},
+    ]
+    for command in commands:
+        assert net.apply_command(command)
+        pairs = [("s0", "s1"), ("s1", "s2"), ("s2", "s0"), ("c0", "s1")] * 10
+        for index, (source, target) in enumerate(pairs):
+            got: tuple[str, tuple[float, ...]]
+            if index % 2 and (delay_ms := net.plain_delay_ms()) is not None:  # as the sim does
+                got = ("deliver", (delay_ms,))
+            else:
+                fate = net.fate(source, target)
+                got = (fate.reason, fate.delays_ms)
+            expected = _reference_fate(net, source, target, reference_rng)
+            assert repr(got) == repr(expected), command
 
 
 def test_active_faults_describe_what_is_in_force() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from typing import Any
 
 from paxlab.config_types import WorkloadConfig
@@ -41,21 +42,54 @@ class WriteBack(Wake):
 
 
 class _Waker:
-    """Pushes a Wake only when the wanted deadline is earlier than the pending one."""
+    """Pushes a Wake only when the wanted deadline is earlier than the pending one.
+
+    A wake pushed stays in the heap until its time, wanted or not: a client's wake for
+    its request timer outlives the reply that cancelled the timer, one per operation,
+    and they crowded the heap (a hundred entries, where every push and pop pays for the
+    depth). So a wake later than all of this node's entries in the heap waits outside
+    it, in `_later`: it takes its (time, seq) key when it is wanted, as ever, and goes
+    into the heap when the last of those entries pops, before its own time comes. The
+    heap pops the same entries in the same order as if each had gone in at once.
+    """
 
     def __init__(self, heap: EventHeap, node: str) -> None:
         self.heap = heap
         self.node = node
         self.incarnation = 0
+        # Every wake of one incarnation is the same value: push one shared object.
+        self.event = Wake(node, 0)
         self.next_wake: float | None = None
+        self._in_heap = 0  # this node's wakes in the heap, of any incarnation
+        self._last_key: tuple[float, int] = (0.0, 0)  # the latest of them, if any
+        # Wakes not in the heap yet, each keyed after `_last_key` (a heap itself).
+        self._later: list[tuple[float, int, Wake]] = []
 
     def want(self, deadline: float | None) -> None:
         if deadline is None:
             return
-        deadline = max(deadline, self.heap.now_ms)
+        heap = self.heap
+        deadline = max(deadline, heap.now_ms)
         if self.next_wake is None or deadline < self.next_wake:
             self.next_wake = deadline
-            self.heap.push(deadline, Wake(self.node, self.incarnation))
+            key = (deadline, next(heap.seq))
+            if self._in_heap and key > self._last_key:
+                heappush(self._later, (*key, self.event))
+                return
+            heappush(heap.queue, (*key, self.event))
+            if not self._in_heap:
+                self._last_key = key
+            self._in_heap += 1
+
+    def left_heap(self) -> None:
+        """One of this node's wakes popped; if it was the last in the heap, the earliest
+        waiting one goes in. Called on every pop of its wakes, whatever their fate."""
+        self._in_heap -= 1
+        if not self._in_heap and self._later:
+            entry = heappop(self._later)
+            heappush(self.heap.queue, entry)
+            self._last_key = entry[:2]
+            self._in_heap = 1
 
     def woke(self, event: Wake) -> bool:
         """True if this wake is for the running incarnation and may find work due.
@@ -74,6 +108,7 @@ class _Waker:
 
     def new_incarnation(self) -> None:
         self.incarnation += 1
+        self.event = Wake(self.node, self.incarnation)
         self.next_wake = None
 
 
@@ -129,9 +164,17 @@ class SimServer:
         self.waker.new_incarnation()
 
     def deliver(self, envelope: Envelope) -> None:
-        assert self.host is not None
-        self.host.deliver(self.heap.now_int, envelope)
-        self.waker.want(self.host.timers.next_deadline_ms())
+        """Step a message; the cluster calls this only while the server runs. The most
+        frequent event of all, so the waker is asked only when the next deadline is
+        earlier than the pending wake: otherwise `want` would push nothing anyway."""
+        host = self.host
+        assert host is not None
+        host.deliver(int(self.heap.now_ms), envelope)
+        deadline = host.timers.next_deadline_ms()
+        if deadline is not None:
+            next_wake = self.waker.next_wake
+            if next_wake is None or deadline < next_wake:
+                self.waker.want(deadline)
 
     def _schedule_write_back(self, at_ms: float) -> None:
         self.heap.push(at_ms, WriteBack(f"s{self.id}", 0))
@@ -141,6 +184,7 @@ class SimServer:
             if self.lazy is not None:
                 self.lazy.write_back(self.heap.now_ms)
             return
+        self.waker.left_heap()
         if self.host is None or self.paused or not self.waker.woke(event):
             return
         self.host.fire_due_timers(self.heap.now_int)
@@ -213,14 +257,18 @@ class SimClient:
         self.waker.new_incarnation()
 
     def deliver(self, envelope: Envelope) -> None:
-        assert self.host is not None
-        self._handle(self.host.deliver(self.heap.now_int, envelope))
+        host = self.host
+        assert host is not None
+        output = host.deliver(int(self.heap.now_ms), envelope)
+        if output.completed:
+            self._handle(output)
         self._maybe_submit()
 
     def wake(self, event: Wake) -> None:
+        self.waker.left_heap()
         if self.host is None or not self.waker.woke(event):
             return
-        for output in self.host.fire_due_timers(self.heap.now_int):
+        for output in self.host.fire_due_timers(int(self.heap.now_ms)):
             self._handle(output)
         self._maybe_submit()
 
@@ -240,8 +288,10 @@ class SimClient:
             self.last_done_ms = self.heap.now_ms
 
     def _maybe_submit(self) -> None:
-        assert self.host is not None and self.session is not None
-        if not self.session.busy and not self.finished:
+        host = self.host
+        session = self.session
+        assert host is not None and session is not None
+        if not session.busy and not self.finished:
             now = self.heap.now_ms
             if self.next_op is None:
                 self.next_op = self.workload.next_op(now, self.last_done_ms)  # type: ignore[arg-type]
@@ -251,11 +301,14 @@ class SimClient:
                 op = self.next_op.operation
                 self.next_op = None
                 self._record({"type": "invoke", "f": op.op, "key": op.key, "value": op.value,
-                              "seq": self.session.seq + 1})
+                              "seq": session.seq + 1})
                 submit = Submit(op=op.op, key=op.key, value=op.value)  # type: ignore[arg-type]
-                self._handle(self.host.local(self.heap.now_int, submit))
-        deadlines = [self.host.timers.next_deadline_ms()]
-        if self.next_op is not None and not self.session.busy:
-            deadlines.append(self.next_op.at_ms)
-        known = [d for d in deadlines if d is not None]
-        self.waker.want(min(known) if known else None)
+                self._handle(host.local(int(now), submit))
+        # Wake at the earlier of the next timer and the next planned op (the timer on a
+        # tie, as min() over [timer, op] picks), without building lists on every event.
+        deadline = host.timers.next_deadline_ms()
+        if self.next_op is not None and not session.busy:
+            at_ms = self.next_op.at_ms
+            if deadline is None or at_ms < deadline:
+                deadline = at_ms  # type: ignore[assignment]
+        self.waker.want(deadline)

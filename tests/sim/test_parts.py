@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import random
 
 from paxlab.check import checks_passed
 from paxlab.config_types import CrashClient, Pause, RestartClient, Resume
 from paxlab.sim import run_checks, simulate
 from paxlab.sim.clock import EventHeap
+from paxlab.sim.nodes import Wake, _Waker
 from tests.sim.helpers import shipped
 
 
@@ -20,6 +23,36 @@ def test_heap_breaks_ties_in_push_order_and_never_goes_back() -> None:
     heap.push(0.0, "late")  # in the past: runs now, after what is already due now
     assert [heap.pop() for _ in range(3)] == ["b", "c", "late"]
     assert heap.now_ms == 5.0 and heap.processed == 5
+
+
+def test_a_waker_holding_wakes_back_changes_no_pop() -> None:
+    # A node's wake later than all of its wakes in the heap waits outside it (see
+    # _Waker); everything must still pop in (time, seq) order, as if pushed at once.
+    rng = random.Random(5)
+    heap = EventHeap()
+    waker = _Waker(heap, "c0")
+    made: set[tuple[float, int]] = set()  # every key pushed or held back
+    popped: list[tuple[float, int]] = []
+    for step in range(20_000):
+        if step < 15_000 and (rng.random() < 0.6 or not heap.queue):
+            if rng.random() < 0.5:
+                waker.want(heap.now_ms + rng.choice([0, 0.5, 2, 40, 500]))
+            else:
+                heap.push(heap.now_ms + rng.random() * 20, "other")
+            if rng.random() < 0.01:
+                waker.new_incarnation()
+            made.update(entry[:2] for entry in heap.queue + waker._later)
+            continue
+        if not heap.queue:
+            break
+        at_ms, seq, event = heapq.heappop(heap.queue)
+        heap.now_ms = at_ms
+        popped.append((at_ms, seq))
+        if isinstance(event, Wake):
+            waker.left_heap()
+            waker.woke(event)
+    assert not waker._later and len(popped) == len(made) > 5_000
+    assert popped == sorted(made)
 
 
 def _timed(config, faults):  # type: ignore[no-untyped-def]
