@@ -67,12 +67,13 @@ class _Search:
 
     def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
         self.ops = [op for op in ops if op.is_searched]
+        self.required = [op.is_required for op in self.ops]  # asked once per op, not per step
         self.prune = prune
         n = len(self.ops)
         events = []
         for i, op in enumerate(self.ops):
             events.append((op.invoke_ns, 0, i))
-            events.append((op.return_ns if op.is_required else math.inf, 1, i))
+            events.append((op.return_ns if self.required[i] else math.inf, 1, i))
         events.sort()
         self.end = 2 * n + 1  # positions: 0 head, 1..2n events, 2n+1 tail
         self.next = [*range(1, 2 * n + 2), self.end]
@@ -120,7 +121,7 @@ class _Search:
         is_put, vids, stack, memo = self.is_put, self.vids, self.stack, self.memo
         reads_left, writes_left, prune = self.reads_left, self.writes_left, self.prune
         entry, state, low, rest, end = self.entry, self.state, self.low, self.rest, self.end
-        steps, required = self.steps, [op.is_required for op in self.ops]
+        steps, required = self.steps, self.required
         while True:
             steps += 1
             if not steps & 1023 and time.perf_counter() > deadline:
@@ -308,11 +309,11 @@ def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAU
             f"{'key' if len(undecided) == 1 else 'keys'} {names}{more}; "
             f"{_keys(len(order) - len(undecided), 'other key is', 'other keys are')} linearizable",
         )
-    searched = [op for op in ops if op.is_searched]
-    optional = sum(1 for op in searched if not op.is_required)
+    searched = sum(len(s.ops) for s in searches.values())  # each key's searched ops
+    optional = sum(s.required.count(False) for s in searches.values())
     steps = sum(s.steps for s in searches.values())
     return passed(
         name,
-        f"{_keys(len(order), 'key', 'keys')}, {len(searched)} ops "
+        f"{_keys(len(order), 'key', 'keys')}, {searched} ops "
         f"({optional} info or unanswered puts) linearizable as registers; {steps} search steps",
     )
