@@ -251,3 +251,14 @@ def test_chains_identical_same_with_shared_or_copied_blocks(kit) -> None:
         assert shared == check_chains_identical(copy.deepcopy(chains)), chains.keys()
         assert shared.verdict == ("pass" if chains in passing else "fail")
     assert "first difference at height 3" in check_chains_identical(failing[1]).details
+
+
+def test_a_shared_block_after_another_previous_block_fails_its_link(kit) -> None:
+    chain = kit.chain(kit.batches())
+    fork = kit.seal(0, "0" * 64, [kit.put(9, 9, "'f'", "1")])  # another block at height 0
+    verdict, details = _both_ways({0: chain, 1: [fork, *chain[1:]]}, kit.difficulty)
+    assert verdict == "fail"
+    assert details == (
+        f"server 1 height 1: bad prev link (prev {chain[0]['hash'][:8]}.., "
+        f"previous hash {fork['hash'][:8]}..)"
+    )
