@@ -38,7 +38,6 @@ GENESIS_PREV = "0" * 64
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _OPS = ("put", "get")
-_TXN_FIELDS = frozenset(("client", "seq", "op", "key", "value"))
 # json.dumps(body, sort_keys=True, separators=(",", ":")) builds this encoder on every
 # call; the simulator checks hundreds of blocks per seed, so build it once.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
@@ -77,11 +76,14 @@ def _plain_txns_json(txns: list) -> str | None:
     (dict, int, str, None); else None, and the caller takes the careful way."""
     parts = []
     for txn in txns:
-        if type(txn) is not dict or len(txn) != 5 or txn.keys() != _TXN_FIELDS:
+        if type(txn) is not dict or len(txn) != 5:
             return None
-        client, seq, op, key, value = (
-            txn["client"], txn["seq"], txn["op"], txn["key"], txn["value"]
-        )  # fmt: skip
+        try:  # five fields, all of them present: exactly the five (cheaper than a set test)
+            client, seq, op, key, value = (
+                txn["client"], txn["seq"], txn["op"], txn["key"], txn["value"]
+            )  # fmt: skip
+        except KeyError:
+            return None
         if not (type(client) is int and type(seq) is int and type(key) is str
                 and type(op) is str):  # fmt: skip
             return None
@@ -157,11 +159,12 @@ def _block_problems(block: Any, position: int, prev_hash: Any, difficulty: int) 
     nonce, stored = block.get("nonce"), block.get("hash")
     # Not None only when every txn is well formed, so it spares the txn rules below too.
     txns_json = _plain_txns_json(txns) if type(txns) is list else None
-    if height != position or not _is_int(height):
+    height_ok = _is_int(height)
+    if height != position or not height_ok:
         problems.append(f"heights not contiguous (height field {height!r}, expected {position})")
     if prev != prev_hash:
         problems.append(f"bad prev link (prev {short(prev)}, previous hash {short(prev_hash)})")
-    fields_ok = _is_int(height) and isinstance(prev, str) and isinstance(nonce, str)
+    fields_ok = height_ok and isinstance(prev, str) and isinstance(nonce, str)
     if not (fields_ok and isinstance(txns, list)):
         problems.append("height, prev, txns or nonce missing or of the wrong type")
     elif not isinstance(stored, str) or not _HEX64.fullmatch(stored):
@@ -233,12 +236,11 @@ def _judge(
                 break
     if problems is None:
         problems = _block_problems(block, position, prev_hash, difficulty)
-    is_dict = isinstance(block, dict)
-    entry = _Judged(
-        block, prev_hash, problems, text,
-        hash=block.get("hash") if is_dict else None,
-        txn_count=len(block.get("txns") or []) if is_dict else 0,
-    )  # fmt: skip
+    if isinstance(block, dict):
+        entry = _Judged(block, prev_hash, problems, text, block.get("hash"),
+                        len(block.get("txns") or []))  # fmt: skip
+    else:
+        entry = _Judged(block, prev_hash, problems, text, None, 0)
     judged.append(entry)
     return entry
 
