@@ -14,9 +14,10 @@ from typing import Any
 from paxlab.check.chains import reference_server
 from paxlab.check.verdict import CheckResult, fail, passed
 
-__all__ = ["check_writes_exactly_once", "txn_places"]
+__all__ = ["Places", "check_writes_exactly_once", "txn_places"]
 
 Request = tuple[int, int]  # (client, seq)
+Places = Mapping[Request, list[tuple[int, dict]]]  # txn_places: request -> (height, txn)s
 
 
 def _is_int(value: Any) -> bool:
@@ -66,16 +67,20 @@ def _txn_text(txn: dict) -> str:
 
 
 def check_writes_exactly_once(
-    history: Sequence[dict], chains: Mapping[int, Sequence[dict]]
+    history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
+    places: Places | None = None,
 ) -> CheckResult:
-    """writes_exactly_once, read against the longest chain (lowest server id on a tie)."""
+    """writes_exactly_once, read against the longest chain (lowest server id on a tie).
+    `places` is txn_places of that chain when the caller has it already (check_records
+    shares it with no_lost_writes); it is only read."""
     name = "writes_exactly_once"
     sid = reference_server(chains)
     if sid is None:
         return fail(name, ["no chains"])
     chain = chains[sid]
     where = f"server {sid}'s chain ({len(chain)} blocks)"
-    places = txn_places(chain)
+    if places is None:
+        places = txn_places(chain)
     problems: list[str] = []
     duplicates = {req: found for req, found in places.items() if len(found) > 1}
     for (client, seq), found in sorted(duplicates.items()):

@@ -24,6 +24,9 @@ from paxlab.check.chains import (
     check_chains_valid,
     txn_problem,
 )
+from paxlab.check.reads import check_no_lost_writes
+from paxlab.check.runner import check_records
+from paxlab.check.writes import check_writes_exactly_once
 
 # ---- the recipe's JSON, written out for plain blocks --------------------------------------
 
@@ -262,3 +265,23 @@ def test_a_shared_block_after_another_previous_block_fails_its_link(kit) -> None
         f"server 1 height 1: bad prev link (prev {chain[0]['hash'][:8]}.., "
         f"previous hash {fork['hash'][:8]}..)"
     )
+
+
+# ---- check_records shares one txn index between two checks --------------------------------
+
+
+def test_shared_txn_places_give_the_checks_own_answers(kit, records) -> None:
+    lost = copy.deepcopy(records)
+    for sid, chain in lost.chains.items():
+        chain[4]["txns"] = []  # an acknowledged put is gone
+        lost.chains[sid] = kit.reseal(chain, start=4)
+    twice = copy.deepcopy(records)
+    twice.chains[0][1]["txns"] = [kit.put(2, 2, "'x'", "2")]
+    twice.chains[0] = kit.reseal(twice.chains[0], start=1)
+    for case in (records, lost, twice):
+        alone = [
+            check_writes_exactly_once(case.history, case.chains),
+            check_no_lost_writes(case.history, case.chains),
+        ]
+        assert check_records(case)[3:5] == alone
+    assert [r.verdict for r in check_records(lost)[3:5]] == ["fail", "fail"]
