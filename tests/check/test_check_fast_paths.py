@@ -1,7 +1,7 @@
 """The checkers' shortcuts give exactly the answers of the plain way.
 
-chains.py writes the hash recipe's JSON itself for plain blocks and judges a block shared
-by identity between servers once; kv, writes and linearizable take similar shortcuts.
+blocks.py writes the hash recipe's JSON itself for plain blocks, chains.py judges a block
+shared by identity between servers once; kv, writes and linearizable take similar shortcuts.
 These tests hold each one to json.dumps, to chains with no shared objects, or to a
 straightforward model, on tricky input.
 """
@@ -16,14 +16,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paxlab.check.chains import (
-    _plain_txns_json,
-    _recipe_json,
-    block_hash,
-    check_chains_identical,
-    check_chains_valid,
-    txn_problem,
-)
+from paxlab.check.blocks import _plain_txns_json, _recipe_json, block_hash, txn_problem
+from paxlab.check.chains import check_chains_identical, check_chains_valid
 from paxlab.check.reads import check_no_lost_writes
 from paxlab.check.runner import check_records
 from paxlab.check.writes import check_writes_exactly_once
