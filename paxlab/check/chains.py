@@ -1,18 +1,30 @@
 """Checks that every chain is a valid hash chain and that all servers hold the same one.
 
-Hashes are recomputed here from the documented block format rather than by paxlab.core,
-so a bug in the core's hashing cannot hide from the checker, and an outside tool following
-the README gets the same answer.
+Each block is judged by check.blocks, which recomputes hashes from the documented block
+format rather than by paxlab.core, so a bug in the core's hashing cannot hide from the
+checker, and an outside tool following the README gets the same answer. block_hash,
+txn_problem and the other block helpers stay importable from here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
+import operator
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import compress, count
+from operator import attrgetter
 from typing import Any
 
+from paxlab.check.blocks import (
+    block_hash,
+    block_problems,
+    is_int,
+    leading_zero_bits,
+    short,
+    txn_problem,
+)
 from paxlab.check.verdict import CheckResult, fail, passed
 
 __all__ = [
@@ -30,92 +42,11 @@ __all__ = [
 GENESIS_PREV = "0" * 64
 """The prev of the block at height 0: there is no previous block to point at."""
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_OPS = ("put", "get")
-# json.dumps(body, sort_keys=True, separators=(",", ":")) builds this encoder on every
-# call; the simulator checks hundreds of blocks per seed, so build it once.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-
-
-def block_hash(height: int, prev: str, txns: list, nonce: str) -> str:
-    """The block hash recipe from the README: sha256 of the canonical JSON of the other
-    four fields (keys sorted, no spaces)."""
-    body = {"height": height, "prev": prev, "txns": txns, "nonce": nonce}
-    return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
-
-
-def leading_zero_bits(hash_hex: str) -> int:
-    """Leading zero bits of a 256-bit hash; proof of work at difficulty D needs >= D."""
-    return 256 - int(hash_hex, 16).bit_length()
-
-
-def short(hash_hex: Any) -> str:
-    """A hash cut to 8 characters, enough to tell hashes apart in a message."""
-    return f"{hash_hex[:8]}.." if isinstance(hash_hex, str) else repr(hash_hex)
-
 
 def servers_phrase(server_ids: Sequence[int]) -> str:
     """Say "server 1" or "servers 0, 2", so messages read naturally for one or many."""
     ids = ", ".join(str(s) for s in server_ids)
     return f"server {ids}" if len(server_ids) == 1 else f"servers {ids}"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def txn_problem(txn: Any) -> str | None:
-    """Why a txn is malformed, or None. A get reads, so it carries no value."""
-    if not isinstance(txn, dict):
-        return "not a JSON object"
-    for name in ("client", "seq"):
-        if not _is_int(txn.get(name)):
-            return f"{name} = {txn.get(name)!r}: expected an integer"
-    op = txn.get("op")
-    if op not in _OPS:
-        return f"op = {op!r}: expected put or get"
-    if not isinstance(txn.get("key"), str):
-        return f"key = {txn.get('key')!r}: expected a string"
-    if "value" not in txn:
-        return "missing field 'value'"
-    value = txn["value"]
-    if op == "get" and value is not None:
-        return f"get with value {value!r}: expected null"
-    if op == "put" and not isinstance(value, str):
-        return f"put with value {value!r}: expected a string"
-    return None
-
-
-def _block_problems(block: Any, position: int, prev_hash: Any, difficulty: int) -> list[str]:
-    """Every rule the block at `position` breaks, given the previous block's hash."""
-    if not isinstance(block, dict):
-        return ["not a JSON object"]
-    problems = []
-    height, prev, txns = block.get("height"), block.get("prev"), block.get("txns")
-    nonce, stored = block.get("nonce"), block.get("hash")
-    if height != position or not _is_int(height):
-        problems.append(f"heights not contiguous (height field {height!r}, expected {position})")
-    if prev != prev_hash:
-        problems.append(f"bad prev link (prev {short(prev)}, previous hash {short(prev_hash)})")
-    fields_ok = _is_int(height) and isinstance(prev, str) and isinstance(nonce, str)
-    if not (fields_ok and isinstance(txns, list)):
-        problems.append("height, prev, txns or nonce missing or of the wrong type")
-    elif not isinstance(stored, str) or not _HEX64.fullmatch(stored):
-        problems.append(f"hash {stored!r} is not 64 lowercase hex digits")
-    else:
-        recomputed = block_hash(height, prev, txns, nonce)
-        if recomputed != stored:
-            problems.append(
-                f"hash mismatch (stored {short(stored)}, recomputed {short(recomputed)})"
-            )
-        elif leading_zero_bits(stored) < difficulty:
-            zeros = leading_zero_bits(stored)
-            problems.append(f"proof of work too weak ({zeros} leading zero bits < {difficulty})")
-    for i, txn in enumerate(txns if isinstance(txns, list) else []):
-        why = txn_problem(txn)
-        if why:
-            problems.append(f"txn {i} malformed: {why}")
-    return problems
 
 
 def _same_text(block: Any) -> str:
@@ -125,40 +56,121 @@ def _same_text(block: Any) -> str:
     return repr(block)
 
 
+def _prev_key(prev_hash: Any) -> Any:
+    """What a previous hash is compared by: a str stands for itself (a tuple never equals
+    a str), anything else by its text."""
+    return prev_hash if type(prev_hash) is str else ("text", _same_text(prev_hash))
+
+
+@dataclass(slots=True)
+class _Judged:
+    """One block object judged at one height after one previous hash."""
+
+    block: Any
+    prev_hash: Any  # the hash it had to link to
+    problems: list[str]
+    text: str | None  # _same_text(block); made only once another object turns up here
+    hash: Any  # its own hash field, the next block's prev_hash (None: not a dict)
+    txn_count: int
+
+
+def _judge(
+    judged: list[_Judged], block: Any, position: int, prev_hash: Any, difficulty: int
+) -> _Judged:
+    """The judgement of `block` at `position` after `prev_hash`, given those already made
+    at that height (the new one is added to `judged`).
+
+    Chains built in memory share one dict per block across servers, so the same object
+    after the same hash object is found by identity, with no text made at all; the
+    objects stay alive (and unchanged) during the check. An equal but distinct block
+    (chains read from files) is found by `_same_text`, made once per object, as before."""
+    for seen in judged:
+        if seen.block is block and seen.prev_hash is prev_hash:
+            return seen
+    text, problems = None, None
+    if judged:
+        text, prev_key = _same_text(block), _prev_key(prev_hash)
+        for seen in judged:
+            if seen.text is None:
+                seen.text = _same_text(seen.block)
+            if seen.text == text and _prev_key(seen.prev_hash) == prev_key:
+                problems = seen.problems
+                break
+    if problems is None:
+        problems = block_problems(block, position, prev_hash, difficulty)
+    if isinstance(block, dict):
+        entry = _Judged(block, prev_hash, problems, text, block.get("hash"),
+                        len(block.get("txns") or []))  # fmt: skip
+    else:
+        entry = _Judged(block, prev_hash, problems, text, None, 0)
+    judged.append(entry)
+    return entry
+
+
+def _shared_run(chain: Sequence[Any], other: Sequence[Any]) -> int:
+    """How many blocks, from height 0, are the very same objects in both chains. map()
+    and list.index compare them in C: the simulator's servers share nearly every block."""
+    same = list(map(operator.is_, chain, other))
+    return same.index(False) if False in same else len(same)
+
+
+@dataclass(slots=True)
+class _Walk:
+    """One chain's judgements by height, and what they add up to."""
+
+    chain: Sequence[Any]
+    entries: list[_Judged]
+    txns: int
+    empty: int
+    broken: list[int]  # the heights with problems
+
+
+def _walk(
+    chain: Sequence[Any], before: _Walk | None, judged: defaultdict[int, list[_Judged]],
+    difficulty: int,
+) -> _Walk:
+    """Judge a chain, height by height. Its first blocks that are the very same objects as
+    in the chain judged before (the simulator's servers share them) come after the same
+    hashes too, so they reuse that chain's judgements wholesale."""
+    shared = _shared_run(chain, before.chain) if before else 0
+    entries = before.entries[:shared] if before else []
+    prev_hash: Any = entries[-1].hash if entries else GENESIS_PREV
+    for position in range(shared, len(chain)):
+        entry = _judge(judged[position], chain[position], position, prev_hash, difficulty)
+        entries.append(entry)
+        prev_hash = entry.hash
+    # Tally in C (map, compress): most heights have nothing to report.
+    counts = list(map(attrgetter("txn_count"), entries))
+    broken = list(compress(count(), map(attrgetter("problems"), entries)))
+    return _Walk(chain, entries, sum(counts), counts.count(0), broken)
+
+
 def check_chains_valid(chains: Mapping[int, Sequence[dict]], difficulty: int) -> CheckResult:
     """chains_valid: contiguous heights, prev links, recomputed hashes, proof of work and
     well-formed txns, on every server's chain.
 
     Servers mostly hold the same blocks, so a block equal to one already judged at the
-    same height after the same previous hash reuses that judgement (`_same_text`) instead
-    of hashing it again."""
+    same height after the same previous hash reuses that judgement (`_judge`, `_walk`)
+    instead of hashing it again; a chain of the very same objects as the one before
+    reuses its whole walk."""
     name = "chains_valid"
-    if not _is_int(difficulty) or not 0 <= difficulty <= 256:
+    if not is_int(difficulty) or not 0 <= difficulty <= 256:
         return fail(name, [f"difficulty {difficulty!r}: expected an integer 0..256"])
     if not chains:
         return fail(name, ["no chains"])
     problems, blocks, empty, txns = [], 0, 0, 0
-    judged: dict[tuple[int, Any, str], list[str]] = {}
-    # id(block) -> _same_text(block): chains built in memory share one dict per block
-    # across servers, so each is rendered once. Every block stays alive meanwhile.
-    texts: dict[int, str] = {}
+    judged: defaultdict[int, list[_Judged]] = defaultdict(list)  # by height
+    walk: _Walk | None = None
     for sid in sorted(chains):
-        prev_hash: Any = GENESIS_PREV
-        for position, block in enumerate(chains[sid]):
-            text = texts.get(id(block))
-            if text is None:
-                text = texts[id(block)] = _same_text(block)
-            # A str hash stands for itself (a tuple never equals a str): no repr per block.
-            prev_key = prev_hash if type(prev_hash) is str else ("text", _same_text(prev_hash))
-            key = (position, prev_key, text)
-            found = judged.get(key)
-            if found is None:
-                found = judged[key] = _block_problems(block, position, prev_hash, difficulty)
-            for why in found:
+        chain = chains[sid]
+        same = walk and len(chain) == len(walk.chain) == _shared_run(chain, walk.chain)
+        if not same:
+            walk = _walk(chain, walk, judged, difficulty)
+        assert walk is not None
+        blocks, txns, empty = blocks + len(chain), txns + walk.txns, empty + walk.empty
+        for position in walk.broken:
+            for why in walk.entries[position].problems:
                 problems.append(f"server {sid} height {position}: {why}")
-            prev_hash = block.get("hash") if isinstance(block, dict) else None
-            count = len(block.get("txns") or []) if isinstance(block, dict) else 0
-            blocks, txns, empty = blocks + 1, txns + count, empty + (count == 0)
     if problems:
         return fail(name, problems)
     return passed(
@@ -202,7 +214,11 @@ def check_chains_identical(chains: Mapping[int, Sequence[dict]]) -> CheckResult:
         return fail(name, ["no chains"])
     sids = sorted(chains)
     lengths = {sid: len(chains[sid]) for sid in sids}
-    for height in range(max(lengths.values())):
+    # Up to the first height where some chain holds another object than the first chain,
+    # every chain has the very same block: skip that run (compared in C) at once.
+    first = chains[sids[0]]
+    start = min((_shared_run(chains[sid], first) for sid in sids[1:]), default=len(first))
+    for height in range(start, max(lengths.values())):
         present = {sid: chains[sid][height] for sid in sids if height < lengths[sid]}
         if len(present) == len(sids) and _all_same(list(present.values())):
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paxlab.check.chains import txn_problem
+from paxlab.check.blocks import txn_problem
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
 
 __all__ = ["MalformedChain", "check_kv_identical", "first_difference", "replay"]

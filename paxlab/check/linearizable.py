@@ -66,31 +66,33 @@ class _Search:
     """
 
     def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
-        self.ops = [op for op in ops if op.is_searched]
+        # Locals rather than attributes in the loops below: one search per key per run.
+        searched = self.ops = [op for op in ops if op.is_searched]
+        required = self.required = [op.is_required for op in searched]  # asked once per op
         self.prune = prune
-        n = len(self.ops)
-        events = []
-        for i, op in enumerate(self.ops):
-            events.append((op.invoke_ns, 0, i))
-            events.append((op.return_ns if op.is_required else math.inf, 1, i))
+        n = len(searched)
+        events = [(op.invoke_ns, 0, i) for i, op in enumerate(searched)]
+        events += [(op.return_ns if required[i] else math.inf, 1, i)
+                   for i, op in enumerate(searched)]  # fmt: skip
         events.sort()
         self.end = 2 * n + 1  # positions: 0 head, 1..2n events, 2n+1 tail
         self.next = [*range(1, 2 * n + 2), self.end]
         self.prev = [0, *range(0, 2 * n + 1)]
-        self.op_at = [-1] * (2 * n + 2)
-        self.call_at = [0] * n
-        self.return_at = [0] * n
+        op_at = self.op_at = [-1] * (2 * n + 2)
+        call_at = self.call_at = [0] * n
+        return_at = self.return_at = [0] * n
         for position, (_t, is_return, i) in enumerate(events, start=1):
-            self.op_at[position] = i
-            (self.return_at if is_return else self.call_at)[i] = position
+            op_at[position] = i
+            (return_at if is_return else call_at)[i] = position
         ids: dict[str | None, int] = {None: 0}  # values as small ints; 0 is "not found"
-        self.vids = [ids.setdefault(op.value, len(ids)) for op in self.ops]
+        vids = self.vids = [ids.setdefault(op.value, len(ids)) for op in searched]
         self.value_of = list(ids)
-        self.is_put = [op.f == "put" for op in self.ops]
-        self.reads_left = [0] * len(ids)  # required gets not yet linearized, by value
-        self.writes_left = [0] * len(ids)  # puts not yet linearized, by value
-        for i, v in enumerate(self.vids):
-            (self.writes_left if self.is_put[i] else self.reads_left)[v] += 1
+        is_put = self.is_put = [op.f == "put" for op in searched]
+        # by value: required gets, and puts, not yet linearized
+        reads_left = self.reads_left = [0] * len(ids)
+        writes_left = self.writes_left = [0] * len(ids)
+        for v, put in zip(vids, is_put, strict=True):
+            (writes_left if put else reads_left)[v] += 1
         self.entry = self.next[0]
         self.state = 0  # the register, as a value id
         self.low = 0  # Invariant: every op below low is linearized, and op low is not
@@ -101,7 +103,7 @@ class _Search:
         self.result: bool | None = None
         self.stuck = _Stuck()
         self.conflict: Conflict | None = None
-        phantom = [i for i, v in enumerate(self.vids) if v and not self.writes_left[v]]
+        phantom = [i for i, v in enumerate(vids) if v and not writes_left[v]]
         if phantom:  # no put wrote it: no search needed
             self.result = False
             self.stuck = _Stuck(self.return_at[phantom[0]], self.ops[phantom[0]], None)
@@ -120,7 +122,7 @@ class _Search:
         is_put, vids, stack, memo = self.is_put, self.vids, self.stack, self.memo
         reads_left, writes_left, prune = self.reads_left, self.writes_left, self.prune
         entry, state, low, rest, end = self.entry, self.state, self.low, self.rest, self.end
-        steps, required = self.steps, [op.is_required for op in self.ops]
+        steps, required = self.steps, self.required
         while True:
             steps += 1
             if not steps & 1023 and time.perf_counter() > deadline:
@@ -308,11 +310,11 @@ def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAU
             f"{'key' if len(undecided) == 1 else 'keys'} {names}{more}; "
             f"{_keys(len(order) - len(undecided), 'other key is', 'other keys are')} linearizable",
         )
-    searched = [op for op in ops if op.is_searched]
-    optional = sum(1 for op in searched if not op.is_required)
+    searched = sum(len(s.ops) for s in searches.values())  # each key's searched ops
+    optional = sum(s.required.count(False) for s in searches.values())
     steps = sum(s.steps for s in searches.values())
     return passed(
         name,
-        f"{_keys(len(order), 'key', 'keys')}, {len(searched)} ops "
+        f"{_keys(len(order), 'key', 'keys')}, {searched} ops "
         f"({optional} info or unanswered puts) linearizable as registers; {steps} search steps",
     )

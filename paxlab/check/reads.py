@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from paxlab.check.chains import reference_server
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table
-from paxlab.check.writes import txn_places
+from paxlab.check.writes import Places, txn_places
 
 __all__ = ["check_no_lost_writes", "check_no_phantom_reads"]
 
@@ -47,17 +47,20 @@ def _invoke_times(history: Sequence[dict]) -> dict[tuple[int, int], int]:
 
 
 def check_no_lost_writes(
-    history: Sequence[dict], chains: Mapping[int, Sequence[dict]]
+    history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
+    places: Places | None = None,
 ) -> CheckResult:
     """no_lost_writes: every put acknowledged ok is in the final chain, as a put of the
     same key and value under its (client, seq). The chain is the one writes_exactly_once
-    reads: the longest, the lowest server id on a tie."""
+    reads: the longest, the lowest server id on a tie. `places` is txn_places of that
+    chain when the caller has it already (check_records shares it); it is only read."""
     name = "no_lost_writes"
     sid = reference_server(chains)
     if sid is None:
         return fail(name, ["no chains"])
     where = f"server {sid}'s chain ({len(chains[sid])} blocks)"
-    places = txn_places(chains[sid])
+    if places is None:
+        places = txn_places(chains[sid])
     invoked = _invoke_times(history)
     acked = _completions(history, "put", "ok")
     rows = []

@@ -14,9 +14,10 @@ from typing import Any
 from paxlab.check.chains import reference_server
 from paxlab.check.verdict import CheckResult, fail, passed
 
-__all__ = ["check_writes_exactly_once", "txn_places"]
+__all__ = ["Places", "check_writes_exactly_once", "txn_places"]
 
 Request = tuple[int, int]  # (client, seq)
+Places = Mapping[Request, list[tuple[int, dict]]]  # txn_places: request -> (height, txn)s
 
 
 def _is_int(value: Any) -> bool:
@@ -29,18 +30,33 @@ def txn_places(chain: Sequence[dict]) -> dict[Request, list[tuple[int, dict]]]:
     places: dict[Request, list[tuple[int, dict]]] = {}
     for height, block in enumerate(chain):
         txns = block.get("txns") if isinstance(block, dict) else None
-        for txn in txns if isinstance(txns, list) else []:
-            if isinstance(txn, dict) and _is_int(txn.get("client")) and _is_int(txn.get("seq")):
-                places.setdefault((txn["client"], txn["seq"]), []).append((height, txn))
+        if not isinstance(txns, list):
+            continue
+        for txn in txns:
+            if not isinstance(txn, dict):
+                continue
+            client, seq = txn.get("client"), txn.get("seq")
+            # A plain int passes on its exact type alone; only others need _is_int's bool test.
+            if (type(client) is int or _is_int(client)) and (type(seq) is int or _is_int(seq)):
+                found = places.get((client, seq))
+                if found is None:
+                    places[(client, seq)] = [(height, txn)]
+                else:
+                    found.append((height, txn))
     return places
 
 
-def _puts(history: Sequence[dict], kind: str) -> dict[Request, dict]:
-    """Put completions of one kind, by (client, seq); a repeated completion counts once."""
-    found: dict[Request, dict] = {}
+_KINDS = ("ok", "fail", "info")
+
+
+def _puts(history: Sequence[dict]) -> dict[str, dict[Request, dict]]:
+    """Put completions by kind (ok, fail, info), each by (client, seq); a repeated
+    completion counts once. One pass over the history serves all three kinds."""
+    found: dict[str, dict[Request, dict]] = {kind: {} for kind in _KINDS}
     for event in history:
-        if event.get("type") == kind and event.get("f") == "put":
-            found.setdefault((event["process"], event["seq"]), event)
+        kind = event.get("type")
+        if kind in _KINDS and event.get("f") == "put":  # `in` a tuple compares with ==
+            found[kind].setdefault((event["process"], event["seq"]), event)
     return found
 
 
@@ -51,16 +67,20 @@ def _txn_text(txn: dict) -> str:
 
 
 def check_writes_exactly_once(
-    history: Sequence[dict], chains: Mapping[int, Sequence[dict]]
+    history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
+    places: Places | None = None,
 ) -> CheckResult:
-    """writes_exactly_once, read against the longest chain (lowest server id on a tie)."""
+    """writes_exactly_once, read against the longest chain (lowest server id on a tie).
+    `places` is txn_places of that chain when the caller has it already (check_records
+    shares it with no_lost_writes); it is only read."""
     name = "writes_exactly_once"
     sid = reference_server(chains)
     if sid is None:
         return fail(name, ["no chains"])
     chain = chains[sid]
     where = f"server {sid}'s chain ({len(chain)} blocks)"
-    places = txn_places(chain)
+    if places is None:
+        places = txn_places(chain)
     problems: list[str] = []
     duplicates = {req: found for req, found in places.items() if len(found) > 1}
     for (client, seq), found in sorted(duplicates.items()):
@@ -69,7 +89,8 @@ def check_writes_exactly_once(
             f"client {client} seq {seq}: {_txn_text(found[0][1])} appears {len(found)} times "
             f"in {where}, at heights {heights}"
         )
-    acked = _puts(history, "ok")
+    puts = _puts(history)
+    acked = puts["ok"]
     for (client, seq), event in sorted(acked.items()):
         put = f"put {event['key']}={event['value']}"
         found = places.get((client, seq), [])
@@ -86,7 +107,7 @@ def check_writes_exactly_once(
                 f"client {client} seq {seq}: acknowledged {put} but height {height} "
                 f"has {_txn_text(txn)}"
             )
-    for (client, seq), event in sorted(_puts(history, "fail").items()):
+    for (client, seq), event in sorted(puts["fail"].items()):
         for height, _txn in places.get((client, seq), []):
             problems.append(
                 f"client {client} seq {seq}: put {event['key']} ended 'fail' "
@@ -94,7 +115,7 @@ def check_writes_exactly_once(
             )
     if problems:
         return fail(name, problems)
-    info = _puts(history, "info")
+    info = puts["info"]
     committed = sum(1 for req in info if req in places)
     return passed(
         name,
