@@ -115,6 +115,8 @@ class Ballot:
         return self.round == other.round and self.replica == other.replica  # type: ignore[attr-defined]
 
     def __lt__(self, other: Ballot) -> bool:
+        if self is other:
+            return False
         if other.__class__ is not Ballot:
             return NotImplemented
         return self.round < other.round or (
@@ -129,6 +131,8 @@ class Ballot:
             self.round == other.round and self.replica <= other.replica)
 
     def __gt__(self, other: Ballot) -> bool:
+        if self is other:
+            return False
         if other.__class__ is not Ballot:
             return NotImplemented
         return self.round > other.round or (

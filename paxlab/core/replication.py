@@ -51,9 +51,12 @@ class ReplicationMixin(ReplicaBase):
         assert isinstance(m, Accept)
         if self._refuse_if_stale(sender, m.ballot):
             return
-        if sender != self.id and m.slot >= self.commit_index:
+        difficulty = self.params.difficulty
+        if (sender != self.id and m.block.verified_difficulty < difficulty
+                and m.slot >= self.commit_index):
             # Verify before anything else: an invalid block must not even make us follow.
-            verify_block(m.block, self.params.difficulty)
+            # (A Block object verified once stays verified: see Block.verified_difficulty.)
+            verify_block(m.block, difficulty)
         self._follow(m.ballot)
         self._learn_commit(m.ballot, m.commit_index)
         self._accept_run(sender, m)
@@ -154,6 +157,8 @@ class ReplicationMixin(ReplicaBase):
         accepted at that same ballot is the one it chose; for the rest we need catch-up."""
         chain = self.learner.chain  # len(chain) is the commit index
         before = len(chain)
+        if before >= commit_index:
+            return  # nothing new: the common case for every Accept after the first
         accepted = self.acceptor.accepted
         while len(chain) < commit_index:
             entry = accepted.get(len(chain))
