@@ -107,6 +107,8 @@ class Replica(ElectionMixin, ReplicationMixin, ClientRequestMixin):
         """Cheap structural checks after every step; a failure is a paxlab bug."""
         assert (self.role is Role.LEADER) == (self.leader is not None)
         assert (self.role is Role.CANDIDATE) == (self.candidate is not None)
+        promised = self.acceptor.promised
+        assert promised is None or self.max_round_seen >= promised.round
         leader = self.leader
         if leader is not None:
             commit_index = len(self.learner.chain)

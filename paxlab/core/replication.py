@@ -30,6 +30,12 @@ class ReplicationMixin(ReplicaBase):
 
     def _follow(self, ballot: Ballot) -> None:
         """A message from the leader of `ballot` (not stale): follow it."""
+        if (ballot is self.acceptor.promised and self.role is Role.FOLLOWER
+                and self.leader_id == ballot.replica != self.id):
+            # Already following this very ballot (nearly every Accept and Heartbeat):
+            # the promise stands and max_round_seen covers it (check_invariants).
+            self.last_leader_contact_ms = self.now_ms
+            return
         self._raise_promise(ballot)
         if ballot.replica == self.id:
             return
@@ -41,7 +47,7 @@ class ReplicationMixin(ReplicaBase):
         self.last_leader_contact_ms = self.now_ms
 
     def _refuse_if_stale(self, sender: int, ballot: Ballot) -> bool:
-        if not self.acceptor.is_stale(ballot):
+        if ballot is self.acceptor.promised or not self.acceptor.is_stale(ballot):
             return False
         assert self.acceptor.promised is not None
         self._send(sender, Reject(ballot=self.acceptor.promised))
