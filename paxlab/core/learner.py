@@ -64,6 +64,8 @@ class Learner:
                 f"{self.tip_hash[:12]}"
             )
         joined = [self._append(block)]
+        if not self.ahead:
+            return joined  # the usual case: nothing was decided above a gap
         while (waiting := self.ahead.pop(len(self.chain), None)) is not None:
             if waiting.prev != self.tip_hash:
                 break  # it was wrong; the real block will come by catch-up

@@ -94,7 +94,8 @@ class ReplicationMixin(ReplicaBase):
         entry = self.acceptor.accept(m)
         self._fx.to_persist.append(AcceptedRecord(slot=m.slot, ballot=m.ballot, block=m.block))
         self._send(sender, Accepted(ballot=entry.ballot, slot=m.slot, block_hash=m.block.hash))
-        return self.acceptor.unpark(m.slot + 1, m.ballot)
+        # Nearly always nothing is parked: only Accepts the network reordered wait there.
+        return self.acceptor.unpark(m.slot + 1, m.ballot) if self.acceptor.parked else None
 
     def handle_accepted(self, sender: int, m: Message) -> None:
         assert isinstance(m, Accepted)
