@@ -66,8 +66,9 @@ class ClientSession:
     """Pure client state machine: `step(now_ms, envelope) -> Output`, like a replica.
 
     Each handler returns its step's Output, built in one go by `_output`: a client step
-    asks for at most a send, a timer and a completion, so it needs no Effects collector
-    (a seeded run steps a client about 650 times, and the collector was a fifth of it)."""
+    asks for at most a send, a timer and a completion, so it skips the Effects collector
+    (six lists made, then six tuples copied from them, on each of the ~650 client steps
+    of a simulated seed)."""
 
     def __init__(
         self, client_id: int, params: ClientParams, rng: random.Random, last_seq: int = 0
