@@ -48,25 +48,33 @@ class GeneratedWorkload(Workload):
             else [1.0] * config.keys
         )
         self.cumulative = list(itertools.accumulate(weights))
+        # Read once rather than on every op: the config is frozen. `_random` is the same
+        # generator's method, so the draws and their order are the same.
+        self._random = rng.random
+        self._total_weight = self.cumulative[-1]
+        self._last_key = len(self.keys) - 1
+        self._ops_max = config.ops_per_client
+        self._duration_ms = config.duration_ms
+        self._put_fraction = config.put_fraction
+        self._think_time_ms = config.think_time_ms
 
     def _key(self) -> str:
-        point = self.rng.random() * self.cumulative[-1]
-        return self.keys[min(bisect.bisect_right(self.cumulative, point), len(self.keys) - 1)]
+        point = self._random() * self._total_weight
+        return self.keys[min(bisect.bisect_right(self.cumulative, point), self._last_key)]
 
     def next_op(self, now_ms: int, last_done_ms: int) -> PlannedOp | None:
-        config = self.config
-        if config.ops_per_client is not None and self.issued >= config.ops_per_client:
+        if self._ops_max is not None and self.issued >= self._ops_max:
             return None
-        if config.duration_ms is not None and now_ms >= config.duration_ms:
+        if self._duration_ms is not None and now_ms >= self._duration_ms:
             return None
         self.issued += 1
-        key = self._key()
-        if self.rng.random() < config.put_fraction:
-            value = repr(self.client * VALUE_STRIDE + self.issued)
-            operation = Operation(op="put", key=key, value=value)
+        key = self._key()  # draws first, then the op kind: the order is part of the seed
+        if self._random() < self._put_fraction:
+            operation = Operation(op="put", key=key,
+                                  value=repr(self.client * VALUE_STRIDE + self.issued))
         else:
             operation = Operation(op="get", key=key, value=None)
-        return PlannedOp(at_ms=last_done_ms + config.think_time_ms, operation=operation)
+        return PlannedOp(last_done_ms + self._think_time_ms, operation)
 
 
 class ScriptedWorkload(Workload):

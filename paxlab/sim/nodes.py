@@ -265,50 +265,57 @@ class SimClient:
         self._maybe_submit()
 
     def wake(self, event: Wake) -> None:
-        self.waker.left_heap()
-        if self.host is None or not self.waker.woke(event):
+        waker = self.waker
+        waker.left_heap()
+        host = self.host
+        if host is None or not waker.woke(event):
             return
-        for output in self.host.fire_due_timers(int(self.heap.now_ms)):
-            self._handle(output)
+        now_ms = int(self.heap.now_ms)
+        # Most wakes end a think time with no timer due: look before popping a list.
+        deadline = host.timers.next_deadline_ms()
+        if deadline is not None and deadline <= now_ms:
+            for output in host.fire_due_timers(now_ms):
+                self._handle(output)
         self._maybe_submit()
 
     def give_up(self) -> None:
         if self.session is not None:
             self._handle(self.session.give_up(self.heap.now_int))
 
-    def _record(self, event: dict[str, Any]) -> None:
-        event["process"] = self.id
-        event["time"] = round(self.heap.now_ms * 1_000_000)
-        self.history.append(event)
+    def _record(self, kind: str, op: str, key: str, value: str | None, seq: int) -> None:
+        """One history event, its keys in the order the results folder has them."""
+        self.history.append({"type": kind, "f": op, "key": key, "value": value, "seq": seq,
+                             "process": self.id, "time": round(self.heap.now_ms * 1_000_000)})
 
     def _handle(self, output: Output) -> None:
         for done in output.completed:
-            self._record({"type": done.outcome, "f": done.op, "key": done.key,
-                          "value": done.value, "seq": done.seq})
+            self._record(done.outcome, done.op, done.key, done.value, done.seq)
             self.last_done_ms = self.heap.now_ms
 
     def _maybe_submit(self) -> None:
         host = self.host
         session = self.session
         assert host is not None and session is not None
-        if not session.busy and not self.finished:
+        planned = self.next_op
+        if session.pending is None and not self.finished:  # not busy
             now = self.heap.now_ms
-            if self.next_op is None:
-                self.next_op = self.workload.next_op(now, self.last_done_ms)  # type: ignore[arg-type]
-                if self.next_op is None:
+            if planned is None:
+                planned = self.next_op = self.workload.next_op(now, self.last_done_ms)  # type: ignore[arg-type]
+                if planned is None:
                     self.finished = True
-            if self.next_op is not None and self.next_op.at_ms <= now:
-                op = self.next_op.operation
-                self.next_op = None
-                self._record({"type": "invoke", "f": op.op, "key": op.key, "value": op.value,
-                              "seq": session.seq + 1})
+            if planned is not None and planned.at_ms <= now:
+                op = planned.operation
+                self.next_op = planned = None
+                self._record("invoke", op.op, op.key, op.value, session.seq + 1)
                 submit = Submit(op=op.op, key=op.key, value=op.value)  # type: ignore[arg-type]
-                self._handle(host.local(int(now), submit))
+                output = host.local(int(now), submit)
+                if output.completed:
+                    self._handle(output)
         # Wake at the earlier of the next timer and the next planned op (the timer on a
         # tie, as min() over [timer, op] picks), without building lists on every event.
         deadline = host.timers.next_deadline_ms()
-        if self.next_op is not None and not session.busy:
-            at_ms = self.next_op.at_ms
+        if planned is not None and session.pending is None:
+            at_ms = planned.at_ms
             if deadline is None or at_ms < deadline:
                 deadline = at_ms  # type: ignore[assignment]
         self.waker.want(deadline)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -226,6 +227,29 @@ def test_a_redirect_from_a_server_we_moved_on_from_is_ignored() -> None:
     assert redirect(s, 401, server=1, seq=1, hint=0) == Output()
     assert redirect(s, 401, server=2, seq=0, hint=0) == Output()
     assert view(s) == before
+
+
+def test_a_hint_naming_a_server_beyond_the_count_is_still_followed() -> None:
+    """The session keeps addresses for servers 0..count-1 ready; a reply's sender
+    outside them still becomes the hint and gets the next request."""
+    s = session(servers=3)
+    local(s, 0, PUT)
+    reply(s, 5, server=7, seq=1)
+    assert requests(local(s, 6, GET)) == [("s7", 2, False)]
+
+
+def test_outputs_are_whole_frozen_outputs() -> None:
+    """The session fills Output slots itself; every field must be set and frozen."""
+    s = session()
+    outs = [local(s, 0, PUT), reply(s, 5, server=1, seq=1), local(s, 6, GET),
+            redirect(s, 7, server=1, seq=2, hint=None), s.give_up(8)]
+    for out in outs:
+        assert out == Output(to_persist=out.to_persist, to_send=out.to_send,
+                             timers=out.timers, committed=out.committed,
+                             completed=out.completed, trace=out.trace)
+        assert out.to_persist == () and out.committed == () and out.trace == ()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            out.timers = ()  # type: ignore[misc]
 
 
 # --- stale input and misuse -----------------------------------------------------------
