@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paxlab.check.history import HistoryIndex
 from paxlab.check.ops import Op, history_ops
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown
 from paxlab.check.zones import Conflict, find_conflict
@@ -269,13 +270,17 @@ def _ops_table(ops: Sequence[Op], culprit: Op | None) -> str:
     return "\n".join(lines)
 
 
-def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT) -> CheckResult:
+def check_linearizable(
+    history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT,
+    index: HistoryIndex | None = None,
+) -> CheckResult:
     """linearizable: every key's ops as a register (initially not found). Fails naming the
     smallest failing key with its ops; unknown, naming the keys left undecided, when
-    budget_s seconds (over all keys) run out first."""
+    budget_s seconds (over all keys) run out first. `index` is index_history of the
+    history when the caller has it (check_records)."""
     name = "linearizable"
     deadline = time.perf_counter() + budget_s
-    ops = history_ops(history)
+    ops = history_ops(history, index)
     by_key: dict[str, list[Op]] = {}
     for op in ops:
         by_key.setdefault(op.key, []).append(op)
