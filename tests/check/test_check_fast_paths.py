@@ -26,6 +26,7 @@ from paxlab.check.blocks import (
     txn_problem,
 )
 from paxlab.check.chains import check_chains_identical, check_chains_valid
+from paxlab.check.kv import MalformedChain, check_kv_identical, replay
 from paxlab.check.reads import check_no_lost_writes
 from paxlab.check.runner import check_records
 from paxlab.check.writes import check_writes_exactly_once
@@ -313,6 +314,56 @@ def test_a_shared_block_after_another_previous_block_fails_its_link(kit) -> None
         f"server 1 height 1: bad prev link (prev {chain[0]['hash'][:8]}.., "
         f"previous hash {fork['hash'][:8]}..)"
     )
+
+
+# ---- kv_identical: plain txns replayed without txn_problem, shared chains replayed once ----
+
+
+def _replayed(blocks: list) -> Any:
+    try:
+        return replay(blocks)
+    except MalformedChain as e:
+        return ("malformed", str(e))
+
+
+class _Lookalike:
+    """Has a txn's fields by subscript, but is not a dict (nor a JSON object)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return _txn()[name]
+
+
+def test_replay_of_odd_txns_is_as_txn_problem_judges_them() -> None:
+    lookalike = _replayed([{"txns": [_Lookalike()]}])
+    assert lookalike == ("malformed", "height 0 txn 0: not a JSON object")
+    for txn in _ODD_TXNS:
+        outcome = _replayed([{"txns": [_txn(7, 7, "put", "'k'", "0"), txn]}])
+        why = txn_problem(txn)
+        if why:
+            assert outcome == ("malformed", f"height 0 txn 1: {why}"), txn
+        else:
+            written = txn["value"] if txn["op"] == "put" else "0"
+            assert outcome == {"'k'": "0", **({txn["key"]: written} if txn["op"] == "put"
+                                              else {})}, txn  # fmt: skip
+
+
+def test_kv_identical_same_with_shared_or_copied_chains(kit, records) -> None:
+    chain = records.chains[0]
+    odd = copy.deepcopy(chain)
+    odd[0]["txns"][0]["client"] = True  # equal to 1 (==), yet not a client id
+    variants = [
+        {sid: chain for sid in range(3)},  # one chain object
+        _shared(chain),  # the same blocks, three lists
+        {0: chain, 1: odd, 2: chain},  # an equal chain that replay rejects
+        {0: chain, 1: chain[:4], 2: chain},  # a shorter one, sharing its blocks
+        {0: chain, 1: [*chain[:5], copy.deepcopy(chain[5])], 2: chain},
+    ]
+    for chains in variants:
+        shared = check_kv_identical(chains, records.kvs)
+        assert shared == check_kv_identical(copy.deepcopy(chains), records.kvs)
+    assert check_kv_identical(variants[2], records.kvs).verdict == "unknown"
+    assert "server 1: cannot replay" in check_kv_identical(variants[2], records.kvs).details
+    assert check_kv_identical(variants[3], records.kvs).verdict == "fail"
 
 
 # ---- check_records shares one txn index between two checks --------------------------------
