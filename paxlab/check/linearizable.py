@@ -68,8 +68,11 @@ class _Search:
 
     def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
         # Locals rather than attributes in the loops below: one search per key per run.
-        searched = self.ops = [op for op in ops if op.is_searched]
-        required = self.required = [op.is_required for op in searched]  # asked once per op
+        # Op.is_searched and Op.is_required, inline: a property call per op cost more than
+        # its test (a test holds them together).
+        searched = self.ops = [op for op in ops if op.outcome != "fail"
+                               and (op.f == "put" or op.outcome == "ok")]  # fmt: skip
+        required = self.required = [op.outcome == "ok" for op in searched]
         self.prune = prune
         n = len(searched)
         events = [(op.invoke_ns, 0, i) for i, op in enumerate(searched)]

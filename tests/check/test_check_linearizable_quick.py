@@ -1,6 +1,7 @@
 """linearizable tries each key's search without the zones first (_new_search) and keeps it
 when it finds a linearization within a few steps per op. These tests hold the check to
-the search with zones from the start: the same verdicts, explanations and step counts."""
+the search with zones from the start: the same verdicts, explanations and step counts.
+The search also reads Op.is_searched and Op.is_required inline: held to the properties."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from paxlab.check import linearizable
 from paxlab.check.linearizable import _Search, check_linearizable
+from paxlab.check.ops import Op
 from paxlab.check.verdict import CheckResult
 from tests.check.test_check_linearizable import History, _alternations, register_histories
 
@@ -65,3 +67,12 @@ def test_out_of_time_is_still_unknown_with_the_quick_try(monkeypatch) -> None:
     result = check_linearizable(history, budget_s=0.05)
     assert result == _zones_first(history, monkeypatch, budget_s=0.05)
     assert result.verdict == "unknown"
+
+
+def test_the_search_picks_ops_as_op_says() -> None:
+    ops = [Op(1, seq, f, "'x'", "1", 0, outcome, 5)
+           for seq, (f, outcome) in enumerate((f, outcome) for f in ("put", "get", "cas")
+                                              for outcome in ("ok", "fail", "info", "open"))]
+    search = _Search(ops, zones=False)
+    assert search.ops == [op for op in ops if op.is_searched]
+    assert search.required == [op.is_required for op in search.ops]
