@@ -7,7 +7,8 @@ of them was most of their cost, and check_records does that with index_history.
 
 The index is made only for a history of plain events: dicts with type, f, process, seq
 and time (the fields the checks read from every event), type and f exact strs of the
-contract's values, and a put invoke's key and value exact strs (value may be None). The
+contract's values, process and seq exact ints (the checks sort by them), and a put
+invoke's key and value exact strs (value may be None). The
 simulator and results.read_history give nothing else. For any other history
 index_history says None and each check reads the history its own way, so an odd history
 (an outside tool's, a test's) is judged exactly as before, down to the exception it may
@@ -41,14 +42,13 @@ class HistoryIndex(NamedTuple):
 
 def index_history(history: Sequence[dict]) -> HistoryIndex | None:
     """The index of a history whose events are dicts with an exact str type among invoke,
-    ok, fail and info, an exact str f of put or get, process, seq and time, and for a put
-    invoke, an exact str key and str or None value; else None.
+    ok, fail and info, an exact str f of put or get, exact int process and seq, a time,
+    and for a put invoke, an exact str key and str or None value; else None.
 
     Only what decides where an event goes, and what every event's plain reading touches,
-    is tested: each test costs per event. Process and seq are dict keys here as in the
-    checks' own reads, so any hashable value behaves alike; otherwise the checks read the
-    same first events with the index as without, and their set shortcuts fall back to
-    the plain way on anything they cannot read or hash."""
+    is tested: each test costs per event. Otherwise the checks read the same first events
+    with the index as without, and their set shortcuts fall back to the plain way on
+    anything they cannot read or hash."""
     invokes: dict[Request, dict] = {}
     completions: dict[Request, dict] = {}
     firsts: dict[tuple[str, str], dict[Request, dict]] = {
@@ -60,7 +60,8 @@ def index_history(history: Sequence[dict]) -> HistoryIndex | None:
             if type(event) is not dict:
                 return None
             kind, f, process, seq, _time = _HEAD(event)  # one C call for five fields
-            if type(kind) is not str or type(f) is not str:
+            if not (type(kind) is str and type(f) is str and type(process) is int
+                    and type(seq) is int):  # fmt: skip
                 return None
             request = (process, seq)
             if kind == "invoke":
