@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paxlab.check.history import HistoryIndex
 from paxlab.check.ops import Op, history_ops
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown
 from paxlab.check.zones import Conflict, find_conflict
@@ -67,8 +68,11 @@ class _Search:
 
     def __init__(self, ops: Sequence[Op], prune: bool = True, zones: bool = True) -> None:
         # Locals rather than attributes in the loops below: one search per key per run.
-        searched = self.ops = [op for op in ops if op.is_searched]
-        required = self.required = [op.is_required for op in searched]  # asked once per op
+        # Op.is_searched and Op.is_required, inline: a property call per op cost more than
+        # its test (a test holds them together).
+        searched = self.ops = [op for op in ops if op.outcome != "fail"
+                               and (op.f == "put" or op.outcome == "ok")]  # fmt: skip
+        required = self.required = [op.outcome == "ok" for op in searched]
         self.prune = prune
         n = len(searched)
         events = [(op.invoke_ns, 0, i) for i, op in enumerate(searched)]
@@ -111,9 +115,10 @@ class _Search:
             self.conflict = find_conflict(self.ops)
             self.result = False if self.conflict else None
 
-    def run(self, deadline: float) -> bool | None:
+    def run(self, deadline: float, steps_max: float = math.inf) -> bool | None:
         """Search until decided (True: linearizable) or until perf_counter() > deadline
-        (None; call again to go on where it stopped)."""
+        or steps_max steps are taken, both looked at every 1,024 steps (None; call again
+        to go on where it stopped)."""
         if self.result is not None:
             return self.result
         nxt, prv, op_at, call_at, return_at = (
@@ -125,7 +130,7 @@ class _Search:
         steps, required = self.steps, self.required
         while True:
             steps += 1
-            if not steps & 1023 and time.perf_counter() > deadline:
+            if not steps & 1023 and (steps >= steps_max or time.perf_counter() > deadline):
                 self.entry, self.state, self.low, self.rest, self.steps = (
                     entry, state, low, rest, steps
                 )  # fmt: skip
@@ -184,6 +189,22 @@ class _Search:
         if position == stuck.position and not self.is_put[i] and self.vids[i] != state:
             assert stuck.values is not None
             stuck.values.add(self.value_of[state])
+
+
+_QUICK_STEPS_PER_OP = 4
+
+
+def _new_search(ops: Sequence[Op], deadline: float) -> _Search:
+    """One key's search, tried first without the zones, which only ever prove a violation:
+    most keys linearize in about one step per op, and then there is none to find, and the
+    zones (as dear as the search itself) are skipped. A key not found linearizable within
+    a few steps per op (or by the deadline) gets a fresh search with zones, so its verdict,
+    explanation and step count are what they were; a decided quick search counted the
+    same steps as the search after the zones would have."""
+    quick = _Search(ops, zones=False)
+    if quick.run(deadline, _QUICK_STEPS_PER_OP * len(ops)) is True:
+        return quick
+    return _Search(ops)
 
 
 def search_key(
@@ -269,18 +290,22 @@ def _ops_table(ops: Sequence[Op], culprit: Op | None) -> str:
     return "\n".join(lines)
 
 
-def check_linearizable(history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT) -> CheckResult:
+def check_linearizable(
+    history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT,
+    index: HistoryIndex | None = None,
+) -> CheckResult:
     """linearizable: every key's ops as a register (initially not found). Fails naming the
     smallest failing key with its ops; unknown, naming the keys left undecided, when
-    budget_s seconds (over all keys) run out first."""
+    budget_s seconds (over all keys) run out first. `index` is index_history of the
+    history when the caller has it (check_records)."""
     name = "linearizable"
     deadline = time.perf_counter() + budget_s
-    ops = history_ops(history)
+    ops = history_ops(history, index)
     by_key: dict[str, list[Op]] = {}
     for op in ops:
         by_key.setdefault(op.key, []).append(op)
     order = sorted(by_key, key=lambda k: (len(by_key[k]), k))
-    searches = {key: _Search(by_key[key]) for key in order}
+    searches = {key: _new_search(by_key[key], deadline) for key in order}
     for left in range(len(order), 0, -1):  # first round: each key a fair share of the time
         key = order[len(order) - left]
         now = time.perf_counter()

@@ -6,9 +6,12 @@ last op stays open while its restarted process issues new ones under the same id
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from operator import attrgetter
+from operator import itemgetter
 from typing import NamedTuple
+
+from paxlab.check.history import HistoryIndex
 
 __all__ = ["Op", "history_ops"]
 
@@ -40,31 +43,47 @@ class Op(NamedTuple):
         return self.outcome != "fail" and (self.f == "put" or self.outcome == "ok")
 
 
-def history_ops(history: Sequence[dict]) -> list[Op]:
+def history_ops(history: Sequence[dict], index: HistoryIndex | None = None) -> list[Op]:
     """Every op in the history, by invoke time. A repeated event counts once (the first);
     a completion without an invoke is taken to have been invoked at time 0, the widest
-    interval it could have had."""
-    invokes: dict[tuple[int, int], dict] = {}
-    completions: dict[tuple[int, int], dict] = {}
-    for event in history:
-        found = invokes if event["type"] == "invoke" else completions
-        found.setdefault((event["process"], event["seq"]), event)
-    ops = []
-    # Every pair once: the invoked ones, then completions without an invoke (the sort
-    # below fixes the order, as (process, seq) is unique).
-    pids = [*invokes, *(pid for pid in completions if pid not in invokes)]
-    for pid in pids:
-        invoke, done = invokes.get(pid), completions.get(pid)
-        first = invoke or done
-        assert first is not None
+    interval it could have had. `index` is index_history of the history when the caller
+    has it (check_records): it holds the same first invokes and completions."""
+    if index is not None:
+        invokes, completions = index.invokes, index.completions
+    else:
+        invokes, completions = {}, {}
+        for event in history:
+            found = invokes if event["type"] == "invoke" else completions
+            found.setdefault((event["process"], event["seq"]), event)
+    # Each op's fields in Op's order: plain tuples, sorted, then made Ops in C at once
+    # (_as_op), where Op(...) per op would run a Python __new__.
+    rows = []
+    for (process, seq), invoke in invokes.items():
+        done = completions.get((process, seq))
         outcome = done["type"] if done else "open"
-        if first["f"] == "put":
-            value = first["value"]
+        f = invoke["f"]
+        if f == "put":
+            value = invoke["value"]
         else:  # a get's value is what its ok read; any other get read nothing we know
             value = done["value"] if done and outcome == "ok" else None
-        invoke_ns = invoke["time"] if invoke else 0
-        return_ns = max(done["time"], invoke_ns) if done else None
-        ops.append(Op(pid[0], pid[1], first["f"], first["key"], value, invoke_ns, outcome,
-                      return_ns))  # fmt: skip
-    ops.sort(key=attrgetter("invoke_ns", "process", "seq"))  # attrgetter: no Python call per op
-    return ops
+        invoke_ns = invoke["time"]
+        return_ns = done["time"] if done else None
+        if done and invoke_ns > return_ns:  # max(done["time"], invoke_ns), without the call
+            return_ns = invoke_ns
+        rows.append((process, seq, f, invoke["key"], value, invoke_ns, outcome, return_ns))
+    if not completions.keys() <= invokes.keys():  # (a set test in C: rarely true)
+        rows += [_uninvoked(pid, done) for pid, done in completions.items()
+                 if pid not in invokes]  # fmt: skip
+    rows.sort(key=_BY_INVOKE)  # (process, seq) is unique: the order is total
+    return list(map(_as_op, rows))
+
+
+def _uninvoked(pid: tuple[int, int], done: dict) -> tuple:
+    """The fields of an op with a completion but no invoke: invoked at time 0."""
+    outcome, f = done["type"], done["f"]
+    value = done["value"] if f == "put" or outcome == "ok" else None
+    return (pid[0], pid[1], f, done["key"], value, 0, outcome, max(done["time"], 0))
+
+
+_BY_INVOKE = itemgetter(5, 0, 1)  # invoke_ns, process, seq: no Python call per op
+_as_op = functools.partial(tuple.__new__, Op)  # Op._make without its Python frame

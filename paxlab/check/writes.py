@@ -9,25 +9,43 @@ ended "fail" was certainly not applied, so finding it in the chain breaks that p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from paxlab.check.chains import reference_server
+from paxlab.check.history import COMPLETIONS, HistoryIndex, Request
 from paxlab.check.verdict import CheckResult, fail, passed
 
-__all__ = ["Places", "check_writes_exactly_once", "txn_places"]
+__all__ = [
+    "Places",
+    "TxnIndex",
+    "acked_all_in",
+    "check_writes_exactly_once",
+    "txn_index",
+    "txn_places",
+]
 
-Request = tuple[int, int]  # (client, seq)
 Places = Mapping[Request, list[tuple[int, dict]]]  # txn_places: request -> (height, txn)s
+PutSig = tuple[int, int, str, str]  # (client, seq, key, value) of a put
+
+
+class TxnIndex(NamedTuple):
+    """One chain's txns by request, read once for the two checks that need them."""
+
+    places: dict[Request, list[tuple[int, dict]]]  # every (height, txn) of each request
+    puts: set[PutSig]  # the put txns whose key and value are plain strs
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def txn_places(chain: Sequence[dict]) -> dict[Request, list[tuple[int, dict]]]:
-    """(client, seq) -> every (height, txn) where it occurs. Txns without integer client and
-    seq are skipped here; chains_valid reports them."""
+def txn_index(chain: Sequence[dict]) -> TxnIndex:
+    """(client, seq) -> every (height, txn) where it occurs, and the signatures of the
+    chain's plain puts (acked_all_in reads them). Txns without integer client and seq are
+    skipped here; chains_valid reports them."""
     places: dict[Request, list[tuple[int, dict]]] = {}
+    puts: set[PutSig] = set()
     for height, block in enumerate(chain):
         txns = block.get("txns") if isinstance(block, dict) else None
         if not isinstance(txns, list):
@@ -43,19 +61,39 @@ def txn_places(chain: Sequence[dict]) -> dict[Request, list[tuple[int, dict]]]:
                     places[(client, seq)] = [(height, txn)]
                 else:
                     found.append((height, txn))
-    return places
+                if txn.get("op") == "put":
+                    key, value = txn.get("key"), txn.get("value")
+                    if type(key) is str and type(value) is str:
+                        puts.add((client, seq, key, value))
+    return TxnIndex(places, puts)
 
 
-_KINDS = ("ok", "fail", "info")
+def txn_places(chain: Sequence[dict]) -> dict[Request, list[tuple[int, dict]]]:
+    """(client, seq) -> every (height, txn) where it occurs (txn_index's places)."""
+    return txn_index(chain).places
+
+
+_PUT_SIG = itemgetter("process", "seq", "key", "value")
+
+
+def acked_all_in(acked: Mapping[Request, dict], txns: TxnIndex) -> bool:
+    """True when every put in `acked` (well-formed ok events, by request) is in the chain as
+    a put of the same key and value under its request. A set comparison in C, where the
+    checks' own loops look up each put in Python; False says only "look closer", also
+    for an event it cannot read or hash (the loops then report or raise as they do)."""
+    try:
+        return set(map(_PUT_SIG, acked.values())) <= txns.puts
+    except (KeyError, TypeError):
+        return False
 
 
 def _puts(history: Sequence[dict]) -> dict[str, dict[Request, dict]]:
     """Put completions by kind (ok, fail, info), each by (client, seq); a repeated
     completion counts once. One pass over the history serves all three kinds."""
-    found: dict[str, dict[Request, dict]] = {kind: {} for kind in _KINDS}
+    found: dict[str, dict[Request, dict]] = {kind: {} for kind in COMPLETIONS}
     for event in history:
         kind = event.get("type")
-        if kind in _KINDS and event.get("f") == "put":  # `in` a tuple compares with ==
+        if kind in COMPLETIONS and event.get("f") == "put":  # `in` a tuple compares with ==
             found[kind].setdefault((event["process"], event["seq"]), event)
     return found
 
@@ -66,21 +104,56 @@ def _txn_text(txn: dict) -> str:
     return f"{txn.get('op')} {txn.get('key')}"
 
 
+def _surely_once(puts: Mapping[str, Mapping[Request, dict]], txns: TxnIndex) -> bool:
+    """The common case, tested in C: no request twice in the chain, every acknowledged
+    put there as the same put, no put that ended fail there. Then the rules below find
+    nothing; False says only "look closer". For well-formed puts (HistoryIndex's) only."""
+    places = txns.places
+    return (
+        max(map(len, places.values()), default=1) == 1
+        and acked_all_in(puts["ok"], txns)
+        and puts["fail"].keys().isdisjoint(places)
+    )
+
+
 def check_writes_exactly_once(
     history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
-    places: Places | None = None,
+    txns: TxnIndex | None = None, index: HistoryIndex | None = None,
 ) -> CheckResult:
     """writes_exactly_once, read against the longest chain (lowest server id on a tie).
-    `places` is txn_places of that chain when the caller has it already (check_records
-    shares it with no_lost_writes); it is only read."""
+    `txns` (txn_index of that chain) and `index` (index_history of the history) are given
+    when the caller has them already: check_records shares them between checks. They are
+    only read; without them the check reads the chain and history itself."""
     name = "writes_exactly_once"
     sid = reference_server(chains)
     if sid is None:
         return fail(name, ["no chains"])
     chain = chains[sid]
     where = f"server {sid}'s chain ({len(chain)} blocks)"
-    if places is None:
-        places = txn_places(chain)
+    if txns is None:
+        txns = txn_index(chain)
+    places = txns.places
+    if index is None:
+        puts = _puts(history)
+    else:  # the same first put completions of each kind, by request
+        puts = {kind: index.firsts["put", kind] for kind in COMPLETIONS}
+    if index is None or not _surely_once(puts, txns):
+        problems = _problems(places, puts, where)
+        if problems:
+            return fail(name, problems)
+    acked, info = puts["ok"], puts["info"]
+    committed = sum(1 for req in info if req in places)
+    return passed(
+        name,
+        f"{len(acked)} acknowledged puts found exactly once in {where}; "
+        f"0 duplicate (client, seq); {committed} of {len(info)} info puts committed",
+    )
+
+
+def _problems(places: Places, puts: Mapping[str, Mapping[Request, dict]], where: str
+              ) -> list[str]:  # fmt: skip
+    """Every broken promise: requests committed twice, acknowledged puts missing or
+    different, failed puts committed."""
     problems: list[str] = []
     duplicates = {req: found for req, found in places.items() if len(found) > 1}
     for (client, seq), found in sorted(duplicates.items()):
@@ -89,9 +162,7 @@ def check_writes_exactly_once(
             f"client {client} seq {seq}: {_txn_text(found[0][1])} appears {len(found)} times "
             f"in {where}, at heights {heights}"
         )
-    puts = _puts(history)
-    acked = puts["ok"]
-    for (client, seq), event in sorted(acked.items()):
+    for (client, seq), event in sorted(puts["ok"].items()):
         put = f"put {event['key']}={event['value']}"
         found = places.get((client, seq), [])
         if not found:
@@ -113,12 +184,4 @@ def check_writes_exactly_once(
                 f"client {client} seq {seq}: put {event['key']} ended 'fail' "
                 f"(certainly not applied) but is committed at height {height}"
             )
-    if problems:
-        return fail(name, problems)
-    info = puts["info"]
-    committed = sum(1 for req in info if req in places)
-    return passed(
-        name,
-        f"{len(acked)} acknowledged puts found exactly once in {where}; "
-        f"0 duplicate (client, seq); {committed} of {len(info)} info puts committed",
-    )
+    return problems

@@ -16,8 +16,17 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paxlab.check.blocks import _plain_txns_json, _recipe_json, block_hash, txn_problem
+from paxlab.check.blocks import (
+    _plain_txns_json,
+    _pow_bound,
+    _recipe_json,
+    block_hash,
+    block_problems,
+    leading_zero_bits,
+    txn_problem,
+)
 from paxlab.check.chains import check_chains_identical, check_chains_valid
+from paxlab.check.kv import MalformedChain, check_kv_identical, replay
 from paxlab.check.reads import check_no_lost_writes
 from paxlab.check.runner import check_records
 from paxlab.check.writes import check_writes_exactly_once
@@ -144,6 +153,52 @@ def test_recipe_json_equals_json_dumps_on_random_blocks(
         assert all(txn_problem(txn) is None for txn in txns)
 
 
+# ---- block_problems: a sound plain block accepted by exact types and one comparison -------
+
+
+def test_pow_bound_orders_hashes_as_leading_zero_bits_do() -> None:
+    for difficulty in range(257):
+        bound = 1 << (256 - difficulty)
+        near = [0, 1, bound - 1, bound, bound + 1, 2**256 - 1, 2**255, 2**252 - 1]
+        for number in near:
+            if 0 <= number < 2**256:
+                stored = format(number, "064x")
+                assert (stored < _pow_bound(difficulty)) == (
+                    leading_zero_bits(stored) >= difficulty
+                ), (difficulty, stored)
+    assert _pow_bound(-1) == _pow_bound(257) == ""
+
+
+def _careful(block: dict) -> dict:
+    """The same document, but its height an int subclass: block_problems skips its fast
+    path (exact types only) and judges it by the rules alone; json hashes it the same."""
+    return {**block, "height": _Int(block["height"])}
+
+
+def test_block_problems_fast_path_agrees_with_the_rules(kit) -> None:
+    chain = kit.chain(kit.batches())
+    weak = kit.seal(1, chain[0]["hash"], [_txn()], weak=True)
+    cases = [(block, height, chain[height - 1]["hash"] if height else "0" * 64)
+             for height, block in enumerate(chain)]  # fmt: skip
+    cases += [
+        (weak, 1, chain[0]["hash"]),
+        (chain[2], 3, chain[1]["hash"]),  # wrong height
+        (chain[2], 2, chain[0]["hash"]),  # wrong link
+        ({**chain[2], "nonce": "x"}, 2, chain[1]["hash"]),  # hash mismatch
+        ({**chain[2], "hash": chain[2]["hash"].upper()}, 2, chain[1]["hash"]),
+        ({**chain[2], "extra": 1}, 2, chain[1]["hash"]),  # an extra field is ignored
+        ({**chain[2], "txns": [*chain[2]["txns"], _txn(client=True)]}, 2, chain[1]["hash"]),
+    ]
+    for block, height, prev in cases:
+        for difficulty in [0, 1, 2, 3, 4, 5, 8, 12, 16, 40, 256, 257, -1, True]:
+            fast = block_problems(block, height, prev, difficulty)
+            assert fast == block_problems(_careful(block), height, prev, difficulty)
+            zeros = leading_zero_bits(block["hash"]) if block["hash"].islower() else -1
+            if block is chain[height] and prev == block["prev"] and 0 <= difficulty <= zeros:
+                assert fast == []
+    assert block_problems(weak, 1, chain[0]["hash"], 4)[0].startswith("proof of work too weak")
+
+
 # ---- chains_valid and chains_identical: shared objects judged as distinct ones ------------
 
 
@@ -259,6 +314,56 @@ def test_a_shared_block_after_another_previous_block_fails_its_link(kit) -> None
         f"server 1 height 1: bad prev link (prev {chain[0]['hash'][:8]}.., "
         f"previous hash {fork['hash'][:8]}..)"
     )
+
+
+# ---- kv_identical: plain txns replayed without txn_problem, shared chains replayed once ----
+
+
+def _replayed(blocks: list) -> Any:
+    try:
+        return replay(blocks)
+    except MalformedChain as e:
+        return ("malformed", str(e))
+
+
+class _Lookalike:
+    """Has a txn's fields by subscript, but is not a dict (nor a JSON object)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return _txn()[name]
+
+
+def test_replay_of_odd_txns_is_as_txn_problem_judges_them() -> None:
+    lookalike = _replayed([{"txns": [_Lookalike()]}])
+    assert lookalike == ("malformed", "height 0 txn 0: not a JSON object")
+    for txn in _ODD_TXNS:
+        outcome = _replayed([{"txns": [_txn(7, 7, "put", "'k'", "0"), txn]}])
+        why = txn_problem(txn)
+        if why:
+            assert outcome == ("malformed", f"height 0 txn 1: {why}"), txn
+        else:
+            written = txn["value"] if txn["op"] == "put" else "0"
+            assert outcome == {"'k'": "0", **({txn["key"]: written} if txn["op"] == "put"
+                                              else {})}, txn  # fmt: skip
+
+
+def test_kv_identical_same_with_shared_or_copied_chains(kit, records) -> None:
+    chain = records.chains[0]
+    odd = copy.deepcopy(chain)
+    odd[0]["txns"][0]["client"] = True  # equal to 1 (==), yet not a client id
+    variants = [
+        {sid: chain for sid in range(3)},  # one chain object
+        _shared(chain),  # the same blocks, three lists
+        {0: chain, 1: odd, 2: chain},  # an equal chain that replay rejects
+        {0: chain, 1: chain[:4], 2: chain},  # a shorter one, sharing its blocks
+        {0: chain, 1: [*chain[:5], copy.deepcopy(chain[5])], 2: chain},
+    ]
+    for chains in variants:
+        shared = check_kv_identical(chains, records.kvs)
+        assert shared == check_kv_identical(copy.deepcopy(chains), records.kvs)
+    assert check_kv_identical(variants[2], records.kvs).verdict == "unknown"
+    assert "server 1: cannot replay" in check_kv_identical(variants[2], records.kvs).details
+    assert check_kv_identical(variants[3], records.kvs).verdict == "fail"
 
 
 # ---- check_records shares one txn index between two checks --------------------------------
