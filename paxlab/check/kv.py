@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from paxlab.check.blocks import txn_problem
+from paxlab.check.txns import TxnIndex, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
 
 __all__ = ["MalformedChain", "check_kv_identical", "first_difference", "replay"]
@@ -24,39 +24,26 @@ class MalformedChain(ValueError):
 def replay(blocks: Sequence[dict]) -> dict[str, str]:
     """The KV a chain produces: txns in block order, each (client, seq) applied at most once
     (a retried request committed twice must not apply twice), put sets, get reads only."""
-    kv: dict[str, str] = {}
+    kv = txn_index(blocks).kv  # every txn plain, the common case: replayed as it read them
+    if kv is not None:
+        return kv
+    kv = {}
     applied: set[tuple[int, int]] = set()
     for position, block in enumerate(blocks):
         txns = block.get("txns") if isinstance(block, dict) else None
         if not isinstance(txns, list):
             raise MalformedChain(f"height {position}: block has no txns list")
         for i, txn in enumerate(txns):
-            # txn_problem's own quick test, inline, the five fields read in one C call
-            # (a call per txn cost more than the test): nearly every txn is this plain.
-            # txn_problem judges any other.
-            try:
-                client, seq, op, key, value = _FIELDS(txn)
-                plain = (type(txn) is dict and type(client) is int and type(seq) is int
-                         and type(key) is str and type(op) is str
-                         and (type(value) is str if op == "put"
-                              else op == "get" and value is None))  # fmt: skip
-            except (KeyError, TypeError):  # a field missing, or not a dict at all
-                plain = False
-            if not plain:
-                why = txn_problem(txn)
-                if why:
-                    raise MalformedChain(f"height {position} txn {i}: {why}")
-                client, seq, op, key, value = _FIELDS(txn)
-            request = (client, seq)
+            why = txn_problem(txn)
+            if why:
+                raise MalformedChain(f"height {position} txn {i}: {why}")
+            request = (txn["client"], txn["seq"])
             if request in applied:
                 continue
             applied.add(request)
-            if op == "put":
-                kv[key] = value
+            if txn["op"] == "put":
+                kv[txn["key"]] = txn["value"]
     return kv
-
-
-_FIELDS = itemgetter("client", "seq", "op", "key", "value")
 
 
 def _same_objects(chain: Sequence[Any], other: Sequence[Any]) -> bool:
@@ -82,10 +69,13 @@ def first_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, s
 
 
 def check_kv_identical(
-    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]]
+    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]],
+    txns: TxnIndex | None = None,
 ) -> CheckResult:
     """kv_identical: every KV equals the replay of its server's chain, and all KVs are equal.
-    Unknown (never pass) when a chain is too malformed to replay and nothing else failed."""
+    Unknown (never pass) when a chain is too malformed to replay and nothing else failed.
+    `txns` is txn_index of one of the chains when the caller has it (check_records): its
+    replay serves every server holding the very same blocks."""
     name = "kv_identical"
     if not kvs:
         return fail(name, ["no KV snapshots"])
@@ -95,6 +85,8 @@ def check_kv_identical(
     # servers share them, so replay each distinct chain once. Identity, not equality: an
     # equal block may differ in type (1 == True), which replay rejects.
     replays: list[tuple[Sequence[dict], dict[str, str]]] = []
+    if txns is not None and txns.kv is not None:
+        replays.append((txns.chain, txns.kv))
     for sid in sorted(set(chains) | set(kvs)):
         if sid not in kvs:
             problems.append(f"server {sid}: has a chain but no KV snapshot")

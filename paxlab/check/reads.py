@@ -14,8 +14,8 @@ from operator import itemgetter
 
 from paxlab.check.chains import reference_server
 from paxlab.check.history import HistoryIndex
+from paxlab.check.txns import TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table
-from paxlab.check.writes import TxnIndex, acked_all_in, txn_index
 
 __all__ = ["check_no_lost_writes", "check_no_phantom_reads"]
 

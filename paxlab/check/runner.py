@@ -14,8 +14,9 @@ from paxlab.check.history import index_history
 from paxlab.check.kv import check_kv_identical
 from paxlab.check.linearizable import check_linearizable
 from paxlab.check.reads import check_no_lost_writes, check_no_phantom_reads
+from paxlab.check.txns import txn_index
 from paxlab.check.verdict import CheckResult
-from paxlab.check.writes import check_writes_exactly_once, txn_index
+from paxlab.check.writes import check_writes_exactly_once
 
 __all__ = ["CHECK_NAMES", "check_records", "check_run", "checks_passed"]
 
@@ -34,16 +35,16 @@ what the clients were promised, so the first failure usually explains the later 
 
 def check_records(records: results.RunRecords) -> list[CheckResult]:
     """Every check on records already in memory; the simulator calls this directly."""
-    # Two checks read the txns of one chain (the longest), and four look up the history's
-    # events by request: index each once for all of them (None: a history too odd to
-    # index, which each check then reads its own way).
+    # Three checks read the txns of one chain (the longest; kv_identical replays it), and
+    # four look up the history's events by request: index each once for all of them
+    # (None: a history too odd to index, which each check then reads its own way).
     sid = reference_server(records.chains)
     txns = txn_index(records.chains[sid]) if sid is not None else None
     history, index = records.history, index_history(records.history)
     return [
         check_chains_valid(records.chains, records.difficulty),
         check_chains_identical(records.chains),
-        check_kv_identical(records.chains, records.kvs),
+        check_kv_identical(records.chains, records.kvs, txns),
         check_writes_exactly_once(history, records.chains, txns, index),
         check_no_lost_writes(history, records.chains, txns, index),
         check_no_phantom_reads(history, index),

@@ -9,82 +9,18 @@ ended "fail" was certainly not applied, so finding it in the chain breaks that p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
 
 from paxlab.check.chains import reference_server
 from paxlab.check.history import COMPLETIONS, HistoryIndex, Request
+from paxlab.check.txns import Places, TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed
 
-__all__ = [
-    "Places",
-    "TxnIndex",
-    "acked_all_in",
-    "check_writes_exactly_once",
-    "txn_index",
-    "txn_places",
-]
-
-Places = Mapping[Request, list[tuple[int, dict]]]  # txn_places: request -> (height, txn)s
-PutSig = tuple[int, int, str, str]  # (client, seq, key, value) of a put
-
-
-class TxnIndex(NamedTuple):
-    """One chain's txns by request, read once for the two checks that need them."""
-
-    places: dict[Request, list[tuple[int, dict]]]  # every (height, txn) of each request
-    puts: set[PutSig]  # the put txns whose key and value are plain strs
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def txn_index(chain: Sequence[dict]) -> TxnIndex:
-    """(client, seq) -> every (height, txn) where it occurs, and the signatures of the
-    chain's plain puts (acked_all_in reads them). Txns without integer client and seq are
-    skipped here; chains_valid reports them."""
-    places: dict[Request, list[tuple[int, dict]]] = {}
-    puts: set[PutSig] = set()
-    for height, block in enumerate(chain):
-        txns = block.get("txns") if isinstance(block, dict) else None
-        if not isinstance(txns, list):
-            continue
-        for txn in txns:
-            if not isinstance(txn, dict):
-                continue
-            client, seq = txn.get("client"), txn.get("seq")
-            # A plain int passes on its exact type alone; only others need _is_int's bool test.
-            if (type(client) is int or _is_int(client)) and (type(seq) is int or _is_int(seq)):
-                found = places.get((client, seq))
-                if found is None:
-                    places[(client, seq)] = [(height, txn)]
-                else:
-                    found.append((height, txn))
-                if txn.get("op") == "put":
-                    key, value = txn.get("key"), txn.get("value")
-                    if type(key) is str and type(value) is str:
-                        puts.add((client, seq, key, value))
-    return TxnIndex(places, puts)
+__all__ = ["Places", "check_writes_exactly_once", "txn_places"]
 
 
 def txn_places(chain: Sequence[dict]) -> dict[Request, list[tuple[int, dict]]]:
     """(client, seq) -> every (height, txn) where it occurs (txn_index's places)."""
     return txn_index(chain).places
-
-
-_PUT_SIG = itemgetter("process", "seq", "key", "value")
-
-
-def acked_all_in(acked: Mapping[Request, dict], txns: TxnIndex) -> bool:
-    """True when every put in `acked` (well-formed ok events, by request) is in the chain as
-    a put of the same key and value under its request. A set comparison in C, where the
-    checks' own loops look up each put in Python; False says only "look closer", also
-    for an event it cannot read or hash (the loops then report or raise as they do)."""
-    try:
-        return set(map(_PUT_SIG, acked.values())) <= txns.puts
-    except (KeyError, TypeError):
-        return False
 
 
 def _puts(history: Sequence[dict]) -> dict[str, dict[Request, dict]]:

@@ -29,6 +29,7 @@ from paxlab.check.chains import check_chains_identical, check_chains_valid
 from paxlab.check.kv import MalformedChain, check_kv_identical, replay
 from paxlab.check.reads import check_no_lost_writes
 from paxlab.check.runner import check_records
+from paxlab.check.txns import txn_index
 from paxlab.check.writes import check_writes_exactly_once
 
 # ---- the recipe's JSON, written out for plain blocks --------------------------------------
@@ -361,6 +362,8 @@ def test_kv_identical_same_with_shared_or_copied_chains(kit, records) -> None:
     for chains in variants:
         shared = check_kv_identical(chains, records.kvs)
         assert shared == check_kv_identical(copy.deepcopy(chains), records.kvs)
+        for sid in chains:  # a replay handed over serves only the very same blocks
+            assert shared == check_kv_identical(chains, records.kvs, txn_index(chains[sid]))
     assert check_kv_identical(variants[2], records.kvs).verdict == "unknown"
     assert "server 1: cannot replay" in check_kv_identical(variants[2], records.kvs).details
     assert check_kv_identical(variants[3], records.kvs).verdict == "fail"

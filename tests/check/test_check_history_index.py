@@ -1,5 +1,5 @@
-"""check_records reads the history once (check.history) and the chain's txns once
-(check.writes.txn_index) for four checks, and those checks pass the common case by set
+"""check_records reads the history once (check.history) for four checks, and the longest
+chain's txns once (check.txns) for three, and those checks pass the common case by set
 comparisons. These tests hold all of it to the checks' plain way, which reads the
 history and chain itself: on valid runs, on each kind of broken one, and on histories
 too odd to index (missing fields, odd types, repeated events), where the answer, or the
@@ -16,14 +16,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from paxlab import results
+from paxlab.check.blocks import is_int, txn_problem
 from paxlab.check.chains import check_chains_identical, check_chains_valid
 from paxlab.check.history import index_history
-from paxlab.check.kv import check_kv_identical
+from paxlab.check.kv import MalformedChain, check_kv_identical, replay
 from paxlab.check.linearizable import check_linearizable
 from paxlab.check.ops import Op, history_ops
 from paxlab.check.reads import check_no_lost_writes, check_no_phantom_reads
 from paxlab.check.runner import check_records
-from paxlab.check.writes import check_writes_exactly_once, txn_index
+from paxlab.check.txns import txn_index
+from paxlab.check.writes import check_writes_exactly_once
 from tests.check.conftest import ChainKit
 
 
@@ -257,3 +259,78 @@ def test_txn_index_puts_are_the_plain_put_txns(kit) -> None:
     assert txns.puts == {(1, 1, "'x'", "1"), (2, 1, "'y'", "'a'"), (2, 2, "'x'", "2"),
                          (3, 1, "'z'", "9"), (1, 3, "'y'", "'b'")}  # fmt: skip
     assert set(txns.places) >= {(9, 9), (8, 8)}
+    assert txns.kv is None  # a put of a list: replay must judge it
+
+
+def _model_index(chain: list) -> tuple:
+    """txn_index written the straightforward way: places and puts as the write checks
+    read them, and the replay by the rules (None where replay would refuse)."""
+    places: dict = {}
+    puts = set()
+    for height, block in enumerate(chain):
+        txns = block.get("txns") if isinstance(block, dict) else None
+        for txn in txns if isinstance(txns, list) else []:
+            if not isinstance(txn, dict):
+                continue
+            client, seq = txn.get("client"), txn.get("seq")
+            if is_int(client) and is_int(seq):
+                places.setdefault((client, seq), []).append((height, txn))
+                key, value = txn.get("key"), txn.get("value")
+                if txn.get("op") == "put" and type(key) is str and type(value) is str:
+                    puts.add((client, seq, key, value))
+    try:
+        kv: Any = replay_by_rules(chain)
+    except MalformedChain:
+        kv = None
+    return places, puts, kv
+
+
+def replay_by_rules(chain: list) -> dict:
+    kv: dict = {}
+    applied: set = set()
+    for position, block in enumerate(chain):
+        txns = block.get("txns") if isinstance(block, dict) else None
+        if not isinstance(txns, list):
+            raise MalformedChain(f"height {position}: block has no txns list")
+        for i, txn in enumerate(txns):
+            why = txn_problem(txn)
+            if why:
+                raise MalformedChain(f"height {position} txn {i}: {why}")
+            if (txn["client"], txn["seq"]) not in applied:
+                applied.add((txn["client"], txn["seq"]))
+                if txn["op"] == "put":
+                    kv[txn["key"]] = txn["value"]
+    return kv
+
+
+_odd = st.sampled_from([None, True, 1.0, "1", ["l"], 2**70, "put", "get", "'k'"])
+_field = st.one_of(st.integers(0, 3), st.sampled_from(["put", "get", "'a'", "'b'", "v", None]),
+                   _odd)  # fmt: skip
+_chain_txn = st.one_of(
+    st.builds(lambda c, s, put, k, v: {"client": c, "seq": s, "op": "put" if put else "get",
+                                       "key": k, "value": v if put else None},
+              st.integers(0, 3), st.integers(0, 3), st.booleans(),
+              st.sampled_from(["'a'", "'b'"]), st.sampled_from(["1", "2"])),
+    st.dictionaries(st.sampled_from(["client", "seq", "op", "key", "value"]), _field),
+    _odd,
+)  # fmt: skip
+_block = st.one_of(st.builds(lambda txns: {"txns": txns}, st.lists(_chain_txn, max_size=3)),
+                   st.sampled_from(["not a block", {"txns": "no list"}, {}]))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_block, max_size=6))
+def test_txn_index_and_replay_equal_the_plain_reading(chain: list) -> None:
+    places, puts, kv = _model_index(chain)
+    txns = txn_index(chain)
+    assert (txns.places, txns.puts) == (places, puts)
+    assert txns.kv is None or txns.kv == kv
+    try:
+        replayed: Any = replay(chain)
+    except MalformedChain as e:
+        replayed = ("malformed", str(e))
+    try:
+        expected: Any = replay_by_rules(chain)
+    except MalformedChain as e:
+        expected = ("malformed", str(e))
+    assert replayed == expected
