@@ -8,11 +8,11 @@ of them was most of their cost, and check_records does that with index_history.
 The index is made only for a history of plain events: dicts with type, f, process, seq
 and time (the fields the checks read from every event), type and f exact strs of the
 contract's values, process and seq exact ints (the checks sort by them), and a put
-invoke's key and value exact strs (value may be None). The
-simulator and results.read_history give nothing else. For any other history
-index_history says None and each check reads the history its own way, so an odd history
-(an outside tool's, a test's) is judged exactly as before, down to the exception it may
-raise; a test holds the two ways to that.
+invoke's key and value exact strs (value may be None). The simulator and
+results.read_history give nothing else. For any other history index_history says None
+and each check reads the history its own way, so an odd history (an outside tool's, a
+test's) is judged exactly as before, down to the exception it may raise; a test holds
+the two ways to that.
 """
 
 from __future__ import annotations
