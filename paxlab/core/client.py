@@ -22,7 +22,7 @@ from paxlab.core.messages import (
     RequestTimeout,
     Submit,
 )
-from paxlab.core.output import EMPTY_OUTPUT, Completion, Output, TimerCommand
+from paxlab.core.output import EMPTY_OUTPUT, Completion, Output, TimerCommand, build_output
 
 __all__ = ["ClientParams", "ClientSession", "Operation"]
 
@@ -209,23 +209,5 @@ class ClientSession:
 
 def _output(to_send: tuple[Envelope, ...] = (), timers: tuple[TimerCommand, ...] = (),
             completed: tuple[Completion, ...] = ()) -> Output:
-    """An Output with the fields a client asks for. Filling the slots through their own
-    descriptors, as `Effects.freeze` does, costs about a quarter of the frozen
-    dataclass `__init__`; the object is the same, and as frozen."""
-    output = _new_output(Output)
-    _set_to_persist(output, ())
-    _set_to_send(output, to_send)
-    _set_timers(output, timers)
-    _set_committed(output, ())
-    _set_completed(output, completed)
-    _set_trace(output, ())
-    return output
-
-
-_new_output = object.__new__
-_set_to_persist = Output.to_persist.__set__  # type: ignore[attr-defined]
-_set_to_send = Output.to_send.__set__  # type: ignore[attr-defined]
-_set_timers = Output.timers.__set__  # type: ignore[attr-defined]
-_set_committed = Output.committed.__set__  # type: ignore[attr-defined]
-_set_completed = Output.completed.__set__  # type: ignore[attr-defined]
-_set_trace = Output.trace.__set__  # type: ignore[attr-defined]
+    """An Output with the fields a client asks for, built without an Effects collector."""
+    return build_output(to_send=to_send, timers=timers, completed=completed)

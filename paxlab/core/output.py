@@ -20,6 +20,7 @@ __all__ = [
     "PromisedRecord",
     "Record",
     "TimerCommand",
+    "build_output",
 ]
 
 
@@ -118,21 +119,31 @@ class Effects:
         return f"Effects({fields})"
 
     def freeze(self) -> Output:
-        # Every step of every node ends here. The frozen dataclass __init__ costs about
-        # four times what filling the six slots directly does, and Output has no
-        # validation to skip: same fields, same values. A step that asks for nothing
-        # (a late Accepted at the leader, most of all) gets the one shared empty Output.
+        # Every step of every node ends here (see build_output). A step that asks for
+        # nothing (a late Accepted at the leader, most of all) gets the one shared empty
+        # Output.
         if not (self.to_send or self.to_persist or self.timers or self.committed
                 or self.completed or self.trace):
             return EMPTY_OUTPUT
-        output = _new_output(Output)
-        _set_to_persist(output, tuple(self.to_persist))
-        _set_to_send(output, tuple(self.to_send))
-        _set_timers(output, tuple(self.timers))
-        _set_committed(output, tuple(self.committed))
-        _set_completed(output, tuple(self.completed))
-        _set_trace(output, tuple(self.trace))
-        return output
+        return build_output(tuple(self.to_persist), tuple(self.to_send), tuple(self.timers),
+                            tuple(self.committed), tuple(self.completed), tuple(self.trace))
+
+
+def build_output(to_persist: tuple[Record, ...] = (), to_send: tuple[Envelope, ...] = (),
+                 timers: tuple[TimerCommand, ...] = (), committed: tuple[Block, ...] = (),
+                 completed: tuple[Completion, ...] = (), trace: tuple[str, ...] = ()) -> Output:
+    """The Output `Output(...)` would build, at about a quarter of the cost: every step of
+    every node ends with one, and the frozen dataclass __init__ sets each field through
+    object.__setattr__. Filling the six slots through their own descriptors gives the
+    same object, as frozen; Output has no validation to skip."""
+    output = _new_output(Output)
+    _set_to_persist(output, to_persist)
+    _set_to_send(output, to_send)
+    _set_timers(output, timers)
+    _set_committed(output, committed)
+    _set_completed(output, completed)
+    _set_trace(output, trace)
+    return output
 
 
 EMPTY_OUTPUT = Output()
