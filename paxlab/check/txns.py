@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from paxlab.check.blocks import is_int
 from paxlab.check.history import Request
 
 __all__ = ["Places", "PutSig", "TxnIndex", "acked_all_in", "txn_index"]
@@ -30,10 +31,6 @@ class TxnIndex(NamedTuple):
 
 
 _FIELDS = itemgetter("client", "seq", "op", "key", "value")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def txn_index(chain: Sequence[Any]) -> TxnIndex:
@@ -65,7 +62,7 @@ def txn_index(chain: Sequence[Any]) -> TxnIndex:
                 if not isinstance(txn, dict):
                     continue
                 client, seq = txn.get("client"), txn.get("seq")
-                if not (_is_int(client) and _is_int(seq)):
+                if not (is_int(client) and is_int(seq)):
                     continue
                 op, key, value = txn.get("op"), txn.get("key"), txn.get("value")
             found = places.get((client, seq))

@@ -34,9 +34,8 @@ class Acceptor:
 
     def promise(self, ballot: Ballot) -> bool:
         """Raise the promise; True when it changed (and so must be persisted)."""
-        promised = self.promised
-        if ballot is promised or (promised is not None and ballot <= promised):
-            return False  # `is`: the leader's own ballot object, on nearly every Accept
+        if self.promised is not None and ballot <= self.promised:
+            return False
         self.promised = ballot
         self.parked = {s: a for s, a in self.parked.items() if a.ballot == ballot}
         return True

@@ -65,7 +65,7 @@ class _Pending:
 class ClientSession:
     """Pure client state machine: `step(now_ms, envelope) -> Output`, like a replica.
 
-    Each handler returns its step's Output, built in one go by `_output`: a client step
+    Each handler returns its step's Output, built in one go by `build_output`: a client step
     asks for at most a send, a timer and a completion, so it skips the Effects collector
     (six lists made, then six tuples copied from them, on each of the ~650 client steps
     of a simulated seed)."""
@@ -138,7 +138,7 @@ class ClientSession:
         # A leader hint taken from a reply's sender can name a server beyond the table.
         address = servers[target] if target < len(servers) else server_node(target)
         envelope = Envelope(source=self.node, target=address, message=request)
-        return _output(to_send=(envelope,),
+        return build_output(to_send=(envelope,),
                        timers=(self._timer(self.now_ms + self.params.request_timeout_ms),))
 
     def _timer(self, at_ms: int) -> TimerCommand:
@@ -192,7 +192,7 @@ class ClientSession:
         self.leader_hint = None
         pending.hops = 0
         pending.attempt += 1
-        return _output(timers=(self._timer(self.now_ms + self.params.redirect_backoff_ms),))
+        return build_output(timers=(self._timer(self.now_ms + self.params.redirect_backoff_ms),))
 
     def _finish(self, outcome: str, read_value: str | None, error: str | None) -> Output:
         pending = self.pending
@@ -204,10 +204,4 @@ class ClientSession:
             error=error,
         )
         self.pending = None
-        return _output(timers=(_CANCEL_REQUEST_TIMER,), completed=(completion,))
-
-
-def _output(to_send: tuple[Envelope, ...] = (), timers: tuple[TimerCommand, ...] = (),
-            completed: tuple[Completion, ...] = ()) -> Output:
-    """An Output with the fields a client asks for, built without an Effects collector."""
-    return build_output(to_send=to_send, timers=timers, completed=completed)
+        return build_output(timers=(_CANCEL_REQUEST_TIMER,), completed=(completion,))

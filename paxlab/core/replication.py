@@ -47,7 +47,7 @@ class ReplicationMixin(ReplicaBase):
         self.last_leader_contact_ms = self.now_ms
 
     def _refuse_if_stale(self, sender: int, ballot: Ballot) -> bool:
-        if ballot is self.acceptor.promised or not self.acceptor.is_stale(ballot):
+        if not self.acceptor.is_stale(ballot):
             return False
         assert self.acceptor.promised is not None
         self._send(sender, Reject(ballot=self.acceptor.promised))
