@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from paxlab.core.messages import Envelope, Message
-from paxlab.core.output import Output, Record, TimerCommand
+from paxlab.core.output import Output, TimerCommand
+from paxlab.storage.memory import MemoryStorage, Storage
 
-__all__ = ["MemoryStorage", "Node", "NodeHost", "Storage", "TimerTable"]
+__all__ = ["Node", "NodeHost", "TimerTable"]
 
 
 class Node(Protocol):
@@ -25,21 +26,6 @@ class Node(Protocol):
     node: str
 
     def step(self, now_ms: int, envelope: Envelope) -> Output: ...
-
-
-class Storage(Protocol):
-    def persist(self, records: Sequence[Record]) -> None:
-        """Write and make durable; returns only when the records are safe."""
-
-
-@dataclass(slots=True)
-class MemoryStorage:
-    """Keeps records in a list: for tests and for the lab before durable storage."""
-
-    records: list[Record] = field(default_factory=list)
-
-    def persist(self, records: Sequence[Record]) -> None:
-        self.records.extend(records)
 
 
 @dataclass(slots=True)

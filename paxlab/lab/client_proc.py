@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from paxlab import results
-from paxlab.config_types import WorkloadConfig
+from paxlab.config.types import WorkloadConfig
 from paxlab.core import ClientParams, ClientSession
 from paxlab.core.codec import decode_envelope, encode_envelope
 from paxlab.core.errors import RemoteError
@@ -23,7 +23,7 @@ from paxlab.core.messages import Envelope, Submit
 from paxlab.core.output import Output
 from paxlab.host import NodeHost
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
-from paxlab.workload import PlannedOp, make_workload
+from paxlab.scenario.workload import PlannedOp, make_workload
 
 __all__ = ["client_main"]
 

@@ -21,15 +21,15 @@ from typing import Any, TextIO
 from paxlab import results
 from paxlab.check import CheckResult, check_run, checks_passed
 from paxlab.config import Config, config_to_dict
-from paxlab.config_types import Fault
-from paxlab.fault_runner import FaultRunner
+from paxlab.config.types import Fault
 from paxlab.lab.control import RunClock, recv_control, send_control
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
-from paxlab.monitor import MonitorReport, invariants_check
-from paxlab.nemesis import expand_faults
-from paxlab.summary import build_summary
-from paxlab.workload import planned_op_count
+from paxlab.network.monitor import MonitorReport, invariants_check
+from paxlab.results.summary import build_summary
+from paxlab.scenario.faults import FaultRunner
+from paxlab.scenario.nemesis import expand_faults
+from paxlab.scenario.workload import planned_op_count
 
 __all__ = ["LabOutcome", "run_lab"]
 
@@ -45,7 +45,7 @@ class LabOutcome:
     partial: bool
     interrupted: bool
     errors: list[str] = field(default_factory=list)
-    # The router's online invariant monitor (paxlab/monitor.py): apart from `checks`, which
+    # The router's online invariant monitor (paxlab/network/monitor.py): apart from `checks`, which
     # `paxlab check` can recompute from the results folder, while this needs the traffic.
     # summary.json lists it after them. None: not monitored.
     invariants: CheckResult | None = None

@@ -1,6 +1,6 @@
 """The lab's process table: start, crash, restart, pause, resume and stop its processes.
 
-It is the lab's `FaultTarget` (paxlab.fault_runner): faults act on it directly.
+It is the lab's `FaultTarget` (paxlab.scenario.faults): faults act on it directly.
 
 Every server and client talks to the router over its own Pipe. A restarted process gets
 a fresh Pipe (a crash can leave half a frame in the old one), and the router receives
@@ -22,12 +22,12 @@ from typing import Any
 
 from paxlab import results
 from paxlab.config import Config
+from paxlab.config.params import client_params, replica_params
 from paxlab.core.ids import client_node, server_node
 from paxlab.lab.client_proc import client_main
 from paxlab.lab.control import send_control
 from paxlab.lab.router import router_main
 from paxlab.lab.server_proc import server_main
-from paxlab.params import client_params, replica_params
 
 __all__ = ["ProcessTable"]
 

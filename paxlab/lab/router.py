@@ -1,9 +1,9 @@
 """The router process: every message of the run passes through here, and the network
-rules and faults decide what happens to it (see paxlab.netmodel).
+rules and faults decide what happens to it (see paxlab.network.model).
 
 It also watches the traffic to tell the launcher who leads (the sender of the
 highest-ballot Heartbeat or Accept), which the live progress line and the `isolate:
-leader` fault need, and feeds every message to the invariant monitor (paxlab.monitor),
+leader` fault need, and feeds every message to the invariant monitor (paxlab.network.monitor),
 whose report goes to the launcher when the router stops.
 """
 
@@ -19,14 +19,14 @@ from multiprocessing import reduction
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
-from paxlab.config_types import NetworkConfig
+from paxlab.config.types import NetworkConfig
 from paxlab.core.codec import decode_envelope
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, node_kind
 from paxlab.core.messages import Accept, Envelope, Heartbeat
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
-from paxlab.monitor import InvariantMonitor
-from paxlab.netmodel import NetworkModel
+from paxlab.network.model import NetworkModel
+from paxlab.network.monitor import InvariantMonitor
 
 __all__ = ["router_main"]
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from heapq import heappop
 from typing import Any
 
-from paxlab.config_types import Config, Fault
+from paxlab.config.params import client_params, replica_params
+from paxlab.config.types import Config, Fault
 from paxlab.core.ids import client_node, server_node
 from paxlab.core.messages import Envelope
-from paxlab.fault_runner import FaultRunner
-from paxlab.nemesis import expand_faults
-from paxlab.netmodel import NetworkModel
-from paxlab.params import client_params, replica_params
+from paxlab.network.model import NetworkModel
+from paxlab.scenario.faults import FaultRunner
+from paxlab.scenario.nemesis import expand_faults
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.mutants import Mutant
 from paxlab.sim.network import SimNetwork

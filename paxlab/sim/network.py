@@ -1,4 +1,4 @@
-"""The simulated network: every message's fate comes from `paxlab.netmodel.NetworkModel`,
+"""The simulated network: every message's fate comes from `paxlab.network.model.NetworkModel`,
 as in the lab's router, and deliveries become events on the virtual clock: the event is
 the Envelope itself (no wrapper to allocate per message), and only envelopes are.
 
@@ -13,11 +13,11 @@ import random
 from heapq import heappush
 from typing import Protocol
 
-from paxlab.config_types import NetworkConfig
+from paxlab.config.types import NetworkConfig
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Accept, Envelope, Heartbeat
-from paxlab.monitor import InvariantMonitor
-from paxlab.netmodel import NetworkModel
+from paxlab.network.model import NetworkModel
+from paxlab.network.monitor import InvariantMonitor
 from paxlab.sim.clock import EventHeap
 
 __all__ = ["SimNetwork"]

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any
 
-from paxlab.config_types import WorkloadConfig
+from paxlab.config.types import WorkloadConfig
 from paxlab.core import ClientParams, ClientSession, Replica, ReplicaParams, Role
 from paxlab.core.messages import Boot, Envelope, Submit
 from paxlab.core.output import Output
 from paxlab.core.recovery import recover_state
-from paxlab.host import NodeHost, Storage
+from paxlab.host import NodeHost
+from paxlab.scenario.workload import PlannedOp, make_workload
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.disk import LazySyncStorage, SimDisk
-from paxlab.workload import PlannedOp, make_workload
+from paxlab.storage import Storage
 
 __all__ = ["SimClient", "SimServer", "Wake", "WriteBack"]
 

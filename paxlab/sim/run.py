@@ -16,8 +16,8 @@ from typing import Any
 from paxlab import results
 from paxlab.check import CheckResult, check_records, checks_passed
 from paxlab.config import config_to_dict
-from paxlab.config_types import Config
-from paxlab.monitor import MonitorReport, invariants_check
+from paxlab.config.types import Config
+from paxlab.network.monitor import MonitorReport, invariants_check
 from paxlab.sim.cluster import SimCluster
 from paxlab.sim.disk import disk_counts
 from paxlab.sim.liveness import liveness_check
@@ -127,7 +127,7 @@ def passed(checks: list[CheckResult]) -> bool:
 def write_results(sim_run: SimRun, config: Config, out_root: Path,
                   checks: list[CheckResult] | None = None) -> Path:
     """A results folder like the lab's, so `paxlab report` and `paxlab check` read it."""
-    from paxlab.summary import build_summary  # the same summary shape as the lab's
+    from paxlab.results.summary import build_summary  # the same summary shape as the lab's
 
     config = replace(config, seed=sim_run.seed)
     now = datetime.datetime.now()

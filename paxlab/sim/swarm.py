@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from paxlab.config_types import Config, Fault, Nemesis, NetworkConfig
+from paxlab.config.types import Config, Fault, Nemesis, NetworkConfig
 
 __all__ = ["INTERVAL_SCALES", "LOSS_LEVELS", "swarm_config"]
 

@@ -23,9 +23,9 @@ from typing import TextIO
 from tabulate import tabulate
 
 from paxlab.check import CheckResult
-from paxlab.config_types import Config
-from paxlab.nemesis import expand_faults
-from paxlab.report import render_checks
+from paxlab.config.types import Config
+from paxlab.results.report import render_checks
+from paxlab.scenario.nemesis import expand_faults
 from paxlab.sim.mutants import MUTANTS
 from paxlab.sim.run import passed, simulate, verdicts, write_results
 from paxlab.sim.swarm import swarm_config

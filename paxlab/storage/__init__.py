@@ -6,11 +6,13 @@ recovery that reads them back.
 - `records`: one persisted record <-> compact JSON payload bytes.
 - `record_file`: `RecordFile` appends with one write and fsync; `load_records` reads.
 - `durable`: `DurableStorage`, the host's `Storage` for one server, with `recover`.
+- `memory`: the `Storage` protocol, and `MemoryStorage` for tests and clients.
 
 The state these records rebuild is computed by the pure `paxlab.core.recovery`.
 """
 
 from paxlab.storage.durable import FILE_NAME, DurableStorage
+from paxlab.storage.memory import MemoryStorage, Storage
 from paxlab.storage.record_file import LoadResult, RecordFile, StorageCorruption, load_records
 from paxlab.storage.records import decode_record, encode_record
 
@@ -18,7 +20,9 @@ __all__ = [
     "FILE_NAME",
     "DurableStorage",
     "LoadResult",
+    "MemoryStorage",
     "RecordFile",
+    "Storage",
     "StorageCorruption",
     "decode_record",
     "encode_record",

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tabulate import tabulate
 
-from paxlab.check.bench import realistic_history, run_check_bench
+from paxlab.bench.check import realistic_history, run_check_bench
 from paxlab.check.linearizable import _Search, check_linearizable, search_key
 from paxlab.check.ops import Op, history_ops
 from paxlab.check.reads import check_no_phantom_reads

@@ -19,7 +19,8 @@ from paxlab.core.ids import Ballot, server_node
 from paxlab.core.messages import AcceptedEntry, Boot, Prepare, Promise, Reject
 from paxlab.core.output import AcceptedRecord, DecidedRecord, PromisedRecord, Record
 from paxlab.core.replica import Role
-from paxlab.host import MemoryStorage, NodeHost
+from paxlab.host import NodeHost
+from paxlab.storage import MemoryStorage
 from tests.core.harness import Net
 from tests.core.scripted import DIFFICULTY, env, make_params, txn
 

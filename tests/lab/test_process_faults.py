@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from paxlab.config import parse_config
+from paxlab.config.params import replica_params
 from paxlab.lab import run_lab
 from paxlab.lab.control import recv_control, send_control
 from paxlab.lab.server_proc import server_main
-from paxlab.params import replica_params
 
 
 def _history(run_dir: Path) -> list[dict]:

@@ -8,14 +8,14 @@ import io
 import random
 from multiprocessing import Pipe
 
-from paxlab.config_types import NetworkConfig
+from paxlab.config.types import NetworkConfig
 from paxlab.core.codec import encode_envelope
 from paxlab.core.ids import Ballot, NodeId
 from paxlab.core.messages import Accepted, Envelope, Message, Promise
 from paxlab.lab.control import RunClock, recv_control
 from paxlab.lab.router import Router
-from paxlab.monitor import MonitorReport
-from paxlab.netmodel import NetworkModel
+from paxlab.network.model import NetworkModel
+from paxlab.network.monitor import MonitorReport
 
 NETWORK = NetworkConfig(delay_ms_mean=1, delay_ms_jitter=0, drop_probability=0,
                         duplicate_probability=0)

@@ -11,7 +11,7 @@ import pytest
 from paxlab.check import CHECK_NAMES
 from paxlab.config import load_config
 from paxlab.lab import run_lab
-from paxlab.nemesis import expand_faults
+from paxlab.scenario.nemesis import expand_faults
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.yaml"))
 

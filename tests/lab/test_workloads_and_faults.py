@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from paxlab.bench import baseline_of, run_bench
+from paxlab.bench.lab import baseline_of, run_bench
 from paxlab.config import parse_config
 from paxlab.lab import run_lab
 

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from paxlab.config import Config, load_config
-from paxlab.config_types import Nemesis
+from paxlab.config.types import Nemesis
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"

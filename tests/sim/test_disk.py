@@ -10,7 +10,7 @@ import random
 import pytest
 
 from paxlab.config import Config
-from paxlab.config_types import Crash, Restart
+from paxlab.config.types import Crash, Restart
 from paxlab.core.ids import Ballot
 from paxlab.core.output import PromisedRecord, Record
 from paxlab.sim.cluster import SimCluster

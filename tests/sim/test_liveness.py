@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 
-from paxlab.config_types import SetNetwork
+from paxlab.config.types import SetNetwork
 from paxlab.sim.liveness import liveness_check
 from paxlab.sim.run import simulate, verdicts
 from paxlab.sim.sweep import run_sweep

@@ -11,7 +11,7 @@ from pathlib import Path
 from paxlab.check import CHECK_NAMES
 from paxlab.cli import ExitCode, main
 from paxlab.config import Config
-from paxlab.monitor import invariants_check
+from paxlab.network.monitor import invariants_check
 from paxlab.sim.run import SimRun, simulate, write_results
 from tests.sim.helpers import shipped
 from tests.sim.test_mutants import SEEDS, leader_churn

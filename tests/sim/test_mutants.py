@@ -10,7 +10,7 @@ import pytest
 
 from paxlab.cli import ExitCode, main
 from paxlab.config import Config
-from paxlab.config_types import Crash, Heal, Isolate, Pause, Restart, Resume
+from paxlab.config.types import Crash, Heal, Isolate, Pause, Restart, Resume
 from paxlab.sim.mutants import MUTANTS
 from paxlab.sim.run import simulate, verdicts
 from paxlab.sim.sweep import run_sweep

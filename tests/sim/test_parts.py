@@ -7,7 +7,7 @@ import heapq
 import random
 
 from paxlab.check import checks_passed
-from paxlab.config_types import CrashClient, Pause, RestartClient, Resume
+from paxlab.config.types import CrashClient, Pause, RestartClient, Resume
 from paxlab.sim import run_checks, simulate
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.nodes import Wake, _Waker

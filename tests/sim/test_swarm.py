@@ -15,7 +15,7 @@ import yaml
 
 from paxlab.cli import ExitCode, main
 from paxlab.config import Config, config_to_dict, parse_config
-from paxlab.config_types import Crash, Heal, Nemesis, NetworkConfig
+from paxlab.config.types import Crash, Heal, Nemesis, NetworkConfig
 from paxlab.sim.swarm import INTERVAL_SCALES, LOSS_LEVELS, NO_NEMESIS, swarm_config
 from paxlab.sim.sweep import check_seed
 from tests.sim.helpers import short_nemesis

@@ -16,8 +16,15 @@ from paxlab.core.errors import RemoteError, UsageError
 from paxlab.core.ids import Ballot, node_kind
 from paxlab.core.messages import Accepted, Boot, Envelope, Promise
 from paxlab.core.output import AcceptedRecord, DecidedRecord, PromisedRecord, Record
-from paxlab.host import MemoryStorage, NodeHost
-from paxlab.storage import FILE_NAME, DurableStorage, RecordFile, StorageCorruption, load_records
+from paxlab.host import NodeHost
+from paxlab.storage import (
+    FILE_NAME,
+    DurableStorage,
+    MemoryStorage,
+    RecordFile,
+    StorageCorruption,
+    load_records,
+)
 from paxlab.storage.framing import HEADER_BYTES
 from paxlab.storage.records import encode_record
 from tests.core.harness import Net

@@ -1,0 +1,211 @@
+"""The table of every fault action: its keys, their rules, and what the action does.
+
+Like `paxlab.config.schema` for the sections, this is the one place the validator
+(`paxlab.config.validate_faults`), README's tables (`render_fault_tables`) and the nemesis
+(`paxlab.scenario.nemesis`) read the fault vocabulary from, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from paxlab.config.schema import NETWORK_KEYS, KeySpec, render_table
+
+__all__ = [
+    "CLIENT_TARGET_WORD",
+    "FAULT_ACTIONS",
+    "FAULT_COMMON_KEYS",
+    "FAULT_KEYS",
+    "NEMESIS_KEYS",
+    "NEMESIS_KINDS",
+    "NEMESIS_SERVERS_MIN",
+    "PARTITION_BRIDGE_SERVERS_MIN",
+    "RESTART_TARGET_WORDS",
+    "TARGET_WORDS",
+    "render_fault_tables",
+    "target_allowed",
+]
+
+TARGET_WORDS: tuple[str, ...] = ("leader", "random", "minority", "majority", "all")
+"""Words a crash or pause `target` may be instead of server ids; resolved when it fires."""
+
+RESTART_TARGET_WORDS: tuple[str, ...] = ("random", "minority", "majority", "all")
+"""Words for restart and resume, which choose among the servers crashed or paused at that
+moment. `leader` is not one: a crashed or paused server is nobody's leader."""
+
+CLIENT_TARGET_WORD = "all"
+"""The one word a client fault's `client` may be instead of a client id."""
+
+PARTITION_BRIDGE_SERVERS_MIN = 3  # two non-empty halves and the bridge
+
+_SERVER_PAIR = "two different server ids, e.g. [0, 1]"
+
+
+def target_allowed(words: tuple[str, ...]) -> str:
+    """What a server `target` may be, as used in the docs and in error messages."""
+    return "a server id, a non-empty list of distinct server ids, or one of: " + ", ".join(words)
+
+
+NEMESIS_KINDS: Mapping[str, str] = {
+    "crash": "crash a random server, or a random minority of them; undo: restart them",
+    "crash_leader": "crash the leader; undo: restart all crashed servers",
+    "pause": "pause a random server, or a random minority of them; undo: resume them",
+    "pause_leader": "pause the leader; undo: resume all paused servers",
+    "isolate_leader": "isolate the leader; undo: heal",
+    "partition_halves": "partition_halves; undo: heal",
+    "partition_ring": "partition_ring; undo: heal",
+    "partition_bridge": "partition_bridge; undo: heal",
+    "fail_link": "fail the link between two random servers; undo: fix_link",
+    "one_way_link": "fail_link_one_way from one random server to another; undo: fix_link",
+    "lossy": "set_network drop_probability 0.2, duplicate_probability 0.1, delay_ms_jitter 5; "
+    "undo: set those three back to the `network` section's values",
+}
+
+NEMESIS_SERVERS_MIN: Mapping[str, int] = {
+    "crash": 3,  # a minority must have at least one server
+    "pause": 3,
+    "partition_bridge": PARTITION_BRIDGE_SERVERS_MIN,
+    "fail_link": 2,
+    "one_way_link": 2,
+}
+"""Kinds that cannot work with fewer servers; the others can run on any cluster."""
+
+NEMESIS_KEYS: Mapping[str, KeySpec] = {
+    "kinds": KeySpec(kind="custom", required=True,
+                     allowed_text="a non-empty list of distinct kinds, from: "
+                     + ", ".join(NEMESIS_KINDS),
+                     doc="The fault kinds to pick from, each time with equal chance."),
+    "interval_ms": KeySpec(kind="int", low=1, default=500,
+                           doc="A new fault starts this often; each is undone half an interval "
+                           "after it starts."),
+    "until_ms": KeySpec(kind="int", low=0, required=True, also="greater than at_ms",
+                        doc="When the nemesis stops: every fault it caused is undone then."),
+    "seed": KeySpec(kind="int", low=0, nullable=True, default=None,
+                    default_text="the config's seed",
+                    doc="Seed of its random choices; the same seed gives the same faults."),
+}
+
+
+def _target(words: tuple[str, ...], doc: str) -> Mapping[str, KeySpec]:
+    return {"target": KeySpec(kind="custom", required=True, allowed_text=target_allowed(words),
+                              doc=doc)}
+
+
+def _client(doc: str) -> Mapping[str, KeySpec]:
+    return {"client": KeySpec(kind="custom", required=True,
+                              allowed_text=f"`{CLIENT_TARGET_WORD}` or a client id", doc=doc)}
+
+
+_BETWEEN = KeySpec(kind="custom", required=True, allowed_text=_SERVER_PAIR,
+                   doc="The two servers.")
+
+FAULT_KEYS: Mapping[str, Mapping[str, KeySpec]] = {
+    "fail_link": {"between": _BETWEEN},
+    "fix_link": {"between": _BETWEEN},
+    "fail_link_one_way": {
+        "from": KeySpec(kind="custom", required=True, allowed_text="a server id",
+                        doc="The server whose messages are lost."),
+        "to": KeySpec(kind="custom", required=True,
+                      allowed_text="a server id other than `from`",
+                      doc="The server that no longer hears `from`."),
+    },
+    "partition": {"groups": KeySpec(kind="custom", required=True,
+                                    allowed_text="a non-empty list of non-empty, disjoint lists "
+                                    "of server ids", doc="The groups.")},
+    "partition_halves": {},
+    "partition_ring": {},
+    "partition_bridge": {},
+    "isolate": {"target": KeySpec(kind="custom", required=True,
+                                  allowed_text="`leader` or a server id", doc="Who is cut off.")},
+    "heal": {},
+    "set_network": NETWORK_KEYS,
+    "set_link": {"between": _BETWEEN, **NETWORK_KEYS},
+    "crash": _target(TARGET_WORDS, "Which servers crash."),
+    "restart": _target(RESTART_TARGET_WORDS, "Which crashed servers start again."),
+    "pause": _target(TARGET_WORDS, "Which servers freeze."),
+    "resume": _target(RESTART_TARGET_WORDS, "Which paused servers go on."),
+    "crash_client": _client("Which client crashes."),
+    "restart_client": _client("Which crashed client starts again."),
+    "nemesis": NEMESIS_KEYS,
+}
+
+FAULT_COMMON_KEYS: Mapping[str, KeySpec] = {
+    "at_ms": KeySpec(kind="int", low=0, required=True,
+                     doc="When it happens, in ms from the start of the run. Faults run in "
+                     "at_ms order; equal times keep file order."),
+    "action": KeySpec(kind="choice", required=True, choices=tuple(FAULT_KEYS),
+                      doc="What happens; see the fault actions below."),
+}
+
+_REPLACES = "A later partition of any shape replaces an earlier one."
+
+FAULT_ACTIONS: Mapping[str, str] = {
+    "fail_link": "Cut the link between two servers, both ways, until fix_link or heal.",
+    "fix_link": "Restore a link cut by fail_link or fail_link_one_way, both directions.",
+    "fail_link_one_way": "Lose every message from server `from` to server `to`, while "
+    "messages from `to` to `from` still arrive, until fix_link on the pair or heal. A server "
+    "that hears a leader but cannot answer it is the kind of fault that hides livelocks.",
+    "partition": "Servers talk only within their own group; servers listed in no group form "
+    f"one extra group together. {_REPLACES}",
+    "partition_halves": "Split the servers into two random halves of servers//2 and the rest; "
+    f"each half talks only within itself. {_REPLACES}",
+    "partition_ring": "Majority ring: server i talks only to servers i-1 and i+1 (mod "
+    "servers). With 5 servers each one sees a majority, and no two see the same one. "
+    f"{_REPLACES}",
+    "partition_bridge": "Two random halves that cannot talk to each other, plus one bridge "
+    "server that talks to both. Needs at least 3 servers. " + _REPLACES,
+    "isolate": "Cut one server off from every other server. `leader` means whichever server "
+    "leads at that moment.",
+    "heal": "Remove every partition (of any shape), isolation and failed link (one-way "
+    "too). Leaves set_network, set_link, crashed and paused servers as they are.",
+    "set_network": "Change one or more network keys from now on (the others keep their "
+    "values). At least one key is required.",
+    "set_link": "Rules for messages both ways between two servers from now on: the network "
+    "keys given (at least one) override the global ones on that link. heal does not clear "
+    "them; a later set_link on the same link replaces it.",
+    "crash": "SIGKILL: the target servers die at once, losing all they had not synced.",
+    "restart": "Start crashed target servers again; each recovers from its data folder. "
+    "Servers that are not crashed are left alone.",
+    "pause": "SIGSTOP: the target servers freeze; messages to them wait.",
+    "resume": "SIGCONT: paused target servers go on. Servers that are not paused are left "
+    "alone.",
+    "crash_client": "SIGKILL a client process; its pending operation ends as info (outcome "
+    "unknown).",
+    "restart_client": "Start a crashed client again; it continues its workload with new "
+    "sequence numbers.",
+    "nemesis": "A seeded random mix of faults, one every interval_ms until until_ms, each "
+    "undone half an interval later; see the nemesis tables below.",
+}
+
+
+def _actions_table() -> str:
+    rows = ["| action | its keys (besides at_ms, action) | what it does |", "| --- | --- | --- |"]
+    for action, doc in FAULT_ACTIONS.items():
+        keys = FAULT_KEYS[action]
+        if action == "set_network":
+            cell = "any network keys (at least one)"
+        elif action == "set_link":
+            cell = f"`between`: {_SERVER_PAIR}; any network keys (at least one)"
+        elif action == "nemesis":
+            cell = ", ".join(f"`{key}`" for key in keys) + " (table below)"
+        else:
+            cell = "; ".join(f"`{k}`: {s.allowed()}" for k, s in keys.items()) or "none"
+        rows.append(f"| `{action}` | {cell} | {doc} |")
+    return "\n".join(rows)
+
+
+def _kinds_table() -> str:
+    rows = ["| kind | fault, then its undo | fewest servers |", "| --- | --- | --- |"]
+    for kind, doc in NEMESIS_KINDS.items():
+        rows.append(f"| `{kind}` | {doc} | {NEMESIS_SERVERS_MIN.get(kind, 1)} |")
+    return "\n".join(rows)
+
+
+def render_fault_tables() -> dict[str, str]:
+    """The Markdown tables of README's `faults` section, by name."""
+    return {
+        "faults items": render_table(FAULT_COMMON_KEYS),
+        "fault actions": _actions_table(),
+        "nemesis keys": render_table(NEMESIS_KEYS),
+        "nemesis kinds": _kinds_table(),
+    }
