@@ -1,41 +1,23 @@
-"""The verdict type every checker returns, so runner, report and sim speak one shape."""
+"""The checkers' verdict type (re-exported from paxlab.results.verdict) and their text table.
+
+`CheckResult`, `Verdict` and their constructors live in `paxlab.results.verdict`, because
+summary.json holds them and results must not import check (check imports results). They
+are re-exported here so every `from paxlab.check.verdict import ...` keeps working.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+
+from paxlab.results import verdict as _verdict
+
+CheckResult = _verdict.CheckResult
+Verdict = _verdict.Verdict
+fail = _verdict.fail
+passed = _verdict.passed
+unknown = _verdict.unknown
 
 __all__ = ["CheckResult", "Verdict", "fail", "passed", "plain_table", "unknown"]
-
-Verdict = Literal["pass", "fail", "unknown"]
-"""unknown: the checker could not decide (its input was unusable). It never counts as pass."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's outcome. details says what was checked (with counts) on pass, or exactly
-    what broke (server, height, client, seq) otherwise, so nobody has to rerun to find out."""
-
-    name: str
-    verdict: Verdict
-    details: str
-
-
-def passed(name: str, details: str) -> CheckResult:
-    return CheckResult(name, "pass", details)
-
-
-def fail(name: str, problems: list[str], limit: int = 5) -> CheckResult:
-    """A failure listing the first `limit` problems, one per line, and how many more."""
-    shown = problems[:limit]
-    if len(problems) > limit:
-        shown.append(f"... and {len(problems) - limit} more")
-    return CheckResult(name, "fail", "\n".join(shown))
-
-
-def unknown(name: str, details: str) -> CheckResult:
-    return CheckResult(name, "unknown", details)
 
 
 def plain_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from paxlab import results
-from paxlab.check import CheckResult
+from paxlab.results.verdict import CheckResult
 
 __all__ = ["overall_line", "render_checks", "render_report"]
 

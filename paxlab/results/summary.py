@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from paxlab.check import CheckResult
 from paxlab.config import Config
 from paxlab.results.stats import summarize_history
+from paxlab.results.verdict import CheckResult
 
 __all__ = ["build_summary"]
 
