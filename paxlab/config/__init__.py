@@ -2,8 +2,8 @@
 
 This is the one door other modules use. The whole file is checked before anything starts,
 and every problem is reported, one per line, as `<file>: <dotted key> = <bad value>: <what
-is allowed>`. The parts: `schema` and `fault_schema` (the key tables, also behind the
-configuration reference), `validate` and `validate_faults` (the checks, reporting through
+is allowed>`. The parts: `schema` and `fault_schema` (the key tables), `reference` (renders
+them into docs/configuration.md), `validate` and `validate_faults` (the checks, reporting through
 `problems`), `types` (the dataclasses, re-exported here), `params` (config -> core knobs).
 `paxlab.scenario.nemesis` turns a `nemesis` fault into concrete faults. Keys and values
 of scripted ops are read with `ast.literal_eval` only, never `eval`.

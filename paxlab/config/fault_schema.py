@@ -1,15 +1,16 @@
 """The table of every fault action: its keys, their rules, and what the action does.
 
 Like `paxlab.config.schema` for the sections, this is the one place the validator
-(`paxlab.config.validate_faults`), README's tables (`render_fault_tables`) and the nemesis
-(`paxlab.scenario.nemesis`) read the fault vocabulary from, so they cannot drift apart.
+(`paxlab.config.validate_faults`), the reference's tables (`paxlab.config.reference`) and
+the nemesis (`paxlab.scenario.nemesis`) read the fault vocabulary from, so they cannot
+drift apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from paxlab.config.schema import NETWORK_KEYS, KeySpec, render_table
+from paxlab.config.schema import NETWORK_KEYS, KeySpec
 
 __all__ = [
     "CLIENT_TARGET_WORD",
@@ -22,7 +23,6 @@ __all__ = [
     "PARTITION_BRIDGE_SERVERS_MIN",
     "RESTART_TARGET_WORDS",
     "TARGET_WORDS",
-    "render_fault_tables",
     "target_allowed",
 ]
 
@@ -176,36 +176,3 @@ FAULT_ACTIONS: Mapping[str, str] = {
     "nemesis": "A seeded random mix of faults, one every interval_ms until until_ms, each "
     "undone half an interval later; see the nemesis tables below.",
 }
-
-
-def _actions_table() -> str:
-    rows = ["| action | its keys (besides at_ms, action) | what it does |", "| --- | --- | --- |"]
-    for action, doc in FAULT_ACTIONS.items():
-        keys = FAULT_KEYS[action]
-        if action == "set_network":
-            cell = "any network keys (at least one)"
-        elif action == "set_link":
-            cell = f"`between`: {_SERVER_PAIR}; any network keys (at least one)"
-        elif action == "nemesis":
-            cell = ", ".join(f"`{key}`" for key in keys) + " (table below)"
-        else:
-            cell = "; ".join(f"`{k}`: {s.allowed()}" for k, s in keys.items()) or "none"
-        rows.append(f"| `{action}` | {cell} | {doc} |")
-    return "\n".join(rows)
-
-
-def _kinds_table() -> str:
-    rows = ["| kind | fault, then its undo | fewest servers |", "| --- | --- | --- |"]
-    for kind, doc in NEMESIS_KINDS.items():
-        rows.append(f"| `{kind}` | {doc} | {NEMESIS_SERVERS_MIN.get(kind, 1)} |")
-    return "\n".join(rows)
-
-
-def render_fault_tables() -> dict[str, str]:
-    """The Markdown tables of README's `faults` section, by name."""
-    return {
-        "faults items": render_table(FAULT_COMMON_KEYS),
-        "fault actions": _actions_table(),
-        "nemesis keys": render_table(NEMESIS_KEYS),
-        "nemesis kinds": _kinds_table(),
-    }

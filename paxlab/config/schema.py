@@ -1,9 +1,10 @@
 """The one table of every config key: its type, default, allowed values and meaning.
 
-The validator in `paxlab.config` and README's Configuration reference are both read off
-these tables (a test compares README with `render_tables()`), so a key cannot be accepted
-by one and missing from the other, and an error's "allowed: ..." list is never stale. The
-fault actions' tables live in `paxlab.config.fault_schema`, which builds on this module.
+The validator in `paxlab.config` and the configuration reference (docs/configuration.md,
+rendered by `paxlab.config.reference`, which a test compares with the doc) are both read
+off these tables, so a key cannot be accepted by one and missing from the other, and an
+error's "allowed: ..." list is never stale. The fault actions' tables live in
+`paxlab.config.fault_schema`, which builds on this module; this module imports neither.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ __all__ = [
     "SpecError",
     "format_number",
     "parse_literal",
-    "render_table",
-    "render_tables",
 ]
 
 Kind = Literal["int", "number", "choice", "name", "literal", "custom"]
@@ -304,34 +303,3 @@ TOP_KEYS: Mapping[str, KeySpec] = {
                       "processes; see below."),
     "checks": _section("checks", tuple(CHECKS_KEYS)),
 }
-
-
-def _default_cell(spec: KeySpec) -> str:
-    if spec.default_text:
-        return spec.default_text
-    if spec.required:
-        return "required"
-    if spec.default is None:
-        return "`null`"
-    return f"`{spec.default}`"
-
-
-def render_table(specs: Mapping[str, KeySpec]) -> str:
-    """One Markdown table of keys: default, allowed values (with cross-key rules), meaning."""
-    rows = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
-    for key, spec in specs.items():
-        allowed = spec.allowed() + (f"; {spec.also}" if spec.also else "")
-        rows.append(f"| `{key}` | {_default_cell(spec)} | {allowed} | {spec.doc} |")
-    return "\n".join(rows)
-
-
-def render_tables() -> dict[str, str]:
-    """The Markdown tables of README's Configuration reference, by name; a test checks
-    README holds each."""
-    from paxlab.config.fault_schema import render_fault_tables  # it builds on this module's tables
-
-    tables = {"top level": render_table(TOP_KEYS)}
-    tables.update({name: render_table(specs) for name, specs in SECTIONS.items()})
-    tables["workload.ops items"] = render_table(OP_KEYS)
-    tables.update(render_fault_tables())
-    return tables

@@ -48,11 +48,12 @@ from paxlab.config import (
     with_seed,
 )
 from paxlab.config.fault_schema import FAULT_COMMON_KEYS, FAULT_KEYS, NEMESIS_KINDS
-from paxlab.config.schema import CLUSTER_KEYS, SECTIONS, TOP_KEYS, render_tables
+from paxlab.config.reference import REGENERATE, drifted_tables, render_tables, rewrite_doc
+from paxlab.config.schema import CLUSTER_KEYS, SECTIONS, TOP_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
-DOC = ROOT / "README.md"
+DOC = ROOT / "docs" / "configuration.md"
 SRC = "t.yaml"
 ALL_ACTIONS = ("fail_link, fix_link, fail_link_one_way, partition, partition_halves, "
                "partition_ring, partition_bridge, isolate, heal, set_network, set_link, crash, "
@@ -327,20 +328,30 @@ def test_shipped_configs_say_what_the_brief_says() -> None:
 
 
 def test_doc_holds_the_tables_generated_from_the_schema() -> None:
+    problems = drifted_tables(DOC.read_text())
+    assert not problems, (
+        "docs/configuration.md is out of date: " + "; ".join(problems)
+        + f"; regenerate with: {REGENERATE}"
+    )
+
+
+def test_a_drifted_table_is_named_and_rewritten_in_place() -> None:
+    tables = render_tables()
     doc = DOC.read_text()
-    assert "\n## Configuration reference\n" in doc
-    for name, table in render_tables().items():
-        assert table in doc, (
-            f"README.md is out of date for the {name!r} table; paste in "
-            "paxlab.config.schema.render_tables()[...]"
-        )
+    stale = doc.replace(tables["network"], tables["network"].replace("Mean one-way", "Mean"))
+    assert stale != doc
+    assert drifted_tables(stale) == ["the 'network' table differs from the schema"]
+    assert rewrite_doc(stale) == doc
+    no_block = doc.replace("<!-- generated: checks -->", "<!-- generated: checkz -->")
+    assert drifted_tables(no_block)[0].startswith("the 'checks' table has no generated block")
+    assert rewrite_doc(doc + "\nprose\n") == doc + "\nprose\n"
 
 
 def test_every_yaml_example_in_the_doc_is_a_valid_config() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
     assert len(blocks) >= 20  # the intro, two workloads and one per fault action
     for block in blocks:
-        parse_config(yaml.safe_load(block), "README.md")
+        parse_config(yaml.safe_load(block), "docs/configuration.md")
     actions = {f.ACTION for b in blocks for f in parse_config(yaml.safe_load(b), "d").faults}
     assert actions == set(FAULT_KEYS)
 
