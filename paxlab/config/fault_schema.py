@@ -92,8 +92,16 @@ def _target(words: tuple[str, ...], doc: str) -> Mapping[str, KeySpec]:
 
 
 def _client(doc: str) -> Mapping[str, KeySpec]:
-    return {"client": KeySpec(kind="custom", required=True,
-                              allowed_text=f"`{CLIENT_TARGET_WORD}` or a client id", doc=doc)}
+    """A client fault names whom it hits with `client` or, like a server fault, `target`
+    (one of the two): users wrote `target:` for client faults and got an error."""
+    return {
+        "client": KeySpec(kind="custom", default_text="required (or `target`)",
+                          allowed_text=f"`{CLIENT_TARGET_WORD}` or a client id", doc=doc),
+        "target": KeySpec(kind="custom", default_text="(none)",
+                          allowed_text="the same as `client`, in its place",
+                          doc="Another name for `client`, the word the server faults use. "
+                          "Give `client` or `target`, not both."),
+    }
 
 
 _BETWEEN = KeySpec(kind="custom", required=True, allowed_text=_SERVER_PAIR,

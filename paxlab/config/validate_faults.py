@@ -209,6 +209,22 @@ def _changes(item: Mapping[Any, Any], v: Mapping[str, Any], path: str, action: s
     return tuple((key, v[key]) for key in NETWORK_KEYS if key in item and key in v)
 
 
+def _client_fault(action: str, item: Mapping[Any, Any], path: str, problems: Problems,
+                  clients: int | None, at_ms: int) -> Fault | None:
+    """crash_client / restart_client: whom it hits is `client` or `target`, not both."""
+    if "client" in item and "target" in item:
+        problems.note(f"{path}.target",
+                      "give client or target, not both (they name the same clients)")
+        return None
+    key = "target" if "target" in item else "client"
+    if key not in item:
+        problems.note(f"{path}.client", f"missing; expected `{CLIENT_TARGET_WORD}` or a "
+                      "client id (as client: or target:)")
+        return None
+    client = _client_target(item[key], f"{path}.{key}", problems, clients)
+    return None if client is None else _CLIENT_FAULTS[action](at_ms=at_ms, client=client)
+
+
 def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str,
            problems: Problems, servers: int | None, clients: int | None) -> Fault | None:
     """The fault for one item whose own keys passed their table; None if a check fails."""
@@ -242,9 +258,8 @@ def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str
                                        words)
         return None if server_target is None else _SERVER_FAULTS[action](
             at_ms=at_ms, target=server_target)
-    if action in _CLIENT_FAULTS and "client" in item:
-        client = _client_target(item["client"], f"{path}.client", problems, clients)
-        return None if client is None else _CLIENT_FAULTS[action](at_ms=at_ms, client=client)
+    if action in _CLIENT_FAULTS:
+        return _client_fault(action, item, path, problems, clients, at_ms)
     if action == "heal":
         return Heal(at_ms=at_ms)
     if action == "set_network":

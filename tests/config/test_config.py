@@ -561,8 +561,17 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("client word", fault("restart_client", client="every"),
      "t.yaml: faults[0].client = 'every': expected all or a client id from 0 to 2 "
      "(clients.count is 3)"),
-    ("client fault takes no target", fault("crash_client", client=0, target=1),
-     "t.yaml: faults[0].target: unknown key; allowed: at_ms, action, client"),
+    ("client and target both given", fault("crash_client", client=0, target=1),
+     "t.yaml: faults[0].target: give client or target, not both (they name the same "
+     "clients)"),
+    ("client target out of range", fault("restart_client", target=3),
+     "t.yaml: faults[0].target = 3: expected all or a client id from 0 to 2 "
+     "(clients.count is 3)"),
+    ("client fault names nobody", fault("crash_client"),
+     "t.yaml: faults[0].client: missing; expected `all` or a client id (as client: or "
+     "target:)"),
+    ("client fault unknown key", fault("crash_client", client=0, server=1),
+     "t.yaml: faults[0].server: unknown key; allowed: at_ms, action, client, target"),
     # partition shapes and set_link
     ("bridge with 2 servers", {"cluster": {"servers": 2}, **fault("partition_bridge")},
      "t.yaml: faults[0].action = 'partition_bridge': partition_bridge needs at least 3 "
@@ -730,3 +739,13 @@ def test_errors_from_a_file_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(str(path))
     assert str(info.value).startswith(f"{path}: workload.ops[0].key = 'x': not a Python literal")
+
+
+def test_client_faults_accept_target_like_server_faults() -> None:
+    """A user who writes target: for a client fault, as for a server fault, gets what
+    client: gives (issue 11, the fourth bug); client: keeps working."""
+    for action in ("crash_client", "restart_client"):
+        for who in (1, "all"):
+            by_target = parse_config(fault(action, at_ms=700, target=who), SRC).faults
+            by_client = parse_config(fault(action, at_ms=700, client=who), SRC).faults
+            assert by_target == by_client
