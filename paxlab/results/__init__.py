@@ -1,9 +1,10 @@
 """Writes and reads the results folder; the only module that knows its file names.
 
-The folder is a contract read by outside tools (README documents it), so every file name
-lives here (what goes inside a file is in `results.format`). Writers replace whole files
-atomically, so a reader never sees half a file. Readers validate what they load, so a
-malformed file is a ResultsError naming the path (and line), not a KeyError in a checker.
+The folder is a contract read by outside tools (docs/results-contract.md documents it), so
+every file name lives here (what goes inside a file is in `results.format`). Writers
+replace whole files atomically, so a reader never sees half a file. Readers validate what
+they load, so a malformed file is a ResultsError naming the path (and line), not a
+KeyError in a checker.
 """
 
 from __future__ import annotations
