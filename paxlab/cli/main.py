@@ -12,7 +12,7 @@ from pathlib import Path
 from paxlab import results
 from paxlab.check import check_run, checks_passed
 from paxlab.config import Config, ConfigError, load_config, with_seed
-from paxlab.results.report import render_checks, render_report
+from paxlab.results.report import partial_banner, render_checks, render_report
 
 __all__ = ["ExitCode", "main"]
 
@@ -214,9 +214,10 @@ def _sim_shrink(args: argparse.Namespace, config: Config, many_seeds: bool) -> E
 
 def _check(args: argparse.Namespace) -> ExitCode:
     run_dir = results.resolve_run_dir(args.run_dir)
-    checks = check_run(run_dir)
-    print(render_checks(checks))
-    return ExitCode.OK if checks_passed(checks) else ExitCode.CHECK_FAILED
+    checks = check_run(run_dir)  # judged as partial when summary.json says so
+    banner = partial_banner(run_dir)  # then the exit code is 1, as for `paxlab report`
+    print(render_checks(checks) if banner is None else f"{banner}\n\n{render_checks(checks)}")
+    return ExitCode.OK if checks_passed(checks) and banner is None else ExitCode.CHECK_FAILED
 
 
 def _report(args: argparse.Namespace) -> ExitCode:
