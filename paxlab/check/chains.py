@@ -4,6 +4,11 @@ Each block is judged by check.blocks, which recomputes hashes from the documente
 format rather than by paxlab.core, so a bug in the core's hashing cannot hide from the
 checker, and an outside tool following the README gets the same answer. block_hash,
 txn_problem and the other block helpers stay importable from here.
+
+"The same one" has two readings. After a complete run every server has learned every
+committed block, so all chains are equal. A partial run (Ctrl-C, a timeout, no quiescence)
+stops servers that had not caught up yet: their chains are prefixes of the longest, which
+is no fault, so only two different blocks at one height fail there.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from paxlab.check.verdict import CheckResult, fail, passed
 
 __all__ = [
     "GENESIS_PREV",
+    "behind_phrase",
     "block_hash",
     "check_chains_identical",
     "check_chains_valid",
     "leading_zero_bits",
+    "partial_note",
     "reference_server",
     "servers_phrase",
     "short",
@@ -206,9 +213,14 @@ def _all_same(blocks: list[Any]) -> bool:
     return all(block is first or _same_text(block) == text for block in blocks)
 
 
-def check_chains_identical(chains: Mapping[int, Sequence[dict]]) -> CheckResult:
-    """chains_identical: all chains equal block for block. A chain that is a strict prefix
-    of another fails too: every server should have learned every committed block."""
+def check_chains_identical(
+    chains: Mapping[int, Sequence[dict]], partial: bool = False
+) -> CheckResult:
+    """chains_identical: all chains equal block for block. In a complete run a chain that
+    is a strict prefix of another fails too: every server should have learned every
+    committed block. In a partial run (interrupted, timed out, never quiescent) a server
+    may not have caught up yet, so a prefix passes, naming who lagged and by how much;
+    two different blocks at one height fail either way."""
     name = "chains_identical"
     if not chains:
         return fail(name, ["no chains"])
@@ -220,15 +232,16 @@ def check_chains_identical(chains: Mapping[int, Sequence[dict]]) -> CheckResult:
     start = min((_shared_run(chains[sid], first) for sid in sids[1:]), default=len(first))
     for height in range(start, max(lengths.values())):
         present = {sid: chains[sid][height] for sid in sids if height < lengths[sid]}
-        if len(present) == len(sids) and _all_same(list(present.values())):
+        everyone = len(present) == len(sids)
+        if (everyone or partial) and _all_same(list(present.values())):
             continue
         groups: dict[str, list[int]] = {}
         for sid, block in present.items():
             groups.setdefault(_block_key(block), []).append(sid)
-        if len(groups) == 1 and len(present) == len(sids):
+        if len(groups) == 1 and (everyone or partial):
             continue
         problems = []
-        if len(present) < len(sids):
+        if not everyone:
             problems.append(f"{_lengths_phrase(lengths)}; first difference at height {height}")
         if len(groups) > 1:
             hashes = {}
@@ -248,11 +261,44 @@ def check_chains_identical(chains: Mapping[int, Sequence[dict]]) -> CheckResult:
         return passed(
             name, f"1 chain (server {sids[0]}, {lengths[sids[0]]} blocks): nothing to compare"
         )
+    if len(set(lengths.values())) > 1:  # only a partial run gets here
+        longest = max(lengths.values())
+        ahead = [sid for sid in sids if lengths[sid] == longest]
+        head = chains[ahead[0]][-1].get("hash")
+        return passed(
+            name,
+            f"partial run: chains agree on their common prefix of {min(lengths.values())} "
+            f"blocks; {behind_phrase(chains)}; {servers_phrase(ahead)} "
+            f"{'holds' if len(ahead) == 1 else 'hold'} all {longest}, head {short(head)}",
+        )
     head = chains[sids[0]][-1].get("hash") if lengths[sids[0]] else None
     return passed(
         name,
         f"{len(sids)} chains identical: {lengths[sids[0]]} blocks each, head {short(head)}",
     )
+
+
+def behind_phrase(chains: Mapping[int, Sequence[Any]]) -> str:
+    """Who had not caught up with the longest chain, furthest behind first: "servers 1, 3
+    had not caught up (2 of 6 blocks); server 0 had not caught up (5 of 6 blocks)", or ""
+    when every chain is as long as the longest. What a partial run's verdicts say."""
+    lengths = {sid: len(chain) for sid, chain in chains.items()}
+    longest = max(lengths.values(), default=0)
+    by_length: dict[int, list[int]] = {}
+    for sid in sorted(lengths):
+        if lengths[sid] < longest:
+            by_length.setdefault(lengths[sid], []).append(sid)
+    return "; ".join(
+        f"{servers_phrase(sids)} had not caught up ({length} of {longest} blocks)"
+        for length, sids in sorted(by_length.items())
+    )
+
+
+def partial_note(chains: Mapping[int, Sequence[Any]]) -> str:
+    """What the write checks add to their details in a partial run when some server had
+    not caught up: they judge the longest chain, whose prefixes the others hold."""
+    behind = behind_phrase(chains)
+    return f"; partial run: judged against the longest chain; {behind}" if behind else ""
 
 
 def reference_server(chains: Mapping[int, Sequence[dict]]) -> int | None:

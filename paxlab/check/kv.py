@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paxlab.check.blocks import txn_problem
+from paxlab.check.chains import servers_phrase
 from paxlab.check.txns import TxnIndex, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
 
@@ -70,9 +71,12 @@ def first_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, s
 
 def check_kv_identical(
     chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]],
-    txns: TxnIndex | None = None,
+    txns: TxnIndex | None = None, partial: bool = False,
 ) -> CheckResult:
     """kv_identical: every KV equals the replay of its server's chain, and all KVs are equal.
+    In a partial run a server that had not caught up holds the KV of a shorter chain, so
+    KVs are compared only between servers whose chains have the same height (the chains
+    themselves must agree on their common prefix: chains_identical judges that).
     Unknown (never pass) when a chain is too malformed to replay and nothing else failed.
     `txns` is txn_index of one of the chains when the caller has it (check_records): its
     replay serves every server holding the very same blocks."""
@@ -110,21 +114,44 @@ def check_kv_identical(
                 f"server {sid}: KV differs from the replay of its chain at key {key}: "
                 f"KV has {in_kv}, replay has {by_replay}"
             )
-    base = min(kvs)
-    for sid in sorted(kvs):
-        diff = first_difference(kvs[sid], kvs[base]) if sid != base else None
-        if diff:
-            key, mine, theirs = diff
-            problems.append(
-                f"server {sid} and server {base} differ at key {key}: {mine} vs {theirs}"
-            )
+    heights = _heights(chains, kvs) if partial else {None: sorted(kvs)}
+    for group in heights.values():
+        base = group[0]
+        for sid in group[1:]:
+            diff = first_difference(kvs[sid], kvs[base])
+            if diff:
+                key, mine, theirs = diff
+                problems.append(
+                    f"server {sid} and server {base} differ at key {key}: {mine} vs {theirs}"
+                )
     if problems:
         return fail(name, problems)
     if undecided:
         return unknown(name, "\n".join(undecided))
+    if len(heights) > 1:
+        compared = ", ".join(
+            f"{servers_phrase(group)} at {height} blocks ({len(kvs[group[0]])} keys)"
+            for height, group in heights.items()
+        )
+        return passed(
+            name,
+            f"partial run: {len(kvs)} KVs equal the replay of their own chains; KVs "
+            f"compared only at the same height: {compared}",
+        )
     kv_word = "KV" if len(kvs) == 1 else "KVs"
     return passed(
         name,
         f"{len(kvs)} {kv_word} equal the replay of their chains and each other "
-        f"({len(kvs[base])} keys)",
+        f"({len(kvs[min(kvs)])} keys)",
     )
+
+
+def _heights(
+    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]]
+) -> dict[int | None, list[int]]:
+    """The servers with a KV, grouped by the height of their chain (None: no chain),
+    longest first; each group's ids ascending, so its first is the one compared with."""
+    groups: dict[int | None, list[int]] = {}
+    for sid in sorted(kvs):
+        groups.setdefault(len(chains[sid]) if sid in chains else None, []).append(sid)
+    return dict(sorted(groups.items(), key=lambda item: -1 if item[0] is None else -item[0]))

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
-from paxlab.check.chains import reference_server
+from paxlab.check.chains import partial_note, reference_server
 from paxlab.check.history import HistoryIndex
 from paxlab.check.txns import TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table
@@ -51,11 +51,12 @@ def _invoke_times(history: Sequence[dict]) -> dict[tuple[int, int], int]:
 
 def check_no_lost_writes(
     history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
-    txns: TxnIndex | None = None, index: HistoryIndex | None = None,
+    txns: TxnIndex | None = None, index: HistoryIndex | None = None, partial: bool = False,
 ) -> CheckResult:
     """no_lost_writes: every put acknowledged ok is in the final chain, as a put of the
     same key and value under its (client, seq). The chain is the one writes_exactly_once
-    reads: the longest, the lowest server id on a tie. `txns` (txn_index of that chain)
+    reads: the longest, the lowest server id on a tie; in a partial run the details say
+    which servers had not caught up with it. `txns` (txn_index of that chain)
     and `index` (index_history of the history) are given when the caller has them already
     (check_records shares them); they are only read."""
     name = "no_lost_writes"
@@ -63,12 +64,13 @@ def check_no_lost_writes(
     if sid is None:
         return fail(name, ["no chains"])
     where = f"server {sid}'s chain ({len(chains[sid])} blocks)"
+    note = partial_note(chains) if partial else ""
     if txns is None:
         txns = txn_index(chains[sid])
     if index is not None:
         acked = index.firsts["put", "ok"]
         if acked_all_in(acked, txns):  # the common case, in C; any doubt reads on below
-            return passed(name, f"all {len(acked)} acknowledged puts are in {where}")
+            return passed(name, f"all {len(acked)} acknowledged puts are in {where}{note}")
     places = txns.places
     invoked = _invoke_times(history)
     acked = _completions(history, "put", "ok")
@@ -93,7 +95,7 @@ def check_no_lost_writes(
         headers = ("client", "seq", "key", "value", "invoked ms", "acked ms", "chain has")
         head = f"{len(rows)} of {len(acked)} acknowledged puts are not in {where}:"
         return fail(name, [f"{head}\n{_table(rows, headers)}"])
-    return passed(name, f"all {len(acked)} acknowledged puts are in {where}")
+    return passed(name, f"all {len(acked)} acknowledged puts are in {where}{note}")
 
 
 _KEY_VALUE = itemgetter("key", "value")

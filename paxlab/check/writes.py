@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from paxlab.check.chains import reference_server
+from paxlab.check.chains import partial_note, reference_server
 from paxlab.check.history import COMPLETIONS, HistoryIndex, Request
 from paxlab.check.txns import Places, TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed
@@ -54,9 +54,10 @@ def _surely_once(puts: Mapping[str, Mapping[Request, dict]], txns: TxnIndex) -> 
 
 def check_writes_exactly_once(
     history: Sequence[dict], chains: Mapping[int, Sequence[dict]],
-    txns: TxnIndex | None = None, index: HistoryIndex | None = None,
+    txns: TxnIndex | None = None, index: HistoryIndex | None = None, partial: bool = False,
 ) -> CheckResult:
     """writes_exactly_once, read against the longest chain (lowest server id on a tie).
+    In a partial run the details say which servers had not caught up with it.
     `txns` (txn_index of that chain) and `index` (index_history of the history) are given
     when the caller has them already: check_records shares them between checks. They are
     only read; without them the check reads the chain and history itself."""
@@ -82,7 +83,8 @@ def check_writes_exactly_once(
     return passed(
         name,
         f"{len(acked)} acknowledged puts found exactly once in {where}; "
-        f"0 duplicate (client, seq); {committed} of {len(info)} info puts committed",
+        f"0 duplicate (client, seq); {committed} of {len(info)} info puts committed"
+        f"{partial_note(chains) if partial else ''}",
     )
 
 

@@ -11,7 +11,7 @@ from paxlab import results
 from paxlab.check import check_run, checks_passed
 from paxlab.cli.exit_codes import ExitCode, bad_input
 from paxlab.config import ConfigError, load_config, with_seed
-from paxlab.results.report import render_checks, render_report
+from paxlab.results.report import partial_banner, render_checks, render_report
 
 __all__ = ["HANDLERS", "add_folder_parsers", "add_run_parser"]
 
@@ -54,9 +54,10 @@ def _run(args: argparse.Namespace) -> ExitCode:
 
 def _check(args: argparse.Namespace) -> ExitCode:
     run_dir = results.resolve_run_dir(args.run_dir)
-    checks = check_run(run_dir)
-    print(render_checks(checks))
-    return ExitCode.OK if checks_passed(checks) else ExitCode.CHECK_FAILED
+    checks = check_run(run_dir)  # judged as partial when summary.json says so
+    banner = partial_banner(run_dir)  # then the exit code is 1, as for `paxlab report`
+    print(render_checks(checks) if banner is None else f"{banner}\n\n{render_checks(checks)}")
+    return ExitCode.OK if checks_passed(checks) and banner is None else ExitCode.CHECK_FAILED
 
 
 def _report(args: argparse.Namespace) -> ExitCode:

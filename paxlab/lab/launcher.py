@@ -288,7 +288,7 @@ def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
         lab.stop(graceful=False)
     history = results.merge_history_parts(run_dir)
     try:
-        checks = check_run(run_dir)
+        checks = check_run(run_dir, partial=partial)
     except results.ResultsError as error:
         checks = [CheckResult(name="results_readable", verdict="fail", details=str(error))]
     invariants = invariants_check(lab.invariants)

@@ -1,8 +1,9 @@
 """Renders a run's summary and check verdicts as text tables, readable in seconds.
 
-The report reads only summary.json (through paxlab.results), so it shows what the run
+The report reads summary.json (through paxlab.results), so it shows what the run
 recorded; `paxlab check` recomputes verdicts from the records when they are in doubt.
-The verdict line comes last, where the eye lands after a run.
+A partial run's banner also reads the chains' heights, to say plainly which servers had
+not caught up when the run stopped. The verdict line comes last, where the eye lands.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tabulate import tabulate
 from paxlab import results
 from paxlab.results.verdict import CheckResult
 
-__all__ = ["overall_line", "render_checks", "render_report"]
+__all__ = ["overall_line", "partial_banner", "render_checks", "render_report"]
 
 _TABLEFMT = "simple_outline"
 _DETAILS_WIDTH = 72
@@ -115,6 +116,45 @@ def _summary_checks(summary: Mapping[str, Any]) -> list[CheckResult]:
     ]
 
 
+def partial_banner(run_dir: Path) -> str | None:
+    """What a reader must know first about a partial run: it was cut short, and which
+    servers had not caught up (their chains are judged as prefixes of the longest, see
+    check.chains). None for a complete run, or a folder without a readable summary."""
+    try:
+        partial = results.read_summary(run_dir).get("partial")
+    except results.ResultsError:
+        return None
+    if partial is not True:
+        return None
+    banner = ("PARTIAL RUN: interrupted, timed out or never quiescent; the numbers cover "
+              "what was recorded")
+    caught_up = _caught_up(run_dir)
+    return f"{banner}\n{caught_up}" if caught_up else banner
+
+
+def _caught_up(run_dir: Path) -> str | None:
+    """"Not caught up when the run stopped: servers 0, 1 (224 of 226 blocks)", or that
+    all had; None without readable chains (the checks report why)."""
+    try:
+        lengths = {sid: len(chain) for sid, chain in results.read_chains(run_dir).items()}
+    except results.ResultsError:
+        return None
+    if not lengths:
+        return None
+    longest = max(lengths.values())
+    by_length: dict[int, list[int]] = {}
+    for sid in sorted(lengths):
+        by_length.setdefault(lengths[sid], []).append(sid)
+    if len(by_length) == 1:
+        return f"Every server had caught up: {len(lengths)} at {longest} blocks"
+    behind = "; ".join(
+        f"{'server' if len(sids) == 1 else 'servers'} {', '.join(map(str, sids))} "
+        f"({length} of {longest} blocks)"
+        for length, sids in sorted(by_length.items()) if length < longest
+    )
+    return f"Not caught up when the run stopped: {behind}"
+
+
 def render_report(run_dir: Path) -> str:
     """The whole report for a run folder (or results/latest): run, operations, performance,
     faults when there were any, then the checks and the overall verdict line."""
@@ -122,9 +162,9 @@ def render_report(run_dir: Path) -> str:
     summary = results.read_summary(run_dir)
     title = f"Run {run_dir.name} (started {_get(summary, 'started_at')})"
     sections = [f"{title}\n{_run_table(summary)}"]
-    if summary.get("partial") is True:
-        sections.append("PARTIAL RUN: interrupted, timed out or never quiescent; the numbers "
-                        "cover what was recorded")
+    banner = partial_banner(run_dir)
+    if banner:
+        sections.append(banner)
     errors = summary.get("errors")
     if isinstance(errors, list) and errors:
         sections.append("ERRORS (the run fails whatever the checks say)\n"

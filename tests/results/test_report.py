@@ -127,3 +127,15 @@ def test_summarize_empty_history_gives_zeros() -> None:
 )
 def test_percentile_is_nearest_rank(p: float, expected: float) -> None:
     assert percentile(list(range(1, 11)), p) == expected
+
+
+def test_partial_report_names_the_servers_that_had_not_caught_up(tmp_path: Path) -> None:
+    run_dir = write(tmp_path, summary(partial=True))
+    block = {"height": 0, "prev": "0" * 64, "txns": [], "nonce": "0", "hash": "f" * 64}
+    for sid, length in ((0, 3), (1, 1), (2, 3)):
+        results.write_chain(run_dir, sid, [dict(block, height=h) for h in range(length)])
+    text = render_report(run_dir)
+    assert "PARTIAL RUN" in text
+    assert "Not caught up when the run stopped: server 1 (1 of 3 blocks)" in text
+    results.write_summary(run_dir, summary(partial=False))
+    assert "caught up" not in render_report(run_dir)
