@@ -31,6 +31,7 @@ from paxlab.scenario.nemesis import expand_faults
 from paxlab.scenario.phases import (
     QUIET_POLLS,
     ServerStatus,
+    fault_not_applied,
     is_workload_done,
     plan_recovery,
     quiet_polls,
@@ -181,7 +182,7 @@ class Lab:
         deadline_ms = int(self.config.checks.run_timeout_s * 1000)
         clients = self.table.clients
         while not is_workload_done(clients, self.finished.__contains__,
-                                   self.table.crashed.__contains__):
+                                   self.table.crashed.__contains__, len(faults)):
             now_ms = self.clock.now_ms()
             if now_ms >= deadline_ms:
                 busy = len(set(clients) - self.finished)
@@ -196,8 +197,10 @@ class Lab:
             self.progress.update(self.clock.now_ms(), sum(self.done.values()), self.leader,
                                  self.active_faults)
         self.workload_s = self.clock.now_ms() / 1000
-        for fault in faults:
-            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
+        for fault in faults:  # run_timeout_s came first: the run fails
+            error = fault_not_applied(fault.at_ms, "run_timeout_s reached first")
+            self.errors.append(error)
+            self.note(error)
         self.progress.finish(self.clock.now_ms(), sum(self.done.values()), self.leader)
 
     def recover_everything(self) -> None:

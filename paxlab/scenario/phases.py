@@ -21,6 +21,7 @@ __all__ = [
     "Recovery",
     "RunPhases",
     "ServerStatus",
+    "fault_not_applied",
     "is_busy",
     "is_workload_done",
     "plan_recovery",
@@ -64,9 +65,19 @@ def quiet_polls(before: int, statuses: Sequence[ServerStatus]) -> int:
 
 
 def is_workload_done(clients: Iterable[str], finished: Callable[[str], bool],
-                     down: Callable[[str], bool]) -> bool:
-    """The workload phase ends when every client has finished its ops or is down."""
-    return all(finished(c) or down(c) for c in clients)
+                     down: Callable[[str], bool], faults_pending: int) -> bool:
+    """The workload phase ends when its ops or its duration are spent: every client has
+    finished its ops, or is down with no fault left that could bring it back. While a
+    fault is still scheduled, a crashed client may yet be restarted (crash_client at
+    700 ms, restart_client at 1200 ms), so the phase goes on until the schedule is done;
+    no client happening to be alive is not the end of a workload."""
+    return not faults_pending and all(finished(c) or down(c) for c in clients)
+
+
+def fault_not_applied(at_ms: int, why: str) -> str:
+    """The error for a scheduled fault the run never applied: it fails the run, since a
+    schedule that did not happen tested nothing it promised."""
+    return f"fault at {at_ms} ms not applied: {why}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from paxlab.scenario.faults import FaultRunner
 from paxlab.scenario.nemesis import expand_faults
 from paxlab.scenario.phases import (
     QUIET_POLLS,
+    fault_not_applied,
     is_workload_done,
     plan_recovery,
     quiet_polls,
@@ -86,6 +87,7 @@ class SimCluster:
         self.faults = FaultRunner(self, seed, self.note)
         self.applied_faults = self.faults.applied
         self.workload_ms = 0.0
+        self.faults_pending = 0  # scheduled, not yet due
         self.quiescent = False
         # When the run last became fault free (every server up, the network as the config
         # set it): the start of the liveness bound. None while a fault is in force.
@@ -181,6 +183,7 @@ class SimCluster:
         return False
 
     def _apply_fault(self, event: ApplyFault) -> None:
+        self.faults_pending -= 1
         self.faults.apply_at(event.fault, self.heap.now_int)
         if self._fault_in_force():
             self.healed_ms = None
@@ -198,7 +201,7 @@ class SimCluster:
     def _workload_done(self) -> bool:
         clients = self.client_nodes
         return is_workload_done(self.clients, lambda c: clients[c].finished,
-                                lambda c: not clients[c].up)
+                                lambda c: not clients[c].up, self.faults_pending)
 
     def run(self) -> None:
         # A run makes hundreds of thousands of short-lived objects (messages, outputs,
@@ -218,6 +221,7 @@ class SimCluster:
             self.client_nodes[name].start()
         for fault in expand_faults(self.config):
             self.heap.push(fault.at_ms, ApplyFault(fault))
+            self.faults_pending += 1
         self.quiescent = run_phases(self)
 
     # --- the phases (paxlab.scenario.phases.RunPhases) ----------------------------------
@@ -225,9 +229,11 @@ class SimCluster:
     def run_workload(self) -> None:
         self._run_workload(self.config.checks.run_timeout_s * 1000)
         self.workload_ms = self.heap.now_ms
-        # Faults still scheduled never happen: the workload ended first, as in the lab.
+        # Faults still scheduled now never happen (run_timeout_s came first): the run fails.
         for fault in self._drop_faults():
-            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
+            error = fault_not_applied(fault.at_ms, "run_timeout_s reached first")
+            self.errors.append(error)
+            self.note(error)
 
     def recover_everything(self) -> None:
         plan = plan_recovery(self.servers, self.is_paused, self.is_crashed)
