@@ -92,6 +92,7 @@ class Lab:
         self.table = ProcessTable(multiprocessing.get_context("spawn"), self.config,
                                   self.run_dir, self.note)
         self.table.leader_of = lambda: self.leader
+        self.table.now_ns = lambda: self.clock.now_ns()
         self.faults = FaultRunner(self.table, self.config.seed, self.note)
         self.applied_faults = self.faults.applied
 
@@ -258,6 +259,10 @@ class Lab:
             for group in (table.clients, table.servers, [ROUTER]):
                 self._stop_group(group)
         table.end_all(graceful_s=2 if graceful else 0.1)
+        # A client that did not give up (Ctrl-C, or it did not stop in time) left its op
+        # open: it ends as info at the run's end, as the summary counts it.
+        for client in table.clients:
+            table.close_open_ops(client)
         self.log.close()
 
     def _stop_group(self, group: list[str]) -> None:

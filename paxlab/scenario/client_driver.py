@@ -26,7 +26,8 @@ from paxlab.core.output import Completion, Output
 from paxlab.host import Clock, NodeHost
 from paxlab.scenario.workload import PlannedOp, Workload, make_workload
 
-__all__ = ["ClientDriver", "ClientPast", "recover_client", "start_client"]
+__all__ = ["ClientDriver", "ClientPast", "info_for_outstanding", "recover_client",
+           "start_client"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,23 @@ def recover_client(past: Iterable[dict[str, Any]]) -> ClientPast:
         else:
             done += 1
     return ClientPast(last_seq=last_seq, started=started, done=done)
+
+
+def info_for_outstanding(events: Iterable[dict[str, Any]], time_ns: int) -> list[dict[str, Any]]:
+    """The `info` completions that close every op still outstanding in `events` (one
+    client's or many), each at `time_ns`: what a crashed client or a run's end owes the
+    history, where every invoke gets exactly one completion. A put's info keeps its value
+    (it may have been applied); a get's has none."""
+    open_ops: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] == "invoke":
+            open_ops[event["process"]] = event
+        elif open_ops.get(event["process"], {}).get("seq") == event["seq"]:
+            del open_ops[event["process"]]
+    return [{"type": "info", "f": e["f"], "key": e["key"],
+             "value": e["value"] if e["f"] == "put" else None, "seq": e["seq"],
+             "process": e["process"], "time": time_ns}
+            for _, e in sorted(open_ops.items())]
 
 
 class ClientDriver(NodeHost):
@@ -117,7 +135,8 @@ class ClientDriver(NodeHost):
         return deadline
 
     def give_up(self, now_ms: float) -> None:
-        """The run is over: an op still pending completes as info."""
+        """The run is over, or this client crashes: an op still pending completes as
+        info, so no invoke is left without its completion."""
         self._completed(now_ms, self.session.give_up(int(now_ms)))
 
     def _event(self, kind: str, op: str, key: str, value: str | None, seq: int) -> None:
