@@ -40,7 +40,7 @@ class RunClock:
     def now_ms(self) -> int:
         return self.now_ns() // 1_000_000
 
-    def seconds_until(self, at_ms: int | None) -> float | None:
+    def seconds_until(self, at_ms: float | None) -> float | None:
         if at_ms is None:
             return None
         return max(0.0, (at_ms * 1_000_000 - self.now_ns()) / 1e9)

@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from paxlab import results
 from paxlab.check import CheckResult, check_run, checks_passed
 from paxlab.config import Config, config_to_dict
-from paxlab.config.types import Fault
 from paxlab.lab.control import RunClock, recv_control, send_control
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
@@ -29,6 +28,15 @@ from paxlab.network.monitor import MonitorReport, invariants_check
 from paxlab.results.summary import build_summary
 from paxlab.scenario.faults import FaultRunner
 from paxlab.scenario.nemesis import expand_faults
+from paxlab.scenario.phases import (
+    QUIET_POLLS,
+    ServerStatus,
+    fault_not_applied,
+    is_workload_done,
+    plan_recovery,
+    quiet_polls,
+    run_phases,
+)
 from paxlab.scenario.workload import planned_op_count
 
 __all__ = ["LabOutcome", "run_lab"]
@@ -67,7 +75,6 @@ class Lab:
     leader: str | None = None
     leader_changes: int = 0
     active_faults: list[str] = field(default_factory=list)
-    applied_faults: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     done: dict[str, int] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
@@ -75,6 +82,7 @@ class Lab:
     workload_s: float = 0.0
     invariants: MonitorReport | None = None  # sent by the router as it stops
     _last_event: dict[str, str] = field(default_factory=dict)  # process -> latest event kind
+    _stopped: set[str] = field(default_factory=set)  # processes told to stop and done
 
     def __post_init__(self) -> None:
         self.log = open(results.log_path(self.run_dir, "lab"), "a", buffering=1)  # noqa: SIM115
@@ -84,7 +92,9 @@ class Lab:
         self.table = ProcessTable(multiprocessing.get_context("spawn"), self.config,
                                   self.run_dir, self.note)
         self.table.leader_of = lambda: self.leader
+        self.table.now_ns = lambda: self.clock.now_ns()
         self.faults = FaultRunner(self.table, self.config.seed, self.note)
+        self.applied_faults = self.faults.applied
 
     def note(self, text: str) -> None:
         self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
@@ -171,69 +181,72 @@ class Lab:
     def run_workload(self) -> None:
         faults = list(expand_faults(self.config))
         deadline_ms = int(self.config.checks.run_timeout_s * 1000)
-        clients = set(self.table.clients)
-        while not clients <= self.finished | self.table.crashed:
+        clients = self.table.clients
+        while not is_workload_done(clients, self.finished.__contains__,
+                                   self.table.crashed.__contains__, len(faults)):
             now_ms = self.clock.now_ms()
             if now_ms >= deadline_ms:
-                self.note(f"run_timeout_s reached with {len(clients - self.finished)} clients busy")
+                busy = len(set(clients) - self.finished)
+                self.note(f"run_timeout_s reached with {busy} clients busy")
                 self.out.write("\nrun timed out; stopping the workload\n")
                 self.errors.append("run_timeout_s reached before the workload finished")
                 break
             while faults and faults[0].at_ms <= now_ms:
-                self.apply_fault(faults.pop(0))
+                self.faults.apply_at(faults.pop(0), self.clock.now_ms())
             wake_ms = min([deadline_ms, now_ms + 200] + [f.at_ms for f in faults[:1]])
             self._poll(self.clock.seconds_until(wake_ms))
             self.progress.update(self.clock.now_ms(), sum(self.done.values()), self.leader,
                                  self.active_faults)
         self.workload_s = self.clock.now_ms() / 1000
-        for fault in faults:
-            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
-
-    def apply_fault(self, fault: Fault) -> None:
-        detail = self.faults.apply(fault)
-        if detail is None:
-            return
-        record = {"time_ms": self.clock.now_ms(), "action": fault.ACTION, "detail": detail}
-        self.applied_faults.append(record)
-        self.note(f"fault {record['action']}: {detail}")
+        for fault in faults:  # run_timeout_s came first: the run fails
+            error = fault_not_applied(fault.at_ms, "run_timeout_s reached first")
+            self.errors.append(error)
+            self.note(error)
+        self.progress.finish(self.clock.now_ms(), sum(self.done.values()), self.leader)
 
     def recover_everything(self) -> None:
         """End of the workload: resume paused servers and restart crashed ones, so every
         server can catch up before the chains are compared."""
-        self.table.resume_everything()
-        crashed = sorted(s for s in self.table.crashed if s in self.table.servers)
-        for node in crashed:
-            self.table.restart(node)
-        if crashed:
-            self.note(f"restarted {', '.join(crashed)} for quiescence")
+        table = self.table
+        plan = plan_recovery(table.servers, table.is_paused, table.is_crashed)
+        for node in plan.resume:
+            table.resume(node)
+        for node in plan.restart:
+            table.restart(node)
+        if plan.restart:
+            self.note(f"restarted {', '.join(plan.restart)} for quiescence")
         # Also servers a fault restarted late, still booting: poll none before it is ready.
-        joining = sorted(s for s in self.table.joining if s in self.table.servers)
+        joining = sorted(s for s in table.joining if s in table.servers)
         if joining:
             self._await_all("ready", READY_TIMEOUT_S, joining)
 
     def quiesce(self) -> bool:
-        """Heal everything and wait until all servers hold the same chain, none busy."""
-        self.recover_everything()
+        """Heal the network and poll until the quiesce rule holds (scenario.phases)."""
         self.table.router_command({"cmd": "quiesce", "detail": "heal, no loss"})
         self.note("quiescing: network healed, drop and duplicate off")
         servers = self.table.servers
         deadline = time.monotonic() + self.config.checks.quiesce_timeout_ms / 1000
-        stable = 0
+        quiet = 0
         while time.monotonic() < deadline:
             self.statuses.clear()
             for name in servers:
                 send_control(self.table.controls[name], {"cmd": "status"})
             self._await_all("status", 5.0, servers)
-            tips = {(s["commit"], s["tip"]) for s in self.statuses.values()}
-            busy = any(s["busy"] for s in self.statuses.values())
-            stable = stable + 1 if len(tips) == 1 and not busy else 0
-            if stable >= 2:
-                self.note(f"quiescent at {tips.pop()[0]} blocks")
+            statuses = [ServerStatus(commit=self.statuses[n]["commit"],
+                                     tip=self.statuses[n]["tip"], busy=self.statuses[n]["busy"])
+                        for n in servers]
+            quiet = quiet_polls(quiet, statuses)
+            if quiet >= QUIET_POLLS:
+                self.note(f"quiescent at {statuses[0].commit} blocks")
                 return True
             self._poll(QUIESCE_POLL_S)
         self.note(f"not quiescent after {self.config.checks.quiesce_timeout_ms} ms: "
                   f"{sorted((n, s['commit']) for n, s in self.statuses.items())}")
         return False
+
+    def give_up(self) -> None:
+        """Stop the clients: an op still pending completes as info."""
+        self._stop_group(self.table.clients)
 
     # --- stop ---------------------------------------------------------------------------
 
@@ -244,17 +257,27 @@ class Lab:
         if graceful:
             table.resume_everything()
             for group in (table.clients, table.servers, [ROUTER]):
-                alive = [n for n in group if n in table.controls
-                         and table.processes[n].is_alive()]
-                for name in alive:
-                    with contextlib.suppress(OSError):
-                        send_control(table.controls[name], {"cmd": "stop"})
-                try:
-                    self._await_all("stopped", STOP_TIMEOUT_S, alive)
-                except (TimeoutError, RuntimeError) as error:
-                    self.note(f"stop: {error}")
+                self._stop_group(group)
         table.end_all(graceful_s=2 if graceful else 0.1)
+        # A client that did not give up (Ctrl-C, or it did not stop in time) left its op
+        # open: it ends as info at the run's end, as the summary counts it.
+        for client in table.clients:
+            table.close_open_ops(client)
         self.log.close()
+
+    def _stop_group(self, group: list[str]) -> None:
+        """Tell each live process of `group` not yet stopped to stop; wait for them."""
+        table = self.table
+        alive = [n for n in group if n in table.controls and n not in self._stopped
+                 and table.processes[n].is_alive()]
+        for name in alive:
+            with contextlib.suppress(OSError):
+                send_control(table.controls[name], {"cmd": "stop"})
+        self._stopped.update(alive)
+        try:
+            self._await_all("stopped", STOP_TIMEOUT_S, alive)
+        except (TimeoutError, RuntimeError) as error:
+            self.note(f"stop: {error}")
 
 
 def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
@@ -271,9 +294,7 @@ def run_lab(config: Config, results_root: Path, out: TextIO = sys.stdout,
     try:
         try:
             lab.start()
-            lab.run_workload()
-            lab.progress.finish(lab.clock.now_ms(), sum(lab.done.values()), lab.leader)
-            partial = not lab.quiesce()
+            partial = not run_phases(lab)
         except KeyboardInterrupt:
             interrupted = partial = True
             out.write("\ninterrupted: stopping every process and keeping what we have\n")

@@ -23,11 +23,12 @@ from typing import Any
 from paxlab import results
 from paxlab.config import Config
 from paxlab.config.params import client_params, replica_params
-from paxlab.core.ids import client_node, server_node
+from paxlab.core.ids import client_node, node_number, server_node
 from paxlab.lab.client_proc import client_main
 from paxlab.lab.control import send_control
 from paxlab.lab.router import router_main
 from paxlab.lab.server_proc import server_main
+from paxlab.scenario.client_driver import info_for_outstanding
 
 __all__ = ["ProcessTable"]
 
@@ -48,6 +49,8 @@ class ProcessTable:
     joining: set[str] = field(default_factory=set)  # started, not yet "ready"
     # Who leads, as the launcher last heard from the router (for `target: leader`).
     leader_of: Callable[[], str | None] = lambda: None
+    # The run clock's time, for the info completion of a client killed mid-op.
+    now_ns: Callable[[], int] = lambda: 0
 
     @property
     def servers(self) -> list[str]:
@@ -116,6 +119,18 @@ class ProcessTable:
         self.crashed.add(node)
         self.router_command({"cmd": "down", "node": node})
         self.note(f"crashed {node} (pid {process.pid}, exit {process.exitcode})")
+        if node in self.clients:
+            self.close_open_ops(node)
+
+    def close_open_ops(self, node: str) -> None:
+        """A dead client cannot complete its pending op, so the launcher, which knows when
+        it died, writes the op's info completion into the client's history part: every
+        invoke gets exactly one completion, and the restarted client starts clean."""
+        client_id = node_number(node)
+        past = results.recover_history_part(self.run_dir, client_id)
+        for event in info_for_outstanding(past, self.now_ns()):
+            results.write_history_part(self.run_dir, client_id, event)
+            self.note(f"{node}: op #{event['seq']} ends as info (the client is gone)")
 
     def restart(self, node: str) -> None:
         router_end = self._spawn(node)

@@ -14,7 +14,6 @@ import itertools
 import random
 import signal
 import time
-from collections import deque
 from multiprocessing import reduction
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
@@ -22,16 +21,14 @@ from typing import Any, TextIO
 from paxlab.config.types import NetworkConfig
 from paxlab.core.codec import decode_envelope
 from paxlab.core.errors import RemoteError
-from paxlab.core.ids import Ballot, node_kind
-from paxlab.core.messages import Accept, Envelope, Heartbeat
+from paxlab.core.ids import node_kind
+from paxlab.core.messages import Envelope
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
 from paxlab.network.model import NetworkModel
 from paxlab.network.monitor import InvariantMonitor
+from paxlab.network.watch import HeldMessages, LeaderWatch
 
 __all__ = ["router_main"]
-
-HELD_MAX = 100_000  # messages kept for one paused process; older ones are dropped
-
 
 class Router:
     def __init__(
@@ -52,10 +49,10 @@ class Router:
         self.clock = clock
         self.in_flight: list[tuple[float, int, str, bytes]] = []
         self.counter = itertools.count()
-        self.leader: tuple[Ballot, str] | None = None
+        self.leader = LeaderWatch()
         # Messages for a paused (SIGSTOPped) process wait here, not in its pipe, so a
         # frozen reader can never block the router; they are released on resume.
-        self.held: dict[str, deque[bytes]] = {}
+        self.held: HeldMessages[bytes] = HeldMessages()
         self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
                        "invalid": 0}
         self.running = True
@@ -75,6 +72,7 @@ class Router:
                 else:
                     self._receive(conn)  # type: ignore[arg-type]
             self._deliver_due()
+        self.counts["drop"] += self.held.dropped  # held past the cap
         self._log("router stopped; " + ", ".join(f"{k}={v}" for k, v in self.counts.items()))
 
     def _receive(self, conn: Connection) -> None:
@@ -119,23 +117,17 @@ class Router:
         send_control(self.control, {"event": "invariants", **report.to_dict()})
 
     def _watch_leader(self, source: str, message: object) -> None:
-        if not isinstance(message, Heartbeat | Accept):
-            return
-        if self.leader is None or message.ballot > self.leader[0]:
-            self.leader = (message.ballot, source)
-            self._log(f"leader is now {source} (ballot {message.ballot})")
+        if self.leader.observe(source, message):
+            ballot = self.leader.ballot
+            self._log(f"leader is now {source} (ballot {ballot})")
             send_control(self.control, {"event": "leader", "leader": source,
-                                        "ballot": str(message.ballot)})
+                                        "ballot": str(ballot)})
 
     def _deliver_due(self) -> None:
         now = time.monotonic()
         while self.in_flight and self.in_flight[0][0] <= now:
             _, _, target, data = heapq.heappop(self.in_flight)
-            held = self.held.get(target)
-            if held is not None:
-                if len(held) == HELD_MAX:
-                    self.counts["drop"] += 1  # deque(maxlen) drops the oldest one
-                held.append(data)
+            if self.held.hold(target, data):
                 continue
             conn = self.links.get(target)
             if conn is None:
@@ -162,7 +154,7 @@ class Router:
 
     def _report_faults(self) -> None:
         active = self.model.active_faults()
-        active += [f"{node} paused" for node in sorted(self.held)]
+        active += [f"{node} paused" for node in self.held]
         active += [f"{node} down" for node in sorted(self.down)]
         send_control(self.control, {"event": "faults", "active": active})
 
@@ -173,7 +165,7 @@ class Router:
             if conn is not None:
                 conn.close()
             self.down.add(node)
-            self.held.pop(node, None)
+            self.held.forget(node)
         elif name == "relink":
             # The launcher passes the new process's link over our control socket.
             fd = reduction.recv_handle(self.control)
@@ -181,10 +173,10 @@ class Router:
             self.node_of[id(self.links[node])] = node
             self.down.discard(node)
         elif name == "pause":
-            self.held.setdefault(node, deque(maxlen=HELD_MAX))
+            self.held.pause(node)
         elif name == "resume":
             now = time.monotonic()
-            for data in self.held.pop(node, deque()):
+            for data in self.held.release(node):
                 heapq.heappush(self.in_flight, (now, next(self.counter), node, data))
         self._log(f"process: {name} {node}")
         self._report_faults()

@@ -1,7 +1,8 @@
-"""A server process: one Replica behind a NodeHost, fed by its link to the router.
+"""A server process: one Replica behind a NodeHost, run by `run_node` over its pipes.
 
-It blocks on its link and control pipe until the next timer is due: no polling, no
-sleeping. On "stop" it writes its chain and KV store into the results folder.
+It blocks on its link and control pipe until the next timer is due (lab/transport.py):
+no polling, no sleeping. On "stop" it writes its chain and KV store into the results
+folder.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import random
 import signal
 import sys
 import threading
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TextIO
 
 from paxlab import results
-from paxlab.core import Replica, ReplicaParams, Role
-from paxlab.core.codec import decode_envelope, encode_envelope
+from paxlab.core import Replica, ReplicaParams
 from paxlab.core.errors import RemoteError
-from paxlab.core.messages import Boot, Envelope
-from paxlab.host import NodeHost
-from paxlab.lab.control import await_start, recv_control, send_control
+from paxlab.core.messages import Boot
+from paxlab.core.output import Output
+from paxlab.host import NodeHost, run_node
+from paxlab.lab.control import await_start, send_control
+from paxlab.lab.transport import PipeTransport
+from paxlab.scenario.phases import server_status
 from paxlab.storage import DurableStorage, StorageCorruption
 
 __all__ = ["server_main"]
-
-DRAIN_MAX = 64  # messages handled per wake-up before timers get their turn
-
 
 class _Outbox:
     """Frames to the router, written by a thread of their own.
@@ -56,15 +56,10 @@ class _Outbox:
 
 
 def _status(replica: Replica) -> dict[str, Any]:
-    leader = replica.leader
-    return {
-        "event": "status",
-        "commit": replica.commit_index,
-        "tip": replica.learner.tip_hash,
-        "role": replica.role.value,
-        "leader": replica.leader_id,
-        "busy": bool(leader is not None and (leader.proposals or replica.queue)),
-    }
+    """The answer to a quiesce poll (paxlab.scenario.phases), plus role and leader."""
+    status = server_status(replica)
+    return {"event": "status", "commit": status.commit, "tip": status.tip,
+            "role": replica.role.value, "leader": replica.leader_id, "busy": status.busy}
 
 
 def _dump(replica: Replica, run_dir: Path) -> None:
@@ -126,37 +121,22 @@ def _serve(
     def write_log(line: str) -> None:
         log.write(f"{clock.now_ms():>7} ms  {line}\n")
 
-    outbox = _Outbox(link)
+    def on_command(command: dict[str, Any]) -> bool:
+        if command["cmd"] == "status":
+            send_control(control, _status(replica))
+        elif command["cmd"] == "stop":
+            _dump(replica, run_dir)
+            write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
+            send_control(control, {"event": "stopped"})
+            return False
+        return True
 
-    def send(envelope: Envelope) -> None:
-        outbox.put(encode_envelope(envelope))
+    def log_commits(output: Output) -> None:
+        for block in output.committed:
+            write_log(f"commit {block.describe()}")
 
-    host = NodeHost(replica, send, storage=storage, log=write_log)
+    transport = PipeTransport(link, control, clock, _Outbox(link).put, on_command, write_log)
+    host = NodeHost(replica, transport.send, storage=storage, log=write_log,
+                    on_output=log_commits)
     host.local(clock.now_ms(), Boot())
-    while True:
-        timeout = clock.seconds_until(host.timers.next_deadline_ms())
-        for conn in wait([link, control], timeout):
-            if conn is control:
-                command = recv_control(control)["cmd"]
-                if command == "status":
-                    send_control(control, _status(replica))
-                elif command == "stop":
-                    _dump(replica, run_dir)
-                    write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
-                    send_control(control, {"event": "stopped"})
-                    return
-                continue
-            for _ in range(DRAIN_MAX):
-                try:
-                    envelope = decode_envelope(link.recv_bytes())
-                except RemoteError as error:
-                    write_log(f"dropped invalid frame: {error}")
-                else:
-                    output = host.deliver(clock.now_ms(), envelope)
-                    for block in output.committed:
-                        write_log(f"commit {block.describe()}")
-                if not link.poll():
-                    break
-        host.fire_due_timers(clock.now_ms())
-        if replica.role is Role.LEADER and replica.leader is None:  # pragma: no cover
-            raise AssertionError("leader without leader state")
+    run_node(host, transport, clock)

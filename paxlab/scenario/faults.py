@@ -63,6 +63,17 @@ class FaultRunner:
         self.target = target
         self.rng = random.Random(f"{seed}:faults")
         self.note = note
+        # What was done, for summary.json and the simulator's trace: time_ms, action,
+        # detail, in the order applied.
+        self.applied: list[dict[str, Any]] = []
+
+    def apply_at(self, fault: Fault, now_ms: int) -> str | None:
+        """`apply`, then record and note what was done (nothing if nothing was)."""
+        detail = self.apply(fault)
+        if detail is not None:
+            self.applied.append({"time_ms": now_ms, "action": fault.ACTION, "detail": detail})
+            self.note(f"fault {fault.ACTION}: {detail}")
+        return detail
 
     def apply(self, fault: Fault) -> str | None:
         """Carry out one fault; return what was done (None: nothing to do, e.g. no leader)."""

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EventHeap"]
+__all__ = ["EventHeap", "SimClock"]
 
 
 class EventHeap:
@@ -61,3 +61,18 @@ class EventHeap:
         self.now_ms = at_ms
         self.processed += 1
         return event
+
+
+class SimClock:
+    """The virtual clock as `paxlab.host.Clock`: what nodes and client drivers read."""
+
+    __slots__ = ("heap",)
+
+    def __init__(self, heap: EventHeap) -> None:
+        self.heap = heap
+
+    def now_ms(self) -> float:
+        return self.heap.now_ms
+
+    def now_ns(self) -> int:
+        return round(self.heap.now_ms * 1_000_000)

@@ -1,9 +1,10 @@
 """The simulated cluster: servers, clients, network and faults on one virtual clock.
 
-`run()` follows the lab's launcher: the workload with its faults until every client has
-finished (or crashed), then recovery (resume, restart crashed servers), a calm network,
-and a status poll every 50 ms until all servers hold one chain and no leader is busy,
-bounded by `checks.quiesce_timeout_ms` of virtual time. Then clients give up.
+`run()` goes through the same phases as the lab's launcher (paxlab.scenario.phases): the
+workload with its faults until every client has finished (or crashed), then recovery
+(resume, restart crashed servers), a calm network, and a status poll every 50 ms until
+the quiesce rule holds, bounded by `checks.quiesce_timeout_ms` of virtual time. Then
+clients give up.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from paxlab.core.messages import Envelope
 from paxlab.network.model import NetworkModel
 from paxlab.scenario.faults import FaultRunner
 from paxlab.scenario.nemesis import expand_faults
+from paxlab.scenario.phases import (
+    QUIET_POLLS,
+    fault_not_applied,
+    is_workload_done,
+    plan_recovery,
+    quiet_polls,
+    run_phases,
+)
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.mutants import Mutant
 from paxlab.sim.network import SimNetwork
@@ -61,7 +70,6 @@ class SimCluster:
         self.history: list[dict] = []
         self.notes: list[str] = []
         self.errors: list[str] = []
-        self.applied_faults: list[dict[str, Any]] = []
         params = replica_params(config)
         self.servers = [server_node(i) for i in range(config.cluster.servers)]
         self.clients = [client_node(i) for i in range(config.clients.count)]
@@ -77,7 +85,9 @@ class SimCluster:
             for i in range(config.clients.count)
         }
         self.faults = FaultRunner(self, seed, self.note)
+        self.applied_faults = self.faults.applied
         self.workload_ms = 0.0
+        self.faults_pending = 0  # scheduled, not yet due
         self.quiescent = False
         # When the run last became fault free (every server up, the network as the config
         # set it): the start of the liveness bound. None while a fault is in force.
@@ -173,11 +183,8 @@ class SimCluster:
         return False
 
     def _apply_fault(self, event: ApplyFault) -> None:
-        detail = self.faults.apply(event.fault)
-        if detail is not None:
-            self.applied_faults.append({"time_ms": self.heap.now_int,
-                                        "action": event.fault.ACTION, "detail": detail})
-            self.note(f"fault {event.fault.ACTION}: {detail}")
+        self.faults_pending -= 1
+        self.faults.apply_at(event.fault, self.heap.now_int)
         if self._fault_in_force():
             self.healed_ms = None
         elif self.healed_ms is None:
@@ -192,7 +199,9 @@ class SimCluster:
                     or model.isolated or model.link_rules) or model.rules != self.config.network
 
     def _workload_done(self) -> bool:
-        return all(c.finished or not c.up for c in self.client_nodes.values())
+        clients = self.client_nodes
+        return is_workload_done(self.clients, lambda c: clients[c].finished,
+                                lambda c: not clients[c].up, self.faults_pending)
 
     def run(self) -> None:
         # A run makes hundreds of thousands of short-lived objects (messages, outputs,
@@ -210,12 +219,30 @@ class SimCluster:
             self.server_nodes[name].start()
         for name in self.clients:
             self.client_nodes[name].start()
-        pending = list(expand_faults(self.config))
-        for fault in pending:
+        for fault in expand_faults(self.config):
             self.heap.push(fault.at_ms, ApplyFault(fault))
+            self.faults_pending += 1
+        self.quiescent = run_phases(self)
+
+    # --- the phases (paxlab.scenario.phases.RunPhases) ----------------------------------
+
+    def run_workload(self) -> None:
         self._run_workload(self.config.checks.run_timeout_s * 1000)
         self.workload_ms = self.heap.now_ms
-        self._quiesce()
+        # Faults still scheduled now never happen (run_timeout_s came first): the run fails.
+        for fault in self._drop_faults():
+            error = fault_not_applied(fault.at_ms, "run_timeout_s reached first")
+            self.errors.append(error)
+            self.note(error)
+
+    def recover_everything(self) -> None:
+        plan = plan_recovery(self.servers, self.is_paused, self.is_crashed)
+        for name in plan.resume:
+            self.resume(name)
+        for name in plan.restart:
+            self.restart(name)
+
+    def give_up(self) -> None:
         for name in self.clients:
             self.client_nodes[name].give_up()
 
@@ -268,39 +295,30 @@ class SimCluster:
                 done = self._workload_done()
         heap.processed += popped
 
-    def _quiesce(self) -> None:
-        # Faults still scheduled never happen: the workload ended first, as in the lab.
-        for fault in self._drop_faults():
-            self.note(f"fault at {fault.at_ms} ms not applied: the workload ended first")
-        for name in self.servers:
-            if self.is_paused(name):
-                self.resume(name)
-        for name in self.servers:
-            if self.is_crashed(name):
-                self.restart(name)
+    def quiesce(self) -> bool:
+        """Calm the network and poll every 50 ms of virtual time until the quiesce rule
+        holds or checks.quiesce_timeout_ms passes; events go on meanwhile."""
         self.model.calm()
         self.note("quiescing: network healed, drop and duplicate off")
         if self.healed_ms is None:
             self.healed_ms = self.heap.now_ms
         limit_ms = self.heap.now_ms + self.config.checks.quiesce_timeout_ms
         self.heap.push(self.heap.now_ms, Poll())
-        stable = 0
+        quiet = 0
         while (at_ms := self.heap.next_time()) is not None and at_ms < limit_ms:
             event = self.heap.pop()
             if not isinstance(event, Poll):
                 self._dispatch(event)
                 continue
             statuses = [self.server_nodes[name].status() for name in self.servers]
-            tips = {(commit, tip) for commit, tip, _ in statuses}
-            busy = any(b for _, _, b in statuses)
-            stable = stable + 1 if len(tips) == 1 and not busy else 0
-            if stable >= 2:
-                self.note(f"quiescent at {statuses[0][0]} blocks")
-                self.quiescent = True
-                return
+            quiet = quiet_polls(quiet, statuses)
+            if quiet >= QUIET_POLLS:
+                self.note(f"quiescent at {statuses[0].commit} blocks")
+                return True
             self.heap.push(self.heap.now_ms + QUIESCE_POLL_MS, Poll())
         self.heap.now_ms = max(self.heap.now_ms, limit_ms)
         self.note(f"not quiescent after {self.config.checks.quiesce_timeout_ms} ms")
+        return False
 
     def _drop_faults(self) -> list[Fault]:
         """Take the unapplied faults out of the heap; every other event stays."""

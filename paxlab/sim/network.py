@@ -2,8 +2,9 @@
 as in the lab's router, and deliveries become events on the virtual clock: the event is
 the Envelope itself (no wrapper to allocate per message), and only envelopes are.
 
-Like the router, it holds messages for a paused node until it resumes, and a message for
-a crashed node is lost when it arrives (a restarted node gets what arrives after it).
+Like the router, and with the same `paxlab.network.watch` pieces, it holds messages for a
+paused node until it resumes (with the router's cap), and watches who leads; a message
+for a crashed node is lost when it arrives (a restarted node gets what arrives after it).
 Every message sent passes the invariant monitor first, whatever its fate, as in the router.
 """
 
@@ -14,10 +15,10 @@ from heapq import heappush
 from typing import Protocol
 
 from paxlab.config.types import NetworkConfig
-from paxlab.core.ids import Ballot
 from paxlab.core.messages import Accept, Envelope, Heartbeat
 from paxlab.network.model import NetworkModel
 from paxlab.network.monitor import InvariantMonitor
+from paxlab.network.watch import HeldMessages, LeaderWatch
 from paxlab.sim.clock import EventHeap
 
 __all__ = ["SimNetwork"]
@@ -33,16 +34,12 @@ class SimNetwork:
                  ) -> None:
         self.model = NetworkModel(rules=rules, rng=random.Random(f"{seed}:network"))
         self.heap = heap
-        self.held: dict[str, list[Envelope]] = {}
+        self.held: HeldMessages[Envelope] = HeldMessages()
         # Messages by fate, then deliveries lost at a down node or held for a paused one.
         self._counts = {"deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
                         "lost_down": 0, "held": 0}
-        # The router's view of who leads: the sender of the highest-ballot Heartbeat or
-        # Accept; each change counts as a leader change, as in the lab's summary. The
-        # ballot is kept as (round, replica), which orders as Ballot does, in C.
-        self.seen_leader: tuple[tuple[int, int], str] | None = None
+        self.leader_watch = LeaderWatch()  # who leads, as the router sees it
         self._last_ballot: object = None  # the ballot `send` looked at last
-        self.leader_changes = 0
         self.monitor = InvariantMonitor(servers)
 
     @property
@@ -52,7 +49,13 @@ class SimNetwork:
         message."""
         counts = self._counts
         routed = counts["deliver"] + counts["drop"] + counts["duplicate"] + counts["cut"]
+        if self.held.dropped:  # held past the cap: a drop, as the router counts it
+            counts = {**counts, "drop": counts["drop"] + self.held.dropped}
         return {"routed": routed, **counts}
+
+    @property
+    def leader_changes(self) -> int:
+        return self.leader_watch.changes
 
     def send(self, envelope: Envelope) -> None:
         """Route one message: monitor, leader view, fate, then its deliveries. Every
@@ -67,7 +70,8 @@ class SimNetwork:
         if kind is Heartbeat or kind is Accept:
             ballot = message.ballot  # type: ignore[attr-defined]
             if ballot is not self._last_ballot:
-                self._see_ballot(ballot, envelope.source)
+                self._last_ballot = ballot
+                self.leader_watch.see_ballot(ballot, envelope.source)
         model = self.model
         delay_ms = model.plain_delay_ms()
         if delay_ms is not None:  # no fault in force: one delivery, and no Fate to build
@@ -79,15 +83,6 @@ class SimNetwork:
         for delay_ms in delays_ms:  # each >= 0: never before now, as push would clamp
             heappush(heap.queue, (now_ms + delay_ms, next(heap.seq), envelope))
 
-    def _see_ballot(self, ballot: Ballot, source: str) -> None:
-        self._last_ballot = ballot
-        key = (ballot.round, ballot.replica)
-        seen = self.seen_leader
-        if seen is None or key > seen[0]:
-            if seen is None or seen[1] != source:
-                self.leader_changes += 1
-            self.seen_leader = (key, source)
-
     def arrive(self, envelope: Envelope, nodes: _Destinations) -> bool:
         """A message reached its target's door: True if the target should step it now."""
         status = nodes.status(envelope.target)
@@ -96,17 +91,17 @@ class SimNetwork:
             return False
         if status == "paused":
             self._counts["held"] += 1
-            self.held.setdefault(envelope.target, []).append(envelope)
+            self.held.hold(envelope.target, envelope)
             return False
         return True
 
     def pause(self, node: str) -> None:
-        self.held.setdefault(node, [])
+        self.held.pause(node)
 
     def resume(self, node: str) -> None:
         """Release what was held for `node`, in arrival order, now."""
-        for envelope in self.held.pop(node, []):
+        for envelope in self.held.release(node):
             self.heap.push(self.heap.now_ms, envelope)
 
     def down(self, node: str) -> None:
-        self.held.pop(node, None)
+        self.held.forget(node)

@@ -1,4 +1,8 @@
-"""Servers and clients on the virtual clock: each a pure node behind a NodeHost.
+"""Servers and clients on the virtual clock: thin shells around the hosts every driver runs.
+
+A server is a Replica behind a NodeHost, a client a ClientDriver (paxlab.scenario); the
+shell supplies a storage, the virtual clock and the network's `send`, and runs the host
+loop's two halves as the heap's events come (see paxlab.host for why not `run_node`).
 
 A node asks to be woken at its next deadline (timer, or a client's next planned op); a
 wake for an older incarnation, or for a paused node, does nothing. A server's storage is
@@ -17,13 +21,13 @@ from heapq import heappop, heappush
 from typing import Any
 
 from paxlab.config.types import WorkloadConfig
-from paxlab.core import ClientParams, ClientSession, Replica, ReplicaParams, Role
-from paxlab.core.messages import Boot, Envelope, Submit
-from paxlab.core.output import Output
+from paxlab.core import ClientParams, Replica, ReplicaParams, Role
+from paxlab.core.messages import Boot, Envelope
 from paxlab.core.recovery import recover_state
 from paxlab.host import NodeHost
-from paxlab.scenario.workload import PlannedOp, make_workload
-from paxlab.sim.clock import EventHeap
+from paxlab.scenario.client_driver import ClientDriver, start_client
+from paxlab.scenario.phases import ServerStatus, server_status
+from paxlab.sim.clock import EventHeap, SimClock
 from paxlab.sim.disk import LazySyncStorage, SimDisk
 from paxlab.storage import Storage
 
@@ -114,6 +118,9 @@ class _Waker:
 
 
 class SimServer:
+    """One server's shell on the virtual clock: a Replica behind a NodeHost per
+    incarnation, its SimDisk (which outlives them) and its wakes."""
+
     def __init__(self, replica_id: int, params: ReplicaParams, seed: int, heap: EventHeap,
                  send: Callable[[Envelope], None], replica_cls: type[Replica] = Replica,
                  sync_before_send: bool = True) -> None:
@@ -188,20 +195,17 @@ class SimServer:
         self.waker.left_heap()
         if self.host is None or self.paused or not self.waker.woke(event):
             return
-        self.host.fire_due_timers(self.heap.now_int)
-        self.waker.want(self.host.timers.next_deadline_ms())
+        self.host.wake(self.heap.now_ms)
+        self.waker.want(self.host.next_deadline_ms())
 
     def resume(self) -> None:
         self.paused = False
         self.waker.next_wake = None
         self.waker.want(self.heap.now_ms)  # overdue timers fire at once, as after SIGCONT
 
-    def status(self) -> tuple[int, str, bool]:
-        """(commit index, tip hash, busy) as the lab's status command reports them."""
-        replica = self.replica
-        leader = replica.leader
-        busy = bool(leader is not None and (leader.proposals or replica.queue))
-        return replica.commit_index, replica.learner.tip_hash, busy
+    def status(self) -> ServerStatus:
+        """What a quiesce poll asks, as the lab's status command answers it."""
+        return server_status(self.replica)
 
     def leader_ballot(self) -> Any:
         replica = self.replica
@@ -211,7 +215,8 @@ class SimServer:
 
 
 class SimClient:
-    """One client incarnation's driver, like `paxlab.lab.client_proc.ClientProcess`."""
+    """One client's shell on the virtual clock: a `ClientDriver` per incarnation (the
+    same one the lab's client process runs), woken by the heap instead of a pipe."""
 
     def __init__(self, client_id: int, params: ClientParams, workload: WorkloadConfig,
                  seed: int, heap: EventHeap, send: Callable[[Envelope], None],
@@ -221,49 +226,48 @@ class SimClient:
         self.workload_config = workload
         self.seed = seed
         self.heap = heap
+        self.clock = SimClock(heap)
         self.send = send
         self.history = history  # shared by all clients, in the order events happen
         self.waker = _Waker(heap, f"c{client_id}")
         self.starts = 0
-        self.host: NodeHost | None = None
-        self.session: ClientSession | None = None
-        self.finished = False
+        self.host: ClientDriver | None = None
 
     @property
     def up(self) -> bool:
         return self.host is not None
 
+    @property
+    def finished(self) -> bool:
+        """This incarnation's workload has no more ops (False while down)."""
+        host = self.host
+        return host is not None and host.finished
+
     def start(self) -> None:
         """Start an incarnation; a restart carries on from this client's own history."""
         past = [e for e in self.history if e["process"] == self.id]
-        last_seq = max((e["seq"] for e in past), default=0)
-        started = sum(1 for e in past if e["type"] == "invoke")
-        rng = random.Random(f"{self.seed}:client:{self.id}:{self.starts}")
+        incarnation = self.starts
         self.starts += 1
         self.waker.new_incarnation()
-        self.session = ClientSession(self.id, self.params, rng, last_seq=last_seq)
-        self.workload = make_workload(self.workload_config, self.id, self.seed)
-        for _ in range(started):
-            self.workload.next_op(0, 0)
-        self.host = NodeHost(self.session, self.send)
-        self.next_op: PlannedOp | None = None
-        self.last_done_ms: float = 0
-        self.finished = False
-        self._maybe_submit()
+        self.host = host = start_client(self.id, self.params, self.workload_config, self.seed,
+                                        incarnation, past, self.send, self.clock,
+                                        self.history.append)
+        host.start(self.heap.now_ms)
+        self.waker.want(host.next_deadline_ms())
 
     def crash(self) -> None:
-        """SIGKILL: a pending op gets no completion (the checker treats it as info)."""
+        """SIGKILL: a pending op completes as info now (as the lab's launcher writes it
+        for the client it killed), so the restarted client never has two outstanding."""
+        if self.host is not None:
+            self.host.give_up(self.heap.now_ms)
         self.host = None
-        self.session = None
         self.waker.new_incarnation()
 
     def deliver(self, envelope: Envelope) -> None:
         host = self.host
         assert host is not None
-        output = host.deliver(int(self.heap.now_ms), envelope)
-        if output.completed:
-            self._handle(output)
-        self._maybe_submit()
+        host.deliver(self.heap.now_ms, envelope)
+        self.waker.want(host.next_deadline_ms())
 
     def wake(self, event: Wake) -> None:
         waker = self.waker
@@ -271,52 +275,9 @@ class SimClient:
         host = self.host
         if host is None or not waker.woke(event):
             return
-        now_ms = int(self.heap.now_ms)
-        # Most wakes end a think time with no timer due: look before popping a list.
-        deadline = host.timers.next_deadline_ms()
-        if deadline is not None and deadline <= now_ms:
-            for output in host.fire_due_timers(now_ms):
-                self._handle(output)
-        self._maybe_submit()
+        host.wake(self.heap.now_ms)
+        waker.want(host.next_deadline_ms())
 
     def give_up(self) -> None:
-        if self.session is not None:
-            self._handle(self.session.give_up(self.heap.now_int))
-
-    def _record(self, kind: str, op: str, key: str, value: str | None, seq: int) -> None:
-        """One history event, its keys in the order the results folder has them."""
-        self.history.append({"type": kind, "f": op, "key": key, "value": value, "seq": seq,
-                             "process": self.id, "time": round(self.heap.now_ms * 1_000_000)})
-
-    def _handle(self, output: Output) -> None:
-        for done in output.completed:
-            self._record(done.outcome, done.op, done.key, done.value, done.seq)
-            self.last_done_ms = self.heap.now_ms
-
-    def _maybe_submit(self) -> None:
-        host = self.host
-        session = self.session
-        assert host is not None and session is not None
-        planned = self.next_op
-        if session.pending is None and not self.finished:  # not busy
-            now = self.heap.now_ms
-            if planned is None:
-                planned = self.next_op = self.workload.next_op(now, self.last_done_ms)  # type: ignore[arg-type]
-                if planned is None:
-                    self.finished = True
-            if planned is not None and planned.at_ms <= now:
-                op = planned.operation
-                self.next_op = planned = None
-                self._record("invoke", op.op, op.key, op.value, session.seq + 1)
-                submit = Submit(op=op.op, key=op.key, value=op.value)  # type: ignore[arg-type]
-                output = host.local(int(now), submit)
-                if output.completed:
-                    self._handle(output)
-        # Wake at the earlier of the next timer and the next planned op (the timer on a
-        # tie, as min() over [timer, op] picks), without building lists on every event.
-        deadline = host.timers.next_deadline_ms()
-        if planned is not None and session.pending is None:
-            at_ms = planned.at_ms
-            if deadline is None or at_ms < deadline:
-                deadline = at_ms  # type: ignore[assignment]
-        self.waker.want(deadline)
+        if self.host is not None:
+            self.host.give_up(self.heap.now_ms)

@@ -105,3 +105,49 @@ def test_mid_file_corruption_stops_the_server_with_path_and_offset(finished_run:
     assert event["event"] == "error" and process.exitcode == 3
     assert str(log_file) in event["message"] and "byte offset 0" in event["message"]
     assert log_file.read_bytes() == bytes(data), "never repaired silently"
+
+
+def test_every_client_crashed_is_restarted_before_the_workload_ends(tmp_path: Path) -> None:
+    # README's example: with every client down between 700 and 1200 ms, the workload has
+    # not ended: the restart is still to come, and the clients finish their ops after it.
+    config = parse_config({
+        "name": "all_clients_crash",
+        "clients": {"count": 2},
+        "workload": {"type": "generated", "ops_per_client": 100, "think_time_ms": 10},
+        "faults": [
+            {"at_ms": 700, "action": "crash_client", "client": "all"},
+            {"at_ms": 1200, "action": "restart_client", "client": "all"},
+        ],
+    }, "test")
+    outcome = run_lab(config, tmp_path, io.StringIO(), live=False)
+    assert outcome.passed, (outcome.errors, outcome.checks)
+    summary = json.loads((outcome.run_dir / "summary.json").read_text())
+    assert [f["action"] for f in summary["faults"]] == ["crash_client", "restart_client"]
+    history = _history(outcome.run_dir)
+    for client in (0, 1):
+        invokes = [e for e in history if e["process"] == client and e["type"] == "invoke"]
+        assert len(invokes) == 100
+        assert any(e["time"] > 1200 * 1_000_000 for e in invokes)
+
+
+def test_history_keeps_its_contract_across_client_kills(tmp_path: Path) -> None:
+    # The launcher killed these clients mid-op: it writes each pending op's info
+    # completion, so an outside checker finds every invoke completed exactly once.
+    from tests.sim.test_history_contract import history_problems
+
+    config = parse_config({
+        "name": "client_kills",
+        "clients": {"count": 2},
+        "workload": {"type": "generated", "ops_per_client": 80, "think_time_ms": 0},
+        "faults": [
+            {"at_ms": 300, "action": "crash_client", "client": 0},
+            {"at_ms": 500, "action": "crash_client", "client": 1},
+            {"at_ms": 700, "action": "restart_client", "client": 0},
+        ],
+    }, "test")
+    outcome = run_lab(config, tmp_path, io.StringIO(), live=False)
+    lines = (outcome.run_dir / "history.jsonl").read_text().splitlines()
+    assert history_problems(lines) == []
+    infos = {e["process"] for e in _history(outcome.run_dir) if e["type"] == "info"}
+    assert infos == {0, 1}
+    assert outcome.passed, (outcome.errors, outcome.checks)
