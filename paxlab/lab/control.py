@@ -6,16 +6,38 @@ rather than pickles so that nothing a process receives can run code.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["RunClock", "await_start", "recv_control", "send_control"]
+__all__ = ["RunClock", "await_start", "interrupts_deferred", "recv_control", "send_control"]
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT (Ctrl-C) back until the block ends, then let it through.
+
+    A pipe message is a 4-byte length, then the body. A KeyboardInterrupt raised between
+    the two reads (or writes) leaves the pipe out of step: the next read takes part of a
+    JSON body as a length of some gigabytes and blocks until the other side closes, so an
+    interrupted run hung instead of winding down. Reading and handling one whole message
+    with SIGINT blocked, and sending one whole message likewise, keeps every pipe in step;
+    the interrupt arrives just after."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def send_control(conn: Connection, message: dict[str, Any]) -> None:
-    conn.send_bytes(json.dumps(message, separators=(",", ":")).encode())
+    data = json.dumps(message, separators=(",", ":")).encode()
+    with interrupts_deferred():
+        conn.send_bytes(data)
 
 
 def recv_control(conn: Connection) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from paxlab import results
 from paxlab.check import CheckResult, check_run, checks_passed
 from paxlab.config import Config, config_to_dict
-from paxlab.lab.control import RunClock, recv_control, send_control
+from paxlab.lab.control import RunClock, interrupts_deferred, recv_control, send_control
 from paxlab.lab.processes import ROUTER, ProcessTable
 from paxlab.lab.progress import Progress
 from paxlab.network.monitor import MonitorReport, invariants_check
@@ -134,13 +134,14 @@ class Lab:
         heard = []
         for conn in wait(list(controls.values()), timeout_s):
             name = by_conn[id(conn)]
-            try:
-                event = recv_control(conn)  # type: ignore[arg-type]
-            except (EOFError, OSError):
-                self.note(f"{name} closed its control pipe")
-                controls.pop(name).close()
-                continue
-            self._handle_event(name, event)
+            with interrupts_deferred():  # a Ctrl-C waits until the message is read whole
+                try:
+                    event = recv_control(conn)  # type: ignore[arg-type]
+                except (EOFError, OSError):
+                    self.note(f"{name} closed its control pipe")
+                    controls.pop(name).close()
+                    continue
+                self._handle_event(name, event)
             heard.append(name)
         return heard
 
