@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Literal, NewType
 
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 
 __all__ = [
     "Ballot",
@@ -82,7 +81,6 @@ def node_number(node: str) -> int:
     return node_parts(node)[1]
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, eq=True)
 class Ballot:
     """A proposal number: compared by round first, then by replica id to break ties.

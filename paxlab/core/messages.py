@@ -11,7 +11,6 @@ from typing import Literal
 
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import Ballot, NodeId
 
 __all__ = [
@@ -60,7 +59,6 @@ class Message:
 # --- Phase 1 --------------------------------------------------------------------------
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepare(Message):
     """Phase 1a, candidate -> acceptors, for every slot from `from_slot` on. Answered by
@@ -77,7 +75,6 @@ class Prepare(Message):
         return f"Prepare b={self.ballot} from_slot={self.from_slot}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptedEntry:
     """A block an acceptor accepted in `slot` at `ballot`, reported in a Promise."""
@@ -91,7 +88,6 @@ class AcceptedEntry:
             raise RemoteError(f"entry: height {self.block.height} != slot")
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Promise(Message):
     """Phase 1b, acceptor -> candidate: a promise not to accept lower ballots, with every
@@ -120,7 +116,6 @@ class Promise(Message):
 # --- Phase 2 --------------------------------------------------------------------------
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accept(Message):
     """Phase 2a, leader -> acceptors. Answered by Accepted or Reject. Carries the
@@ -139,7 +134,6 @@ class Accept(Message):
         return f"Accept b={self.ballot} slot={self.slot} hash={_hash4(self.block)}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accepted(Message):
     """Phase 2b, acceptor -> leader: the acceptor stored `block_hash` in `slot`."""
@@ -152,7 +146,6 @@ class Accepted(Message):
         return f"Accepted b={self.ballot} slot={self.slot} hash={self.block_hash[:4]}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reject(Message):
     """Nack for Prepare, Accept or Heartbeat: the sender has promised a higher ballot."""
@@ -163,7 +156,6 @@ class Reject(Message):
         return f"Reject b={self.ballot}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heartbeat(Message):
     """Leader -> followers, every heartbeat interval: I lead `ballot`. Answered by
@@ -176,7 +168,6 @@ class Heartbeat(Message):
         return f"Heartbeat b={self.ballot} commit={self.commit_index}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatAck(Message):
     """Follower -> leader: alive, following `ballot`, holding `commit_index` blocks."""
@@ -188,7 +179,6 @@ class HeartbeatAck(Message):
         return f"HeartbeatAck b={self.ballot} commit={self.commit_index}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CatchUp(Message):
     """Decided blocks from `blocks[0].height` on, sent to a replica that lags behind."""
@@ -208,7 +198,6 @@ class CatchUp(Message):
 # --- Clients --------------------------------------------------------------------------
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientRequest(Message):
     """Client -> server. Answered by ClientReply (from the leader) or Redirect.
@@ -236,7 +225,6 @@ class ClientRequest(Message):
         return f"ClientRequest c{self.client}#{self.seq} {self.op} {self.key}{value}{nominate}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientReply(Message):
     """Leader -> client: the operation was applied (`ok`) or certainly never will be
@@ -256,7 +244,6 @@ class ClientReply(Message):
         return f"ClientReply c{self.client}#{self.seq} {self.outcome} {self.value}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Redirect(Message):
     """Non-leader -> client: try `leader_hint` (None: no leader known right now)."""
@@ -272,25 +259,21 @@ class Redirect(Message):
 # --- Local events (a driver steps these to a node itself) -----------------------------
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Boot(Message):
     """The driver started (or restarted) this node: arm its first timers."""
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ElectionTimeout(Message):
     """No word from a leader for a randomized timeout: maybe run for leader."""
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatTimeout(Message):
     """Leader tick: send heartbeats, resend unacknowledged accepts, check its quorum."""
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Submit(Message):
     """Workload -> client session: start one operation."""
@@ -300,7 +283,6 @@ class Submit(Message):
     value: str | None
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestTimeout(Message):
     """Client: attempt `attempt` of op `seq` got no answer in time."""
@@ -309,7 +291,6 @@ class RequestTimeout(Message):
     attempt: int
 
 
-@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Envelope:
     """A message with its addresses; the unit a router or simulator delivers."""

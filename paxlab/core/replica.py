@@ -4,9 +4,10 @@
 peer's, a client's, or a local timer event) in three stages, and then the messages the
 replica sent itself the same way:
 
-1. checks: the sender may send this kind; an Accept's block is valid;
+1. checks: the message is for a server, and the sender may send this kind;
 2. the ballot gate, written once for every role: refuse a stale ballot with a Reject,
-   promise a current one, and step down before a higher one (or a Reject naming one);
+   check an Accept's block, promise a current ballot, and step down before a higher one
+   (or a Reject naming one);
 3. the table: `(role, message type) -> handler`. A message a role does not handle is
    dropped; handlers live by role in step_acceptor.py and step_leader.py.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from paxlab.core.chain import verify_block
 from paxlab.core.errors import RemoteError, UsageError
 from paxlab.core.ids import Ballot, node_parts
+from paxlab.core.leader import CandidateState, LeaderState
 from paxlab.core.messages import (
     Accept,
     Accepted,
@@ -38,7 +40,7 @@ from paxlab.core.messages import (
 )
 from paxlab.core.output import Effects, Output
 from paxlab.core.recovery import RecoveredState
-from paxlab.core.replica_base import ReplicaParams, Role
+from paxlab.core.replica_base import FollowerState, ReplicaParams, Role, RoleState
 from paxlab.core.step_acceptor import AcceptorSteps
 from paxlab.core.step_leader import LeaderSteps
 
@@ -72,21 +74,22 @@ class Replica(AcceptorSteps, LeaderSteps):
             Accept: self.handle_accept,
             Heartbeat: self.handle_heartbeat,
         }
-        self._table: dict[Role, dict[type[Message], Handler]] = {
-            Role.FOLLOWER: {
+        # Keyed by the role-state class, which is the role (replica_base.Role).
+        self._table: dict[type[RoleState], dict[type[Message], Handler]] = {
+            FollowerState: {
                 **every_role,
                 CatchUp: self.handle_catch_up,
                 ElectionTimeout: self.handle_election_timeout_follower,
                 ClientRequest: self.handle_client_request_follower,
             },
-            Role.CANDIDATE: {
+            CandidateState: {
                 **every_role,
                 CatchUp: self.handle_catch_up,
                 ElectionTimeout: self.handle_election_timeout_candidate,
                 Promise: self.handle_promise,
                 ClientRequest: self.handle_client_request_candidate,
             },
-            Role.LEADER: {
+            LeaderState: {
                 **every_role,
                 HeartbeatTimeout: self.handle_heartbeat_timeout,
                 Accepted: self.handle_accepted,
@@ -125,40 +128,36 @@ class Replica(AcceptorSteps, LeaderSteps):
             self._trace(f"ignored {envelope.describe()}: wrong kind of sender")
             return
         try:
-            if kind is Accept and sender != self.id:
-                self._check_accept(message)  # type: ignore[arg-type]
             if kind in _PROMISED_BALLOT:
                 if not self._gate(sender, message):  # type: ignore[arg-type]
                     return
             elif kind is Reject:
                 self._gate_reject(sender, message)  # type: ignore[arg-type]
                 return
-            handler = self._table[self.role].get(kind)
+            handler = self._table[type(self._state)].get(kind)
             if handler is not None:
                 handler(sender, message)
         except RemoteError as error:
             self._trace(f"rejected {envelope.describe()}: {error}")
-
-    # --- checks -------------------------------------------------------------------------
-
-    def _check_accept(self, m: Accept) -> None:
-        """A block for an open slot must be valid before it can even make us follow
-        (a block below the commit index is only compared with the chain's)."""
-        if m.slot >= self.commit_index and not self.acceptor.is_stale(m.ballot):
-            verify_block(m.block, self.params.difficulty)
 
     # --- the ballot gate ----------------------------------------------------------------
 
     def _gate(self, sender: int, m: Prepare | Accept | Heartbeat) -> bool:
         """Refuse a stale ballot; otherwise promise it and follow where it leads.
         True: the role's handler runs next."""
-        if self.acceptor.is_stale(m.ballot):
+        promised = self.acceptor.promised
+        if promised is not None and m.ballot < promised:
             self.refuse_stale(sender, m)
             return False
-        if type(m) is Prepare:
+        kind = type(m)
+        if kind is Prepare:
             self._hear_candidate(m.ballot)
-        else:
-            self._follow(m.ballot)
+            return True
+        if kind is Accept and sender != self.id and m.slot >= len(self.learner.chain):
+            # A block for an open slot must be valid before it can even make us follow
+            # (one below the commit index is only compared with the chain's block).
+            verify_block(m.block, self.params.difficulty)  # type: ignore[union-attr]
+        self._follow(m.ballot)
         return True
 
     def refuse_stale(self, sender: int, m: Prepare | Accept | Heartbeat) -> None:
@@ -180,7 +179,7 @@ class Replica(AcceptorSteps, LeaderSteps):
 
     def _follow(self, ballot: Ballot) -> None:
         """An Accept or Heartbeat at `ballot` >= our promise: its replica leads it."""
-        if (ballot is self.acceptor.promised and self.role is Role.FOLLOWER
+        if (ballot is self.acceptor.promised and type(self._state) is FollowerState
                 and self.leader_id == ballot.replica != self.id):
             # Already following this very ballot (nearly every Accept and Heartbeat):
             # the promise stands and max_round_seen covers it (check_invariants).
