@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import RemoteError
 
 __all__ = [
@@ -31,6 +32,7 @@ _NONCE_MARK = '"nonce":"'
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps escapes strs with
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Txn:
     """One client operation inside a block; (client, seq) identifies it for exactly-once."""
@@ -76,6 +78,7 @@ class Txn:
         return cls(**data)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """A sealed block. `hash` is as received: call `verify_block` before trusting it."""

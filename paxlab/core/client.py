@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import UsageError
 from paxlab.core.ids import NodeId, client_node, node_parts, server_node
 from paxlab.core.messages import (
@@ -31,6 +32,7 @@ REQUEST_TIMER = "request"
 _CANCEL_REQUEST_TIMER = TimerCommand(key=REQUEST_TIMER, at_ms=None)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientParams:
     server_count: int
@@ -39,6 +41,7 @@ class ClientParams:
     redirect_backoff_ms: int = 20  # pause before retrying when nobody knows a leader
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
     op: str

@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Literal, NewType
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import RemoteError
 
 __all__ = [
@@ -81,6 +82,7 @@ def node_number(node: str) -> int:
     return node_parts(node)[1]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, eq=True)
 class Ballot:
     """A proposal number: compared by round first, then by replica id to break ties.

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block, Txn
 
 __all__ = ["PUT_RESULT", "KVStore", "TxnResult"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TxnResult:
     """What applying a txn answered: a put echoes nothing, a get the value read."""

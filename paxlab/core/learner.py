@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import GENESIS_PREV, Block, Txn
 from paxlab.core.errors import RemoteError
 from paxlab.core.kv import KVStore, TxnResult
@@ -11,6 +12,7 @@ from paxlab.core.kv import KVStore, TxnResult
 __all__ = ["Applied", "Learner"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Applied:
     """A block that just joined the chain, with each txn's result (for client replies)."""

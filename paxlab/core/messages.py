@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId
@@ -59,6 +60,7 @@ class Message:
 # --- Phase 1 --------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepare(Message):
     """Phase 1a, candidate -> acceptors, for every slot from `from_slot` on. Answered by
@@ -75,6 +77,7 @@ class Prepare(Message):
         return f"Prepare b={self.ballot} from_slot={self.from_slot}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptedEntry:
     """A block an acceptor accepted in `slot` at `ballot`, reported in a Promise."""
@@ -88,6 +91,7 @@ class AcceptedEntry:
             raise RemoteError(f"entry: height {self.block.height} != slot")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Promise(Message):
     """Phase 1b, acceptor -> candidate: a promise not to accept lower ballots, with every
@@ -116,6 +120,7 @@ class Promise(Message):
 # --- Phase 2 --------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accept(Message):
     """Phase 2a, leader -> acceptors. Answered by Accepted or Reject. Carries the
@@ -134,6 +139,7 @@ class Accept(Message):
         return f"Accept b={self.ballot} slot={self.slot} hash={_hash4(self.block)}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accepted(Message):
     """Phase 2b, acceptor -> leader: the acceptor stored `block_hash` in `slot`."""
@@ -146,6 +152,7 @@ class Accepted(Message):
         return f"Accepted b={self.ballot} slot={self.slot} hash={self.block_hash[:4]}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reject(Message):
     """Nack for Prepare, Accept or Heartbeat: the sender has promised a higher ballot."""
@@ -156,6 +163,7 @@ class Reject(Message):
         return f"Reject b={self.ballot}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heartbeat(Message):
     """Leader -> followers, every heartbeat interval: I lead `ballot`. Answered by
@@ -168,6 +176,7 @@ class Heartbeat(Message):
         return f"Heartbeat b={self.ballot} commit={self.commit_index}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatAck(Message):
     """Follower -> leader: alive, following `ballot`, holding `commit_index` blocks."""
@@ -179,6 +188,7 @@ class HeartbeatAck(Message):
         return f"HeartbeatAck b={self.ballot} commit={self.commit_index}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CatchUp(Message):
     """Decided blocks from `blocks[0].height` on, sent to a replica that lags behind."""
@@ -198,6 +208,7 @@ class CatchUp(Message):
 # --- Clients --------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientRequest(Message):
     """Client -> server. Answered by ClientReply (from the leader) or Redirect.
@@ -225,6 +236,7 @@ class ClientRequest(Message):
         return f"ClientRequest c{self.client}#{self.seq} {self.op} {self.key}{value}{nominate}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientReply(Message):
     """Leader -> client: the operation was applied (`ok`) or certainly never will be
@@ -244,6 +256,7 @@ class ClientReply(Message):
         return f"ClientReply c{self.client}#{self.seq} {self.outcome} {self.value}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Redirect(Message):
     """Non-leader -> client: try `leader_hint` (None: no leader known right now)."""
@@ -259,21 +272,25 @@ class Redirect(Message):
 # --- Local events (a driver steps these to a node itself) -----------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Boot(Message):
     """The driver started (or restarted) this node: arm its first timers."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ElectionTimeout(Message):
     """No word from a leader for a randomized timeout: maybe run for leader."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatTimeout(Message):
     """Leader tick: send heartbeats, resend unacknowledged accepts, check its quorum."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Submit(Message):
     """Workload -> client session: start one operation."""
@@ -283,6 +300,7 @@ class Submit(Message):
     value: str | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestTimeout(Message):
     """Client: attempt `attempt` of op `seq` got no answer in time."""
@@ -291,6 +309,7 @@ class RequestTimeout(Message):
     attempt: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Envelope:
     """A message with its addresses; the unit a router or simulator delivers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Envelope, Message
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromisedRecord:
     """The acceptor promised `ballot`: it must never accept below it, even after a restart."""
@@ -29,6 +31,7 @@ class PromisedRecord:
     ballot: Ballot
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptedRecord:
     """The acceptor accepted `block` in `slot` at `ballot`."""
@@ -38,6 +41,7 @@ class AcceptedRecord:
     block: Block
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecidedRecord:
     """`block` is chosen and is the next block of the chain."""
@@ -48,6 +52,7 @@ class DecidedRecord:
 Record = PromisedRecord | AcceptedRecord | DecidedRecord
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimerCommand:
     """Arm timer `key` to step `message` into this node at `at_ms`; `at_ms=None` cancels.
@@ -59,6 +64,7 @@ class TimerCommand:
     message: Message | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Completion:
     """A client operation finished: `ok` applied, `fail` certainly not, `info` unknown.
