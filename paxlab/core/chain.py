@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 
 __all__ = [
     "GENESIS_PREV",
@@ -88,12 +88,6 @@ class Block:
     txns: tuple[Txn, ...]
     nonce: str
     hash: str
-    # The highest difficulty `verify_block` has passed this very object at (-1: never).
-    # Not part of the block: no init, no repr, no equality. A block is immutable, so a
-    # verdict on it holds for good; the simulator hands one Block object to every
-    # acceptor, which would otherwise each recompute its hash. A decoded block is a new
-    # object and is verified afresh.
-    verified_difficulty: int = field(default=-1, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,8 +134,7 @@ def _recipe_text_json(height: int, prev: str, txns: tuple[Txn, ...], nonce: str)
 
 
 def _recipe_text(height: int, prev: str, txns: tuple[Txn, ...], nonce: str) -> str:
-    """The same text as `_recipe_text_json`, about five times faster, because every
-    acceptor recomputes it for every block it is sent.
+    """The same text as `_recipe_text_json`, built without json.dumps (performance.md).
 
     Written out in sorted key order with json's own string escaper; ints are formatted
     as json formats them. Anything but exact ints and strs takes the json.dumps path, so
@@ -206,10 +199,7 @@ def seal_block(height: int, prev: str, txns: tuple[Txn, ...], difficulty: int) -
 
 
 def verify_block(block: Block, difficulty: int) -> None:
-    """Raise RemoteError unless the block's hash matches the recipe and meets the difficulty.
-    A block object that passed at this difficulty or higher before passes again at once."""
-    if block.verified_difficulty >= difficulty:
-        return
+    """Raise RemoteError unless the block's hash matches the recipe and meets the difficulty."""
     expected = block_hash(block.height, block.prev, block.txns, block.nonce)
     if expected != block.hash:
         raise RemoteError(
@@ -220,4 +210,3 @@ def verify_block(block: Block, difficulty: int) -> None:
         raise RemoteError(
             f"block {block.height}: hash {block.hash[:12]} lacks {difficulty} leading zero bits"
         )
-    object.__setattr__(block, "verified_difficulty", difficulty)

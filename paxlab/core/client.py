@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import UsageError
-from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import NodeId, client_node, node_parts, server_node
 from paxlab.core.messages import (
     ClientReply,
@@ -22,7 +22,7 @@ from paxlab.core.messages import (
     RequestTimeout,
     Submit,
 )
-from paxlab.core.output import EMPTY_OUTPUT, Completion, Output, TimerCommand, build_output
+from paxlab.core.output import EMPTY_OUTPUT, Completion, Output, TimerCommand
 
 __all__ = ["ClientParams", "ClientSession", "Operation"]
 
@@ -65,10 +65,8 @@ class _Pending:
 class ClientSession:
     """Pure client state machine: `step(now_ms, envelope) -> Output`, like a replica.
 
-    Each handler returns its step's Output, built in one go by `build_output`: a client step
-    asks for at most a send, a timer and a completion, so it skips the Effects collector
-    (six lists made, then six tuples copied from them, on each of the ~650 client steps
-    of a simulated seed)."""
+    Each handler returns its step's Output directly: a client step asks for at most a
+    send, a timer and a completion."""
 
     def __init__(
         self, client_id: int, params: ClientParams, rng: random.Random, last_seq: int = 0
@@ -138,7 +136,7 @@ class ClientSession:
         # A leader hint taken from a reply's sender can name a server beyond the table.
         address = servers[target] if target < len(servers) else server_node(target)
         envelope = Envelope(source=self.node, target=address, message=request)
-        return build_output(to_send=(envelope,),
+        return Output(to_send=(envelope,),
                        timers=(self._timer(self.now_ms + self.params.request_timeout_ms),))
 
     def _timer(self, at_ms: int) -> TimerCommand:
@@ -192,7 +190,7 @@ class ClientSession:
         self.leader_hint = None
         pending.hops = 0
         pending.attempt += 1
-        return build_output(timers=(self._timer(self.now_ms + self.params.redirect_backoff_ms),))
+        return Output(timers=(self._timer(self.now_ms + self.params.redirect_backoff_ms),))
 
     def _finish(self, outcome: str, read_value: str | None, error: str | None) -> Output:
         pending = self.pending
@@ -204,4 +202,4 @@ class ClientSession:
             error=error,
         )
         self.pending = None
-        return build_output(timers=(_CANCEL_REQUEST_TIMER,), completed=(completion,))
+        return Output(timers=(_CANCEL_REQUEST_TIMER,), completed=(completion,))

@@ -6,8 +6,8 @@ import functools
 from dataclasses import dataclass
 from typing import Literal, NewType
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 
 __all__ = [
     "Ballot",

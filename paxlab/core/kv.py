@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block, Txn
-from paxlab.core.fast_init import fast_init
 
 __all__ = ["PUT_RESULT", "KVStore", "TxnResult"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import GENESIS_PREV, Block, Txn
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 from paxlab.core.kv import KVStore, TxnResult
 
 __all__ = ["Applied", "Learner"]

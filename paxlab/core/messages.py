@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
-from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import Ballot, NodeId
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
-from paxlab.core.fast_init import fast_init
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Envelope, Message
 
@@ -20,7 +20,6 @@ __all__ = [
     "PromisedRecord",
     "Record",
     "TimerCommand",
-    "build_output",
 ]
 
 
@@ -99,10 +98,7 @@ class Output:
 
 
 class Effects:
-    """Mutable collector used inside one step; frozen into an Output at the end.
-
-    A plain slotted class, not a dataclass: every step of every node makes one, and six
-    `default_factory` calls cost about three times these six list displays."""
+    """Mutable collector used inside one step; frozen into an Output at the end."""
 
     __slots__ = ("committed", "completed", "timers", "to_persist", "to_send", "trace")
 
@@ -119,41 +115,13 @@ class Effects:
         return f"Effects({fields})"
 
     def freeze(self) -> Output:
-        # Every step of every node ends here (see build_output). A step that asks for
-        # nothing (a late Accepted at the leader, most of all) gets the one shared empty
-        # Output.
+        """The Output of this step; a step that asks for nothing gets EMPTY_OUTPUT."""
         if not (self.to_send or self.to_persist or self.timers or self.committed
                 or self.completed or self.trace):
             return EMPTY_OUTPUT
-        return build_output(tuple(self.to_persist), tuple(self.to_send), tuple(self.timers),
-                            tuple(self.committed), tuple(self.completed), tuple(self.trace))
-
-
-def build_output(to_persist: tuple[Record, ...] = (), to_send: tuple[Envelope, ...] = (),
-                 timers: tuple[TimerCommand, ...] = (), committed: tuple[Block, ...] = (),
-                 completed: tuple[Completion, ...] = (), trace: tuple[str, ...] = ()) -> Output:
-    """The Output `Output(...)` would build, at about a quarter of the cost: every step of
-    every node ends with one, and the frozen dataclass __init__ sets each field through
-    object.__setattr__. Filling the six slots through their own descriptors gives the
-    same object, as frozen; Output has no validation to skip."""
-    output = _new_output(Output)
-    _set_to_persist(output, to_persist)
-    _set_to_send(output, to_send)
-    _set_timers(output, timers)
-    _set_committed(output, committed)
-    _set_completed(output, completed)
-    _set_trace(output, trace)
-    return output
+        return Output(tuple(self.to_persist), tuple(self.to_send), tuple(self.timers),
+                      tuple(self.committed), tuple(self.completed), tuple(self.trace))
 
 
 EMPTY_OUTPUT = Output()
 """What a step that asks for nothing returns; immutable, so one object serves all."""
-
-
-_new_output = object.__new__
-_set_to_persist = Output.to_persist.__set__  # type: ignore[attr-defined]
-_set_to_send = Output.to_send.__set__  # type: ignore[attr-defined]
-_set_timers = Output.timers.__set__  # type: ignore[attr-defined]
-_set_committed = Output.committed.__set__  # type: ignore[attr-defined]
-_set_completed = Output.completed.__set__  # type: ignore[attr-defined]
-_set_trace = Output.trace.__set__  # type: ignore[attr-defined]

@@ -1,8 +1,10 @@
-"""Replica state and the moves every role shares: effects, timers and role changes.
+"""Replica state and what every handler shares: effects, timers, learning, role changes.
 
-Split from `replica.py` so each module has one job: this one owns the state and the
-`become_<role>` transitions; `elections.py`, `replication.py` and `requests.py` hold
-the message handlers by phase; `replica.py` is the door (`step`) and the dispatch table.
+The role is stored once, as a role-state object (`FollowerState`, `CandidateState` or
+`LeaderState`); `role`, `leader` and `candidate` are read from it. `become_<role>` is the
+only place the role changes: each asserts the move is legal, resets the role state in
+one place and traces it. `step_acceptor.py` and `step_leader.py` hold the handlers by
+role; `replica.py` is the door (`step`), the ballot gate and the dispatch table.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from paxlab.core.acceptor import Acceptor
 from paxlab.core.chain import Block
 from paxlab.core.errors import UsageError
 from paxlab.core.ids import Ballot, NodeId, client_node, server_node
-from paxlab.core.leader import CandidateState, LeaderState, RequestQueue, plan_takeover
+from paxlab.core.leader import CandidateState, LeaderState, RequestQueue
 from paxlab.core.learner import Learner
 from paxlab.core.messages import (
+    ClientReply,
     ElectionTimeout,
     Envelope,
     Heartbeat,
@@ -27,10 +30,18 @@ from paxlab.core.messages import (
     Prepare,
     Redirect,
 )
-from paxlab.core.output import Effects, PromisedRecord, TimerCommand
+from paxlab.core.output import DecidedRecord, Effects, PromisedRecord, TimerCommand
 from paxlab.core.recovery import RecoveredState
 
-__all__ = ["ELECTION_TIMER", "HEARTBEAT_TIMER", "ReplicaBase", "ReplicaParams", "Role"]
+__all__ = [
+    "ELECTION_TIMER",
+    "HEARTBEAT_TIMER",
+    "FollowerState",
+    "ReplicaBase",
+    "ReplicaParams",
+    "Role",
+    "RoleState",
+]
 
 ELECTION_TIMER = "election"
 HEARTBEAT_TIMER = "heartbeat"
@@ -40,6 +51,19 @@ class Role(enum.Enum):
     FOLLOWER = "follower"
     CANDIDATE = "candidate"
     LEADER = "leader"
+
+
+@dataclass(slots=True)
+class FollowerState:
+    """Following a leader, or waiting for one (`Replica.leader_id` says which)."""
+
+
+RoleState = FollowerState | CandidateState | LeaderState
+_ROLE_OF: dict[type, Role] = {
+    FollowerState: Role.FOLLOWER,
+    CandidateState: Role.CANDIDATE,
+    LeaderState: Role.LEADER,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +92,8 @@ class ReplicaParams:
         return self.replica_count // 2 + 1
 
 
-
-
 class ReplicaBase:
-    """The state of one replica; handlers live in the mixins built on this class."""
+    """The state of one replica, the effects it collects, and its role changes."""
 
     def __init__(
         self,
@@ -86,20 +108,19 @@ class ReplicaBase:
             raise UsageError(f"replica id {replica_id} outside 0..{params.replica_count - 1}")
         self.id = replica_id
         self.node: NodeId = server_node(replica_id)
-        # Every replica's address, built once: _send runs for every message sent.
         self._peer_nodes = tuple(server_node(i) for i in range(params.replica_count))
         self.params = params
         self.rng = rng
         self.now_ms = 0
-        self.role = Role.FOLLOWER
+        # The role, stored once. Invariant: changed only by become_<role>.
+        self._state: RoleState = FollowerState()
         self.acceptor = Acceptor(parked_limit=4 * params.pipeline_window + 64)
         self.learner = Learner()
         self.leader_id: int | None = None  # whom we believe leads; None: nobody known
         self.last_leader_contact_ms = 0
         self.election_timeout_ms = params.election_timeout_ms_max
+        # Invariant: >= the round of every ballot promised, used or rejected with.
         self.max_round_seen = 0
-        self.candidate: CandidateState | None = None
-        self.leader: LeaderState | None = None
         self.queue = RequestQueue(limit=params.queue_limit)
         self._local: deque[Envelope] = deque()
         self._fx = Effects()
@@ -118,19 +139,27 @@ class ReplicaBase:
         # Never run again with a ballot we may have used or promised before the crash.
         self.max_round_seen = max(self.max_round_seen, recovered.max_round)
 
-    # Defined by ReplicationMixin; declared here because becoming leader proposes.
-    def _propose(self, block: Block) -> None:
-        raise NotImplementedError
+    # --- the role, read from the role state ----------------------------------------------
 
-    def maybe_propose(self) -> bool:
-        raise NotImplementedError
+    @property
+    def role(self) -> Role:
+        return _ROLE_OF[type(self._state)]
 
-    # --- effects ------------------------------------------------------------------------
+    @property
+    def leader(self) -> LeaderState | None:
+        state = self._state
+        return state if type(state) is LeaderState else None
+
+    @property
+    def candidate(self) -> CandidateState | None:
+        state = self._state
+        return state if type(state) is CandidateState else None
 
     @property
     def commit_index(self) -> int:
-        # len(chain) is Learner.commit_index, read directly: this runs ~25 times a step.
         return len(self.learner.chain)
+
+    # --- effects ------------------------------------------------------------------------
 
     def _trace(self, text: str) -> None:
         self._fx.trace.append(text)
@@ -156,6 +185,7 @@ class ReplicaBase:
         self._fx.timers.append(TimerCommand(key=key, at_ms=at_ms, message=message))
 
     def _arm_election_timer(self) -> None:
+        """Draws from the replica's rng: the draws' order is part of a seed's run."""
         self.election_timeout_ms = self.rng.randint(
             self.params.election_timeout_ms_min, self.params.election_timeout_ms_max
         )
@@ -166,16 +196,31 @@ class ReplicaBase:
         if self.acceptor.promise(ballot):
             self._fx.to_persist.append(PromisedRecord(ballot=ballot))
 
-    # --- roles --------------------------------------------------------------------------
+    def _learn_decided(self, block: Block) -> None:
+        """Commit `block` (and apply it); a leader answers the clients it serves."""
+        for applied in self.learner.learn(block):
+            self._fx.committed.append(applied.block)
+            self._fx.to_persist.append(DecidedRecord(block=applied.block))
+            if type(self._state) is LeaderState:
+                for txn, result in applied.results:
+                    value = txn.value if txn.op == "put" else result.value
+                    self._reply_client(
+                        txn.client,
+                        ClientReply(client=txn.client, seq=txn.seq, outcome="ok", value=value),
+                    )
+        self.acceptor.forget_below(self.commit_index)
+
+    # --- roles: the only place the role changes -----------------------------------------
 
     def become_follower(self, leader_id: int | None) -> None:
-        if self.role is not Role.FOLLOWER:
-            self._trace(f"{self.role.value} -> follower (leader {leader_id})")
-        if self.role is Role.LEADER:
+        """Candidate or leader -> follower of `leader_id` (None: not known yet). Queued
+        requests are redirected: only a leader keeps a queue for long."""
+        old = self.role
+        assert old is not Role.FOLLOWER, "already a follower"
+        self._trace(f"{old.value} -> follower (leader {leader_id})")
+        if old is Role.LEADER:
             self._arm(HEARTBEAT_TIMER, None)
-        self.role = Role.FOLLOWER
-        self.candidate = None
-        self.leader = None
+        self._state = FollowerState()
         self.leader_id = leader_id
         self.last_leader_contact_ms = self.now_ms
         self._arm_election_timer()
@@ -186,40 +231,34 @@ class ReplicaBase:
             )
 
     def become_candidate(self) -> None:
+        """Follower or candidate -> candidate with a ballot above every round seen; runs
+        phase 1 (Prepare) for every slot from the commit index on."""
         assert self.role is not Role.LEADER, "a leader does not run for election"
         self.max_round_seen = max(
             self.max_round_seen, self.acceptor.promised.round if self.acceptor.promised else 0
         )
         ballot = Ballot(self.max_round_seen + 1, self.id)
-        self.role = Role.CANDIDATE
-        self.leader = None
+        self._state = CandidateState(ballot=ballot, from_slot=self.commit_index)
         self.leader_id = None
-        self.candidate = CandidateState(ballot=ballot, from_slot=self.commit_index)
         self._trace(f"candidate b={ballot} from_slot={self.commit_index}")
         self._arm_election_timer()
         self._broadcast(Prepare(ballot=ballot, from_slot=self.commit_index))
 
-    def become_leader(self) -> None:
-        candidate = self.candidate
-        assert candidate is not None and self.role is Role.CANDIDATE
-        plan = plan_takeover(
-            self.commit_index,
-            self.learner.tip_hash,
-            list(candidate.promises.values()),
-            self.learner.kv,
-            self.params.difficulty,
-        )
-        self.role = Role.LEADER
-        self.candidate = None
-        self.leader_id = self.id
-        self.leader = LeaderState(
+    def become_leader(self, takeover: list[Block]) -> None:
+        """Candidate with a majority of promises -> leader of its ballot. The caller
+        proposes `takeover` (the plan for the open slots) right after."""
+        candidate = self._state
+        assert type(candidate) is CandidateState, "only a candidate becomes leader"
+        self._state = LeaderState(
             ballot=candidate.ballot,
             since_ms=self.now_ms,
             next_slot=self.commit_index,
             last_hash=self.learner.tip_hash,
         )
+        self.leader_id = self.id
         self._trace(
-            f"leader b={candidate.ballot} commit={self.commit_index} takeover={len(plan)} slots"
+            f"leader b={candidate.ballot} commit={self.commit_index} "
+            f"takeover={len(takeover)} slots"
         )
         self._arm(ELECTION_TIMER, None)
         self._arm(HEARTBEAT_TIMER, self.now_ms + self.params.heartbeat_interval_ms,
@@ -228,7 +267,3 @@ class ReplicaBase:
             Heartbeat(ballot=candidate.ballot, commit_index=self.commit_index),
             include_self=False,
         )
-        for block in plan:
-            self._propose(block)
-        self.maybe_propose()
-

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 
 from paxlab.config.types import WorkloadConfig
 from paxlab.core.client import Operation
-from paxlab.core.fast_init import fast_init
 
 __all__ = ["PlannedOp", "Workload", "make_workload", "planned_op_count"]
 
 VALUE_STRIDE = 1_000_000
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class PlannedOp:
     at_ms: int  # submit no earlier than this

@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paxlab.core import Replica
-from paxlab.core.chain import verify_block
-from paxlab.core.messages import Accept, Accepted, ClientReply, ClientRequest, Message
-from paxlab.core.replica_base import Role
+from paxlab.core.chain import Block, verify_block
+from paxlab.core.leader import CandidateState
+from paxlab.core.messages import (
+    Accept,
+    Accepted,
+    ClientReply,
+    ClientRequest,
+    Heartbeat,
+    Prepare,
+)
 
 __all__ = ["MUTANTS", "Mutant", "get_mutant", "mutant_names"]
 
@@ -22,18 +29,15 @@ class SkipAdoptReplica(Replica):
     """Breaks phase 1: a new leader must propose the highest-ballot value its promises
     report for each open slot. This one plans as if no promise reported any."""
 
-    def become_leader(self) -> None:
-        assert self.candidate is not None
-        self.candidate.promises = {}
-        super().become_leader()
+    def plan_takeover(self, candidate: CandidateState) -> list[Block]:
+        return []
 
 
 class AckBeforeMajorityReplica(Replica):
     """Breaks phase 2: a slot is chosen only once a majority accepted it. This leader
     counts its own accept as chosen (a majority of one)."""
 
-    def handle_accepted(self, sender: int, m: Message) -> None:
-        assert isinstance(m, Accepted)
+    def handle_accepted(self, sender: int, m: Accepted) -> None:
         leader = self.leader
         if sender == self.id and leader is not None and m.ballot == leader.ballot:
             proposal = leader.proposals.get(m.slot)
@@ -46,15 +50,14 @@ class StaleReadReplica(Replica):
     """Breaks linearizable reads: a get must go through the log, since a leader may be
     deposed without knowing it. This leader answers gets from its local KV store at once."""
 
-    def handle_client_request(self, client: int, m: Message) -> None:
-        assert isinstance(m, ClientRequest)
-        if self.role is Role.LEADER and m.op == "get":
+    def handle_client_request_leader(self, client: int, m: ClientRequest) -> None:
+        if m.op == "get":
             value = self.learner.kv.data.get(m.key)
             self._reply_client(
                 m.client, ClientReply(client=m.client, seq=m.seq, outcome="ok", value=value)
             )
             return
-        super().handle_client_request(client, m)
+        super().handle_client_request_leader(client, m)
 
 
 class BallotReuseReplica(Replica):
@@ -63,10 +66,9 @@ class BallotReuseReplica(Replica):
     Paxos Made Simple). This one accepts a stale leader's Accept as if it were current,
     overwriting what it accepted at the higher ballot and answering Accepted."""
 
-    def handle_accept(self, sender: int, m: Message) -> None:
-        assert isinstance(m, Accept)
-        if not self.acceptor.is_stale(m.ballot):
-            super().handle_accept(sender, m)
+    def refuse_stale(self, sender: int, m: Prepare | Accept | Heartbeat) -> None:
+        if type(m) is not Accept:
+            super().refuse_stale(sender, m)
             return
         if m.slot >= self.commit_index:
             verify_block(m.block, self.params.difficulty)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from paxlab.bench.sim import measure_seed
 from paxlab.cli import ExitCode, main
-from paxlab.core import chain, replication
+from paxlab.core import chain, step_leader
 from paxlab.core.chain import GENESIS_PREV, Txn, block_hash, seal_block
 from tests.sim.helpers import CONFIGS, shipped
 
@@ -117,4 +117,4 @@ def test_proof_of_work_is_timed_and_the_wrapper_removed() -> None:
     assert 0 < sample.seal_ms <= sample.sim_ms
     assert sample.blocks > 0 and sample.hash_attempts >= sample.blocks
     assert sample.passed
-    assert replication.seal_block is chain.seal_block is seal_block
+    assert step_leader.seal_block is chain.seal_block is seal_block

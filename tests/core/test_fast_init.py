@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import paxlab.core
-from paxlab.core.fast_init import fast_init
+from paxlab.core._fast_init import fast_init
 
 
 def _twins(**options: object) -> tuple[type, type]:

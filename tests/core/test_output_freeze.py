@@ -1,5 +1,5 @@
-"""Effects.freeze fills Output's slots directly (a hot path); it must build exactly the
-Output the constructor would, for every field, and stay frozen."""
+"""Effects.freeze must build exactly the Output the constructor would, for every field,
+and the Output must stay frozen."""
 
 from __future__ import annotations
 

@@ -108,31 +108,20 @@ def test_messages_a_server_does_not_handle_are_traced_and_dropped() -> None:
 
 
 def test_timeout_makes_a_candidate_and_promises_make_a_leader() -> None:
+    """The messages and traces of this election are in testdata/election_by_timeout.txt;
+    here, each replica's whole state and the timers after each step."""
     c = Cluster()
     c.now_ms = 1000
     out = c.timeout(0)
-    assert [e.describe() for e in out.to_send] == [
-        "s0->s1 Prepare b=1.0 from_slot=0",
-        "s0->s2 Prepare b=1.0 from_slot=0",
-    ]
     assert out.to_persist == (PromisedRecord(ballot=B10),)  # its own promise
-    assert out.trace == ("candidate b=1.0 from_slot=0",)
     assert state(c[0]) == fresh(role="candidate", promised=B10, candidate=(B10, 0, [0]))
 
     (promise_out,) = c.deliver(lambda e: e.target == "s1")
     assert promise_out.to_persist == (PromisedRecord(ballot=B10),)  # before it is sent
-    assert [e.describe() for e in promise_out.to_send] == [
-        "s1->s0 Promise b=1.0 commit=0 decided=0 accepted=[]"
-    ]
     assert state(c[1]) == fresh(promised=B10)
 
     (won,) = c.deliver(lambda e: e.target == "s0")
-    assert [e.describe() for e in won.to_send] == [
-        "s0->s1 Heartbeat b=1.0 commit=0",
-        "s0->s2 Heartbeat b=1.0 commit=0",
-    ]
     assert [(t.key, t.at_ms) for t in won.timers] == [("election", None), ("heartbeat", 1050)]
-    assert won.trace == ("leader b=1.0 commit=0 takeover=0 slots",)
     assert state(c[0]) == leading(B10)
 
     # The late Prepare to s2 and the heartbeats make everyone a follower of s0.

@@ -1,0 +1,122 @@
+"""What every role handles: Boot, Prepare, Accept, Heartbeat and CatchUp (the acceptor
+and learner side of Multi-Paxos).
+
+These run after the ballot gate in `replica.py`: a stale ballot never gets here, and
+the replica already promised the message's ballot and follows its leader. The acceptor
+follows the chain rule (acceptor.py); commits arrive with the leader's commit index.
+"""
+
+from __future__ import annotations
+
+from paxlab.core.chain import verify_block
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import (
+    Accept,
+    Accepted,
+    Boot,
+    CatchUp,
+    Heartbeat,
+    HeartbeatAck,
+    Prepare,
+    Promise,
+)
+from paxlab.core.output import AcceptedRecord
+from paxlab.core.replica_base import ReplicaBase
+
+__all__ = ["AcceptorSteps"]
+
+
+class AcceptorSteps(ReplicaBase):
+    """Handlers every role runs alike, as acceptor and learner."""
+
+    def handle_boot(self, _sender: int, _m: Boot) -> None:
+        self.last_leader_contact_ms = self.now_ms
+        self._arm_election_timer()
+
+    # --- phase 1 ------------------------------------------------------------------------
+
+    def handle_prepare(self, sender: int, m: Prepare) -> None:
+        """Promise (the gate raised the promise): report what we accepted and decided
+        from `from_slot` on, so the candidate can adopt it."""
+        chain = self.learner.chain
+        decided = tuple(chain[m.from_slot : m.from_slot + self.params.catchup_blocks_max])
+        self._send(
+            sender,
+            Promise(
+                ballot=m.ballot,
+                from_slot=m.from_slot,
+                commit_index=self.commit_index,
+                accepted=self.acceptor.entries_from(m.from_slot),
+                decided=decided,
+            ),
+        )
+
+    # --- phase 2 ------------------------------------------------------------------------
+
+    def handle_accept(self, sender: int, m: Accept) -> None:
+        self._learn_commit(m.ballot, m.commit_index)
+        self._accept_run(sender, m)
+
+    def _accept_run(self, sender: int, first: Accept) -> None:
+        """Accept `first` and every parked successor it unblocks."""
+        accept: Accept | None = first
+        while accept is not None:
+            accept = self._maybe_accept(sender, accept)
+
+    def _retry_parked(self) -> None:
+        """After the chain grew by other means (catch-up, commits), an Accept parked for
+        the new tip may link now: without this it would wait for the leader to resend."""
+        waiting = self.acceptor.parked.get(self.commit_index)
+        if waiting is not None and waiting.ballot == self.acceptor.promised:
+            del self.acceptor.parked[self.commit_index]
+            self._accept_run(waiting.ballot.replica, waiting)
+
+    def _maybe_accept(self, sender: int, m: Accept) -> Accept | None:
+        """Accept `m` if it links; return a parked successor that may now link too."""
+        if m.slot < self.commit_index:
+            if self.learner.chain[m.slot].hash == m.block.hash:
+                self._send(sender, Accepted(ballot=m.ballot, slot=m.slot, block_hash=m.block.hash))
+            return None
+        # No verify here: the replica's checks verified m (and every Accept it parked).
+        if not self.acceptor.links(m, self.learner):
+            self.acceptor.park(m, self.commit_index)
+            return None
+        entry = self.acceptor.accept(m)
+        self._fx.to_persist.append(AcceptedRecord(slot=m.slot, ballot=m.ballot, block=m.block))
+        self._send(sender, Accepted(ballot=entry.ballot, slot=m.slot, block_hash=m.block.hash))
+        return self.acceptor.unpark(m.slot + 1, m.ballot) if self.acceptor.parked else None
+
+    # --- commits, heartbeats, catch-up --------------------------------------------------
+
+    def _learn_commit(self, ballot: Ballot, commit_index: int) -> None:
+        """The leader of `ballot` says slots below `commit_index` are chosen. A block we
+        accepted at that same ballot is the one it chose; for the rest we need catch-up."""
+        chain = self.learner.chain  # len(chain) is the commit index
+        before = len(chain)
+        if before >= commit_index:
+            return
+        accepted = self.acceptor.accepted
+        while len(chain) < commit_index:
+            entry = accepted.get(len(chain))
+            if entry is None or entry.ballot != ballot:
+                break
+            self._learn_decided(entry.block)
+        if len(chain) > before:
+            self._retry_parked()
+
+    def handle_heartbeat(self, sender: int, m: Heartbeat) -> None:
+        self._learn_commit(m.ballot, m.commit_index)
+        self._send(sender, HeartbeatAck(ballot=m.ballot, commit_index=self.commit_index))
+
+    def handle_catch_up(self, _sender: int, m: CatchUp) -> None:
+        """Decided blocks from the leader (never run by a leader: its chain grows only
+        by its own commits)."""
+        before = self.commit_index
+        for block in m.blocks:
+            if block.height >= self.commit_index:
+                verify_block(block, self.params.difficulty)
+            # Blocks we already hold are compared: a different one is a conflict the
+            # learner refuses loudly (RemoteError, logged), never silently skipped.
+            self._learn_decided(block)
+        if self.commit_index > before:
+            self._retry_parked()
