@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from paxlab.cli import ExitCode, main
+from tests.lab.interrupted import alive, interrupt_long_run, lab_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,54 +74,15 @@ def test_bad_value_and_missing_file_exit_2(tmp_path: Path,
     assert main(["check", str(tmp_path / "no-run")]) == ExitCode.BAD_INPUT
 
 
-def _pids_from_lab_log(run_dir: Path) -> list[int]:
-    pids = []
-    for line in (run_dir / "logs" / "lab.log").read_text().splitlines():
-        if "(pid " in line:
-            pids.append(int(line.rsplit("(pid ", 1)[1].rstrip(")")))
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie has exited; only its parent has not reaped it yet.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
-
-
 def test_ctrl_c_stops_every_process_and_keeps_partial_results(tmp_path: Path) -> None:
-    config = tmp_path / "long.yaml"
-    config.write_text(
-        "cluster: {servers: 3}\nclients: {count: 2}\n"
-        "workload: {type: generated, duration_ms: 60000}\n"
-        "checks: {run_timeout_s: 120}\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paxlab", "run", str(config), "--results", str(tmp_path / "r")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    seen = []
-    for line in process.stdout:  # wait for the workload to be under way, not a fixed sleep
-        seen.append(line)
-        if " ops " in line and " ops 0" not in line:
-            break
-        assert time.monotonic() < deadline, "".join(seen)
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-    rest, _ = process.communicate(timeout=60)
-    output = "".join(seen) + rest
-    assert process.returncode == ExitCode.INTERRUPTED, output
+    returncode, output = interrupt_long_run(tmp_path)
+    assert returncode == ExitCode.INTERRUPTED, output
     assert "interrupted" in output
     run_dir = (tmp_path / "r" / "latest").resolve()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["partial"] is True
     assert (run_dir / "history.jsonl").stat().st_size > 0
     assert len(list((run_dir / "chains").glob("server-*.jsonl"))) == 3
-    pids = _pids_from_lab_log(run_dir)
+    pids = lab_pids(run_dir)
     assert len(pids) == 1 + 3 + 2
-    assert not [pid for pid in pids if _alive(pid)], "orphan processes left behind"
+    assert not [pid for pid in pids if alive(pid)], "orphan processes left behind"
