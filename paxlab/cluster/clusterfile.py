@@ -12,7 +12,6 @@ and a hand-written file read the same.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import re
 import stat
@@ -23,6 +22,13 @@ from typing import Any
 
 import yaml
 
+from paxlab.cluster.address import (
+    ADDRESS_HINT,
+    Endpoint,
+    is_loopback_host,
+    is_wildcard_host,
+    parse_endpoint,
+)
 from paxlab.config import ClientsConfig, ClusterConfig, ConfigError, read_yaml_file
 from paxlab.config.problems import Problems, read_keys
 from paxlab.config.schema import CLIENTS_KEYS, CLUSTER_KEYS, KeySpec
@@ -39,10 +45,7 @@ __all__ = [
     "ServerEntry",
     "cluster_file_dict",
     "cluster_file_text",
-    "is_loopback_host",
-    "is_wildcard_host",
     "load_cluster_file",
-    "parse_endpoint",
     "write_cluster_file",
 ]
 
@@ -57,18 +60,6 @@ SECRET_BYTES_MIN = 16
 class ClusterFileError(ConfigError):
     """The cluster file is missing or invalid: bad input, exit code 2. Each line names the
     file, the key and what is allowed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A TCP address: `host:port` (`[::1]:7000` for an IPv6 host)."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +116,11 @@ class ClusterFile:
 
 # --- the file's keys ----------------------------------------------------------------------
 
-_ADDRESS_HINT = "'host:port' in a string, e.g. '10.0.0.2:7000' (port 1 to 65535)"
-
 TOP_KEYS: Mapping[str, KeySpec] = {
     "name": KeySpec(kind="name", default=None, default_text="the file's folder name",
                     doc="The cluster's name, used in results folder names."),
     "servers": KeySpec(kind="custom", required=True,
-                       allowed_text="a mapping of server id (0, 1, ...) to " + _ADDRESS_HINT
+                       allowed_text="a mapping of server id (0, 1, ...) to " + ADDRESS_HINT
                        + ", or to {address: ..., listen: ...}",
                        doc="Every server: the address the others and the clients dial "
                        "(advertised), and optionally the one it binds (listen)."),
@@ -154,47 +143,6 @@ TOP_KEYS: Mapping[str, KeySpec] = {
 """The cluster file's top-level keys, documented in docs/cluster.md."""
 
 _SERVER_KEYS = ("address", "listen")
-_HOST_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                      r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
-
-
-def is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 and `localhost`: an address only this machine can dial."""
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_wildcard_host(host: str) -> bool:
-    """0.0.0.0 and ::: fine to bind (listen), meaningless to dial (advertise)."""
-    try:
-        return ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False
-
-
-def parse_endpoint(text: object) -> Endpoint:
-    """`host:port` or `[v6]:port` -> Endpoint; ValueError says what is allowed."""
-    if not isinstance(text, str):
-        raise ValueError("expected " + _ADDRESS_HINT)
-    host, sep, port_text = text.strip().rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-        try:
-            if not isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address):
-                raise ValueError
-        except ValueError:
-            raise ValueError("expected an IPv6 address inside [...], e.g. '[::1]:7000'") from None
-    elif ":" in host or not sep or not host:
-        raise ValueError("expected " + _ADDRESS_HINT + "; an IPv6 host goes in [...]")
-    elif not _HOST_RE.fullmatch(host):
-        raise ValueError("expected a host name or IP address before ':', e.g. '10.0.0.2:7000'")
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise ValueError("expected a port from 1 to 65535 after ':'")
-    return Endpoint(host, int(port_text))
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -247,7 +195,7 @@ def _servers(raw: object, problems: Problems) -> dict[int, ServerEntry] | None:
     limit = int(CLUSTER_KEYS["servers"].high or 15)
     example = "e.g. {0: '127.0.0.1:7000', 1: '127.0.0.1:7001', 2: '127.0.0.1:7002'}"
     if not isinstance(raw, Mapping) or not raw:
-        problems.bad("servers", raw, f"expected a mapping of server id to {_ADDRESS_HINT}, "
+        problems.bad("servers", raw, f"expected a mapping of server id to {ADDRESS_HINT}, "
                      + example)
         return None
     start = len(problems.lines)
@@ -280,7 +228,7 @@ def _server(sid: int, raw: object, problems: Problems) -> ServerEntry | None:
             if key not in _SERVER_KEYS:
                 problems.unknown(where, key, _SERVER_KEYS)
         if "address" not in raw:
-            problems.note(f"{where}.address", "missing; expected " + _ADDRESS_HINT)
+            problems.note(f"{where}.address", "missing; expected " + ADDRESS_HINT)
             return None
         address_raw, listen_raw = raw["address"], raw.get("listen")
     else:

@@ -10,15 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
+from paxlab.cluster.address import Endpoint, is_loopback_host, parse_endpoint
 from paxlab.cluster.clusterfile import (
     CLIENT_ID_LIMIT,
     ClusterFile,
     ClusterFileError,
-    Endpoint,
     cluster_file_text,
-    is_loopback_host,
     load_cluster_file,
-    parse_endpoint,
     write_cluster_file,
 )
 from paxlab.config import ConfigError
