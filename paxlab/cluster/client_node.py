@@ -28,7 +28,8 @@ from paxlab.core.messages import Envelope, Submit
 from paxlab.core.output import Completion, Output
 from paxlab.host import NodeHost, run_node
 
-__all__ = ["ClientClock", "ClientLoop", "ClientNode", "ClientTransport", "OpResult"]
+__all__ = ["ClientClock", "ClientLoop", "ClientNode", "ClientTransport", "OpInterrupted",
+           "OpResult"]
 
 Outcome = Literal["ok", "fail", "info"]
 
@@ -81,6 +82,16 @@ class OpResult:
     latency_ms: float
     via: str | None
     events: tuple[dict[str, Any], ...]
+
+
+class OpInterrupted(KeyboardInterrupt):
+    """Ctrl-C while an op was pending: the op was abandoned and ended `info` (or had just
+    ended), and `result` says how. A KeyboardInterrupt, so a caller that does not care
+    still stops."""
+
+    def __init__(self, result: OpResult) -> None:
+        super().__init__(result.outcome)
+        self.result = result
 
 
 @dataclass(slots=True)
@@ -167,7 +178,7 @@ class ClientLoop:
     """Runs a ClientNode's `run_node` in a daemon thread and hands it ops from another.
 
     `run(command)` blocks its caller until the op ends; a KeyboardInterrupt while it
-    waits abandons the op (it ends `info`) and is raised again once that is recorded."""
+    waits abandons the op (it ends `info`), then OpInterrupted is raised with the result."""
 
     def __init__(self, node: ClientNode, transport: ClientTransport) -> None:
         self.node = node
@@ -203,9 +214,9 @@ class ClientLoop:
         try:
             self._wait(ended)
         except KeyboardInterrupt:
-            self._in_loop(lambda: self.node.abandon("interrupted (Ctrl-C) before an answer"))
+            self._in_loop(lambda: self.node.abandon("interrupted by Ctrl-C"))
             self._wait(ended)
-            raise
+            raise OpInterrupted(box[0]) from None
         return box[0]
 
     def _wait(self, ended: threading.Event) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from paxlab.cluster.client_files import ClientFiles
-from paxlab.cluster.client_node import ClientClock, ClientLoop, ClientNode
+from paxlab.cluster.client_node import ClientClock, ClientLoop, ClientNode, OpInterrupted
 from paxlab.cluster.client_parse import Command
 from paxlab.core import ClientParams, ClientSession
 from paxlab.core.messages import ClientRequest, Envelope
@@ -144,8 +144,10 @@ def test_ctrl_c_while_waiting_abandons_the_op_as_info(tmp_path: Path) -> None:
             _real(ended)
 
         loop._wait = wait_then_interrupt  # type: ignore[method-assign]
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(OpInterrupted) as stopped:
             loop.run(PUT)
+        assert stopped.value.result.outcome == "info"
+        assert stopped.value.result.error == "interrupted by Ctrl-C"
         assert loop.status()["busy"] is False
     events = history(tmp_path)
     assert [e["type"] for e in events] == ["invoke", "info"]
