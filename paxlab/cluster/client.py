@@ -227,7 +227,8 @@ class _Repl:
         print(text, file=self.out, flush=True)
 
     def run_one(self, parsed: Command) -> bool:
-        """Run a command; False when it was `quit`. Ctrl-C during an op: OpInterrupted."""
+        """Run a command; False when it was `quit`. Ctrl-C during an op raises
+        OpInterrupted, whose result the caller shows (`_show`)."""
         if parsed.name == "quit":
             return False
         if parsed.name == "help":
@@ -237,15 +238,12 @@ class _Repl:
             self.say(json.dumps(status) if self.json_lines else
                      format_status(status, self.cluster))
         else:
-            try:
-                result = self.loop.run(parsed)
-            except OpInterrupted as stop:
-                self._show(stop.result)
-                raise
-            self._show(result)
+            self._show(self.loop.run(parsed))
         return True
 
-    def _show(self, result: OpResult) -> None:
+    def _show(self, result: OpResult, after_ctrl_c: bool = False) -> None:
+        if after_ctrl_c and not self.json_lines:
+            self.say("")  # the terminal echoed ^C: the answer gets its own line
         if result.outcome != "ok":
             self.unsure += 1
         if self.json_lines:
@@ -264,9 +262,15 @@ class _Repl:
             for _, parsed in planned:
                 if not self.run_one(parsed):
                     break
-        except KeyboardInterrupt:
-            return int(ExitCode.INTERRUPTED)
+        except KeyboardInterrupt as stop:
+            return self._interrupted(stop)
         return self._code()
+
+    def _interrupted(self, stop: KeyboardInterrupt) -> int:
+        """Ctrl-C during a script: show the abandoned op's INFO line, exit 130."""
+        if isinstance(stop, OpInterrupted):
+            self._show(stop.result, after_ctrl_c=True)
+        return int(ExitCode.INTERRUPTED)
 
     def run_stream(self, stream: TextIO) -> int:
         """A pipe: run each line as it comes; a bad line is reported and skipped (exit 2)."""
@@ -282,8 +286,8 @@ class _Repl:
                 for parsed in commands:
                     if parsed is not None and not self.run_one(parsed):
                         return self._code(bad)
-        except KeyboardInterrupt:
-            return int(ExitCode.INTERRUPTED)
+        except KeyboardInterrupt as stop:
+            return self._interrupted(stop)
         return self._code(bad)
 
     def prompt(self) -> str:
@@ -300,25 +304,29 @@ class _Repl:
             while True:
                 try:
                     line = input(self.prompt())
-                except KeyboardInterrupt:
-                    self.say("^C")
-                    continue
+                    if not self._run_line(line):
+                        return int(ExitCode.OK)
                 except EOFError:
                     self.say("")
                     return int(ExitCode.OK)
-                try:
-                    commands = [parse_command(t) for t in split_commands(line)]
-                except CommandError as error:
-                    self.say(f"error: {error}")
-                    continue
-                try:
-                    for parsed in commands:
-                        if parsed is not None and not self.run_one(parsed):
-                            return int(ExitCode.OK)
-                except OpInterrupted:
-                    continue
+                except KeyboardInterrupt as stop:
+                    # At the prompt, Ctrl-C drops the line; during an op, the op was
+                    # abandoned and its INFO line printed. Either way the prompt returns.
+                    if isinstance(stop, OpInterrupted):
+                        self._show(stop.result, after_ctrl_c=True)
+                    else:
+                        self.say("")
         finally:
             history.save()
+
+    def _run_line(self, line: str) -> bool:
+        """One line at the prompt; False after `quit`. A bad command: one line."""
+        try:
+            commands = [parse_command(t) for t in split_commands(line)]
+        except CommandError as error:
+            self.say(f"error: {error}")
+            return True
+        return all(parsed is None or self.run_one(parsed) for parsed in commands)
 
 
 class _LineHistory:

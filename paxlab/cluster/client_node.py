@@ -166,6 +166,11 @@ class ClientNode(NodeHost):
         event = self.files.record({
             "type": done.outcome, "f": done.op, "key": done.key, "value": done.value,
             "seq": done.seq, "process": self.session.id, "time": self.clock.now_ns()})
+        if self._log is not None:
+            shown = "not found" if done.op == "get" and done.value is None else done.value
+            why = f" ({reason or done.error})" if done.outcome != "ok" else ""
+            self._log(f"#{done.seq} {done.op} {done.key} -> {done.outcome} {shown}"
+                      f"{why} via {via}")
         if waiting is None:
             return
         latency_ms = (time.monotonic_ns() - waiting.started_ns) / 1e6
@@ -210,13 +215,19 @@ class ClientLoop:
             box.append(result)
             ended.set()
 
-        self._in_loop(lambda: self.node.submit(command, done))
+        def stop() -> None:  # queued after the submit, if that was queued at all
+            self.node.abandon("interrupted by Ctrl-C")
+            ended.set()
+
         try:
+            self._in_loop(lambda: self.node.submit(command, done))
             self._wait(ended)
         except KeyboardInterrupt:
-            self._in_loop(lambda: self.node.abandon("interrupted by Ctrl-C"))
+            self._in_loop(stop)
             self._wait(ended)
-            raise OpInterrupted(box[0]) from None
+            if box:
+                raise OpInterrupted(box[0]) from None
+            raise  # before the op was submitted: nothing to report
         return box[0]
 
     def _wait(self, ended: threading.Event) -> None:

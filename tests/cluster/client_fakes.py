@@ -93,3 +93,24 @@ class ScriptedServers:
         return [Envelope(source=env.target, target=env.source,
                          message=ClientReply(client=m.client, seq=m.seq, outcome="ok",
                                              value=value))]
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m tests.cluster.client_fakes CLUSTER ID [silent]`: a real `paxlab client`
+    prompt over scripted servers (s0 leads; `silent`: nobody answers), for pty tests that
+    need the prompt before real servers exist."""
+    from pathlib import Path
+
+    from paxlab.cluster.client import run_client
+
+    servers = (ScriptedServers(leader=None, silent=frozenset(range(3)))
+               if argv[2:] == ["silent"] else ScriptedServers(leader=0))
+    return run_client(int(argv[1]), Path(argv[0]),
+                      transport_factory=lambda me, cluster, log, clock:
+                      FakeTransport(clock, servers))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))
