@@ -1,4 +1,4 @@
-"""One TCP connection of a TcpTransport: handshake, then sealed frames both ways.
+"""One TCP connection of a Owner: handshake, then sealed frames both ways.
 
 An asyncio Protocol (no streams: bytes go straight from `data_received` into the
 sans-IO FrameReader, and a peer's queued frames leave in one `write`). It enforces who
@@ -11,9 +11,12 @@ failure closes the connection without a word to the peer; the transport logs it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from paxlab.cluster.wire import (
     ADMIN,
@@ -35,14 +38,13 @@ from paxlab.core.errors import RemoteError
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import ClientReply, ClientRequest, Envelope, Redirect
 
-if TYPE_CHECKING:
-    from paxlab.cluster.transport import TcpTransport, _Outbox
-
-__all__ = ["HANDSHAKE_TIMEOUT_S", "Connection", "LinkEnds"]
+__all__ = ["HANDSHAKE_TIMEOUT_S", "SEND_QUEUE_MAX", "Connection", "LinkEnds", "Outbox", "Owner",
+           "PeerStats"]
 
 HANDSHAKE_TIMEOUT_S = 5.0  # an acceptor drops a peer that has not authenticated by then
 WRITE_BUFFER_HIGH = 4 * 1024 * 1024  # past this the kernel is behind: stop writing, queue
 LOGGED_DROPS_MAX = 10  # per connection; then one line per 1000, so a bad peer can't flood
+SEND_QUEUE_MAX = 4096  # frames waiting for one peer; past it the oldest is dropped
 _CLIENT_TYPES = (ClientReply, Redirect, ClientRequest)
 
 
@@ -53,11 +55,64 @@ class LinkEnds:
     remote: str
 
 
+@dataclass(slots=True)
+class PeerStats:
+    """Counters for one peer, as `stats()` and the status command show them."""
+
+    up: bool = False  # our link to it is authenticated (servers: we dialed; clients: it did)
+    inbound: bool = False  # its link to us is authenticated
+    reconnects: int = 0  # times our link came back after being up
+    auth_failures: int = 0  # handshakes or frames claiming to be it that failed
+    dropped: int = 0  # frames lost: queue overflow, nowhere to send, or refused on receipt
+    cut: int = 0  # frames dropped because the link is cut by hand
+    sent: int = 0
+    received: int = 0
+
+
+class Outbox:
+    """One peer's bounded send queue. The transport's `send` appends in the node thread;
+    the loop drains it into whichever connection is up. deque append/popleft are atomic
+    under the GIL."""
+
+    __slots__ = ("conn", "dialer", "dirty", "peer", "queue", "stats")
+
+    def __init__(self, peer: str, stats: PeerStats) -> None:
+        self.peer = peer
+        self.stats = stats
+        self.queue: deque[bytes] = deque()
+        self.conn: Connection | None = None
+        self.dialer: asyncio.Task[None] | None = None
+        self.dirty = False
+
+    def put(self, payload: bytes) -> None:
+        if len(self.queue) >= SEND_QUEUE_MAX:
+            with contextlib.suppress(IndexError):
+                self.queue.popleft()
+                self.stats.dropped += 1
+        self.queue.append(payload)
+
+class Owner(Protocol):
+    """What a connection needs from its transport (TcpTransport)."""
+
+    me: str
+    role: Role
+    log: Callable[[str], None]
+    connections: set[Connection]
+
+    def is_cut(self, source: str, target: str) -> bool: ...
+    def deliver(self, envelopes: list[Envelope]) -> None: ...
+    def peer_stats(self, peer: str) -> PeerStats: ...
+    def auth_failed(self, ends: LinkEnds, claimed: str | None, reason: str) -> None: ...
+    def inbound_opened(self, conn: Connection, peer: str) -> None: ...
+    def inbound_closed(self, conn: Connection, peer: str) -> None: ...
+    async def run_admin(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class Connection(asyncio.Protocol):
     """Both sides of the handshake and the sealed stream after it (loop thread only)."""
 
-    def __init__(self, owner: TcpTransport, *, acceptor: Acceptor | None = None,
-                 connector: Connector | None = None, outbox: _Outbox | None = None) -> None:
+    def __init__(self, owner: Owner, *, acceptor: Acceptor | None = None,
+                 connector: Connector | None = None, outbox: Outbox | None = None) -> None:
         self.owner = owner
         self.acceptor = acceptor
         self.connector = connector
@@ -282,13 +337,13 @@ class Connection(asyncio.Protocol):
 
     # --- writing ------------------------------------------------------------------------
 
-    def own_outbox(self, box: _Outbox) -> _Outbox:
+    def own_outbox(self, box: Outbox) -> Outbox:
         """Make `box` this inbound connection's own queue (replies to a client)."""
         self.outbox = box
         box.conn = self
         return box
 
-    def write_queue(self, box: _Outbox) -> None:
+    def write_queue(self, box: Outbox) -> None:
         """Seal and write every queued frame of `box` in one write."""
         session, transport = self.session, self.transport
         if session is None or transport is None or self.paused or transport.is_closing():

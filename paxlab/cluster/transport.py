@@ -19,11 +19,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
-from paxlab.cluster.connection import Connection, LinkEnds
+from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, LinkEnds, Outbox, PeerStats
 from paxlab.cluster.ports import bind_listener, is_loopback
 from paxlab.cluster.wire import Acceptor, Connector, Keys, WireError, envelope_payload, role_of
 from paxlab.core.ids import node_parts, server_node
@@ -41,7 +41,6 @@ __all__ = [
     "TransportError",
 ]
 
-SEND_QUEUE_MAX = 4096  # frames waiting for one peer; past it the oldest is dropped
 RECEIVE_BATCH_MAX = 512  # envelopes one receive returns, so timers get their turn
 BACKOFF_S_MIN, BACKOFF_S_MAX = 0.05, 1.0
 CONNECT_TIMEOUT_S = 2.0
@@ -73,42 +72,6 @@ class _MonotonicClock:
 
     def seconds_until(self, at_ms: float | None) -> float | None:
         return None if at_ms is None else max(0.0, (at_ms - self.now_ms()) / 1000)
-
-
-@dataclass(slots=True)
-class PeerStats:
-    """Counters for one peer, as `stats()` and the status command show them."""
-
-    up: bool = False  # our link to it is authenticated (servers: we dialed; clients: it did)
-    inbound: bool = False  # its link to us is authenticated
-    reconnects: int = 0  # times our link came back after being up
-    auth_failures: int = 0  # handshakes or frames claiming to be it that failed
-    dropped: int = 0  # frames lost: queue overflow, nowhere to send, or refused on receipt
-    cut: int = 0  # frames dropped because the link is cut by hand
-    sent: int = 0
-    received: int = 0
-
-
-class _Outbox:
-    """One peer's bounded send queue. `send` appends in the node thread; the loop drains
-    it into whichever connection is up. deque append/popleft are atomic under the GIL."""
-
-    __slots__ = ("conn", "dialer", "dirty", "peer", "queue", "stats")
-
-    def __init__(self, peer: str, stats: PeerStats) -> None:
-        self.peer = peer
-        self.stats = stats
-        self.queue: deque[bytes] = deque()
-        self.conn: Connection | None = None
-        self.dialer: asyncio.Task[None] | None = None
-        self.dirty = False
-
-    def put(self, payload: bytes) -> None:
-        if len(self.queue) >= SEND_QUEUE_MAX:
-            with contextlib.suppress(IndexError):
-                self.queue.popleft()
-                self.stats.dropped += 1
-        self.queue.append(payload)
 
 
 class _Call:
@@ -155,11 +118,11 @@ class TcpTransport:
         self.clock: DeadlineClock = clock if clock is not None else _MonotonicClock()
         self.peers: dict[str, PeerStats] = {}
         self.auth_failures = 0  # all of them, also from peers that claimed nobody valid
-        self._outboxes: dict[str, _Outbox] = {}
+        self._outboxes: dict[str, Outbox] = {}
         self._inbound: dict[str, Connection] = {}  # authenticated peers that dialed us
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._held: deque[Any] = deque()  # node thread only: taken from the inbox, not yet returned
-        self._dirty: deque[_Outbox] = deque()
+        self._dirty: deque[Outbox] = deque()
         self._wake_scheduled = False
         self._closed = False
         self.closing = False  # read by connections in the loop thread
@@ -223,7 +186,7 @@ class TcpTransport:
                 with contextlib.suppress(RuntimeError):  # loop closed: we are stopping
                     self._loop.call_soon_threadsafe(self._flush_dirty)
 
-    def _outbox_for_new(self, target: str) -> _Outbox | None:
+    def _outbox_for_new(self, target: str) -> Outbox | None:
         kind, number = node_parts(target)
         if kind == "server" and number < len(self.cluster.servers) and target != self.me:
             return self._outbox(target)
@@ -232,10 +195,10 @@ class TcpTransport:
             stats.dropped += 1  # a client that is not connected to us: nowhere to send
         return None
 
-    def _outbox(self, peer: str) -> _Outbox:
+    def _outbox(self, peer: str) -> Outbox:
         box = self._outboxes.get(peer)
         if box is None:
-            box = self._outboxes[peer] = _Outbox(peer, self.peers.setdefault(peer, PeerStats()))
+            box = self._outboxes[peer] = Outbox(peer, self.peers.setdefault(peer, PeerStats()))
         return box
 
     def receive(self, deadline_ms: float | None) -> list[Envelope] | None:
@@ -326,11 +289,11 @@ class TcpTransport:
             elif box.dialer is None and box.peer[0] == "s" and not self.closing:
                 self._start_dialer(box)
 
-    def _start_dialer(self, box: _Outbox) -> None:
+    def _start_dialer(self, box: Outbox) -> None:
         if box.dialer is None and not self.closing:
             box.dialer = self._loop.create_task(self._dial(box))
 
-    async def _dial(self, box: _Outbox) -> None:
+    async def _dial(self, box: Outbox) -> None:
         """Keep a link to one server: connect, handshake, wait for it to drop, back off.
         A client stops once nothing is queued (it dials again on its next send)."""
         entry = self.cluster.servers[node_parts(box.peer)[1]]
@@ -398,7 +361,7 @@ class TcpTransport:
         stats.inbound = True
         if peer[0] == "c":
             stats.up = True
-            self._outboxes[peer] = conn.own_outbox(_Outbox(peer, stats))
+            self._outboxes[peer] = conn.own_outbox(Outbox(peer, stats))
 
     def inbound_closed(self, conn: Connection, peer: str) -> None:
         if self._inbound.get(peer) is conn:
