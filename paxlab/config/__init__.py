@@ -81,11 +81,13 @@ __all__ = [
     "ServerTarget",
     "SetLink",
     "SetNetwork",
+    "StrictLoader",
     "WorkloadConfig",
     "config_to_dict",
     "describe_fault",
     "load_config",
     "parse_config",
+    "read_yaml_file",
     "with_seed",
 ]
 
@@ -114,7 +116,7 @@ def parse_config(data: object, source: str) -> Config:
 
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictLoader(yaml.SafeLoader):
     """SafeLoader that rejects a repeated key, which plain YAML loading silently drops."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -134,26 +136,34 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate one config file; every failure is a ConfigError naming the file."""
+def read_yaml_file(path: str | Path, what: str = "config file",
+                   error: type[ConfigError] = ConfigError) -> object:
+    """Read one YAML file with StrictLoader (a repeated key is an error); every failure is
+    `error` naming the file, and `what` says what kind of file was expected. An empty file
+    is None. Shared by the lab's configs and the cluster file, so both report alike."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{source}: no such config file") from None
+        raise error(f"{source}: no such {what}") from None
     except IsADirectoryError:
-        raise ConfigError(f"{source}: is a directory, expected a YAML config file") from None
+        raise error(f"{source}: is a directory, expected a YAML {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read config file: {exc}") from None
+        raise error(f"{source}: cannot read {what}: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise ConfigError(f"{source}:{where} invalid YAML: {exc.problem or exc}") from None
+        raise error(f"{source}:{where} invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    return parse_config({} if data is None else data, source)
+        raise error(f"{source}: invalid YAML: {exc}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate one config file; every failure is a ConfigError naming the file."""
+    data = read_yaml_file(path)
+    return parse_config({} if data is None else data, str(path))
 
 
 def _fields(section: Any) -> dict[str, Any]:

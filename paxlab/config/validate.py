@@ -38,7 +38,7 @@ from paxlab.config.types import (
 )
 from paxlab.config.validate_faults import validate_faults
 
-__all__ = ["validate"]
+__all__ = ["read_clients_section", "read_cluster_section", "read_section", "validate"]
 
 _DEFAULT_OPS_PER_CLIENT = 50
 
@@ -50,42 +50,59 @@ def _kind(value: object) -> str:
 def _section(data: Mapping[Any, Any], name: str, specs: Mapping[str, KeySpec],
              problems: Problems) -> dict[str, Any] | None:
     """Read a top-level section; None if anything in it is wrong."""
-    raw = data.get(name)
+    return read_section(data.get(name), name, specs, problems)
+
+
+def read_section(raw: object, path: str, specs: Mapping[str, KeySpec], problems: Problems,
+                 fixed: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """Read one section mapping against its table; None if anything in it is wrong.
+
+    Keys in `fixed` are not allowed in the file and take the given values: the cluster
+    file, for one, lists its servers itself, so its `cluster:` section has no `servers`.
+    """
+    fixed = fixed or {}
+    allowed = [key for key in specs if key not in fixed]
     if raw is None:  # absent, or a heading with every key commented out
         raw = {}
     if not isinstance(raw, Mapping):
-        problems.bad(name, raw, "expected a mapping with keys: " + ", ".join(specs))
+        problems.bad(path, raw, "expected a mapping with keys: " + ", ".join(allowed))
         return None
     start = len(problems.lines)
-    values = read_keys(raw, name, specs, problems)
+    values = read_keys(raw, path, {k: s for k, s in specs.items() if k not in fixed},
+                       problems, allowed)
+    values.update(fixed)
     return values if len(problems.lines) == start else None
 
 
-def _cluster(data: Mapping[Any, Any], problems: Problems) -> ClusterConfig | None:
-    v = _section(data, "cluster", CLUSTER_KEYS, problems)
+def read_cluster_section(raw: object, problems: Problems, path: str = "cluster",
+                         fixed: Mapping[str, Any] | None = None) -> ClusterConfig | None:
+    """The `cluster:` section with its cross-key rules; shared with the cluster file."""
+    v = read_section(raw, path, CLUSTER_KEYS, problems, fixed)
     if v is None:
         return None
     low, high, beat = (v["election_timeout_ms_min"], v["election_timeout_ms_max"],
                        v["heartbeat_interval_ms"])
     if low <= beat:
-        problems.bad("cluster.election_timeout_ms_min", low,
-                     f"expected an integer > cluster.heartbeat_interval_ms ({beat}), "
+        problems.bad(f"{path}.election_timeout_ms_min", low,
+                     f"expected an integer > {path}.heartbeat_interval_ms ({beat}), "
                      "or followers would time out while the leader is alive")
         return None
     if high < low:
-        problems.bad("cluster.election_timeout_ms_max", high,
-                     f"expected an integer >= cluster.election_timeout_ms_min ({low})")
+        problems.bad(f"{path}.election_timeout_ms_max", high,
+                     f"expected an integer >= {path}.election_timeout_ms_min ({low})")
         return None
     return ClusterConfig(**v)
 
 
-def _clients(data: Mapping[Any, Any], problems: Problems) -> ClientsConfig | None:
-    v = _section(data, "clients", CLIENTS_KEYS, problems)
+def read_clients_section(raw: object, problems: Problems, path: str = "clients",
+                         fixed: Mapping[str, Any] | None = None) -> ClientsConfig | None:
+    """The `clients:` section with its cross-key rule; shared with the cluster file."""
+    v = read_section(raw, path, CLIENTS_KEYS, problems, fixed)
     if v is None:
         return None
     if v["op_timeout_ms"] < v["request_timeout_ms"]:
-        problems.bad("clients.op_timeout_ms", v["op_timeout_ms"],
-                     f"expected an integer >= clients.request_timeout_ms "
+        problems.bad(f"{path}.op_timeout_ms", v["op_timeout_ms"],
+                     f"expected an integer >= {path}.request_timeout_ms "
                      f"({v['request_timeout_ms']})")
         return None
     return ClientsConfig(**v)
@@ -166,9 +183,9 @@ def validate(data: object, source: str) -> tuple[Config | None, tuple[str, ...]]
                       f"got {_kind(data)}; allowed keys: " + ", ".join(TOP_KEYS),)
     problems = Problems(source)
     top = read_keys(data, "", TOP_KEYS, problems)
-    cluster = _cluster(data, problems)
+    cluster = read_cluster_section(data.get("cluster"), problems)
     network = _section(data, "network", NETWORK_KEYS, problems)
-    clients = _clients(data, problems)
+    clients = read_clients_section(data.get("clients"), problems)
     workload = _workload(data, problems, clients.count if clients else None)
     faults = validate_faults(data.get("faults"), problems, cluster.servers if cluster else None,
                              clients.count if clients else None)
