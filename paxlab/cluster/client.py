@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import random
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -156,12 +157,19 @@ def _start(client_id: int, cluster: ClusterFile, files: ClientFiles, log: Callab
     if factory is None:
         factory = _tcp_transport
     clock = ClientClock(floor_ns=files.last_time_ns)
-    transport = factory(me, cluster, log, clock)
     # Seeded by the OS: a hand-played client has no run seed to repeat.
     session = ClientSession(client_id, cluster.client_params(), random.Random(),
                             last_seq=files.last_seq)
-    loop = ClientLoop(ClientNode(session, transport, clock, files, log=log), transport)
-    loop.start()
+    # The transport's and the loop's threads start with SIGINT blocked (threads inherit
+    # the mask), so Ctrl-C always lands on the main thread. Landing on another, it only
+    # set Python's flag, and the main thread slept on in readline until the next key.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        transport = factory(me, cluster, log, clock)
+        loop = ClientLoop(ClientNode(session, transport, clock, files, log=log), transport)
+        loop.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     log(f"{me} started: {len(cluster.servers)} servers, last seq {files.last_seq}")
     return loop
 
@@ -170,7 +178,7 @@ def _tcp_transport(me: str, cluster: ClusterFile, log: Callable[[str], None],
                    clock: ClientClock) -> ClientTransport:
     from paxlab.cluster.transport import TcpTransport
     from paxlab.cluster.wire import derive_keys
-    return TcpTransport(me, cluster, derive_keys(cluster.secret), log)  # type: ignore[return-value]
+    return TcpTransport(me, cluster, derive_keys(cluster.secret), log, clock=clock)
 
 
 def format_result(result: OpResult, op_timeout_ms: int) -> str:
@@ -193,20 +201,24 @@ def format_result(result: OpResult, op_timeout_ms: int) -> str:
 
 
 def format_status(status: dict[str, Any], cluster: ClusterFile) -> str:
-    """`status`: who this client believes leads, its last seq and its links."""
+    """`status`: who this client believes leads, its last seq, its link to each server
+    (a client dials a server the first time it sends to it: "not dialed" before)."""
     leader = status["leader"] or "unknown (no answer yet)"
     lines = [f"{status['client']}: leader {leader}; last seq {status['last_seq']}; "
              f"cluster {cluster.name} ({len(cluster.servers)} servers)"]
     links = status.get("links") or {}
-    peers = links.get("peers", links) if isinstance(links, dict) else {}
+    peers = links.get("peers", {}) if isinstance(links, dict) else {}
     shown = []
-    for peer, info in sorted(peers.items()):
-        if isinstance(info, dict):
-            up = info.get("up", info.get("state"))
-            state = "up" if up is True else "down" if up is False else str(up)
-            shown.append(f"{peer} {state}")
-    if shown:
-        lines.append("links: " + ", ".join(shown))
+    for server_id in sorted(cluster.servers):
+        info = peers.get(f"s{server_id}")
+        if not isinstance(info, dict):
+            shown.append(f"s{server_id} not dialed")
+            continue
+        state = "up" if info.get("up") else "down"
+        if info.get("reconnects"):
+            state += f" ({info['reconnects']} reconnects)"
+        shown.append(f"s{server_id} {state}")
+    lines.append("links: " + ", ".join(shown))
     return "\n".join(lines)
 
 

@@ -52,7 +52,7 @@ class FakeTransport:
         self._inbox.put(fn)
 
     def stats(self) -> dict[str, Any]:
-        return {"s0": {"up": True}}
+        return {"peers": {"s0": {"up": True, "reconnects": 1}}}
 
     def close(self) -> None:
         self._closed.set()

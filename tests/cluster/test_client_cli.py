@@ -86,7 +86,8 @@ def test_a_script_file_with_comments_and_blank_lines(cluster_path: Path) -> None
     assert lines[0].startswith("OK   put ('alice', 1)   seq 1")
     assert re.fullmatch(r"OK   get 'nothing' -> not found   \d+\.\d ms  via s2", lines[1])
     assert lines[2].startswith("c7: leader s2; last seq 2")
-    assert len(lines) == 3 + ("links:" in run.out)  # quit stopped the script: no get 1
+    assert lines[3] == "links: s0 up (1 reconnects), s1 not dialed, s2 not dialed"
+    assert len(lines) == 4  # quit stopped the script: no get 1
 
 
 def test_a_bad_script_is_refused_whole_before_anything_is_sent(cluster_path: Path) -> None:

@@ -80,6 +80,15 @@ def start(tmp_path: Path, *extra: str) -> Pty:
                env)
 
 
+def wait_for_invoke(history: Path, proc: subprocess.Popen[str] | None = None) -> None:
+    """Until the client has written an invoke: its op is then in flight."""
+    deadline = time.monotonic() + WAIT_S
+    while not (history.exists() and '"invoke"' in history.read_text()):
+        assert time.monotonic() < deadline, "the op never started"
+        assert proc is None or proc.poll() is None, "the client exited"
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def pty_client(tmp_path: Path):  # type: ignore[no-untyped-def]
     made: list[Pty] = []
@@ -116,11 +125,13 @@ def test_the_prompt_put_get_bad_literal_ctrl_c_ctrl_d(pty_client) -> None:  # ty
     assert term.wait() == 0
 
 
-def test_ctrl_c_while_waiting_ends_the_op_info_and_returns_to_the_prompt(pty_client) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_while_waiting_ends_the_op_info_and_returns_to_the_prompt(
+        pty_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     term = pty_client("silent")
     term.expect("c7 -> ?> ")
     term.send("put 'k' [1, (2, 3)]\n")
-    term.expect("put 'k' [1, (2, 3)]\n")  # the echo; the op is now pending
+    term.expect("put 'k' [1, (2, 3)]\n")  # the echo
+    wait_for_invoke(tmp_path / "data" / "clients" / "c7" / "history.jsonl")  # op pending
     term.send("\x03")
     answer = term.expect("c7 -> ?> ")
     assert ("INFO put 'k' [1, (2, 3)]   seq 1  outcome unknown (interrupted by Ctrl-C; "
@@ -143,10 +154,7 @@ def test_ctrl_c_during_a_piped_script_records_info_and_exits_130(tmp_path: Path)
         assert proc.stdin is not None
         proc.stdin.write("put 'k' 1\nget 'k'\n")
         proc.stdin.flush()
-        deadline = time.monotonic() + WAIT_S
-        while not (history.exists() and '"invoke"' in history.read_text()):
-            assert time.monotonic() < deadline and proc.poll() is None, "the put never started"
-            time.sleep(0.01)
+        wait_for_invoke(history, proc)
         proc.send_signal(2)  # SIGINT, as Ctrl-C
         out, err = proc.communicate(timeout=WAIT_S)
     finally:
