@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from paxlab.config import ConfigError
 if TYPE_CHECKING:
     from paxlab.cluster.control import Report
 
-__all__ = ["HANDLERS", "add_parsers", "client"]
+__all__ = ["HANDLERS", "add_parsers"]
 
 _DEFAULT_FILE = Path("cluster.yaml")
 _TARGET_HELP = ("a server id, ids like 0,2, or leader, random, minority, majority, all "
@@ -92,10 +92,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                          help="read commands from stdin even if it is not a terminal")
     console.add_argument("--no-console", dest="console", action="store_false",
                          help="no console even on a terminal")
-    client_parser = commands.add_parser(
-        "client", help="the client prompt: put KEY VALUE, get KEY (paxlab client ID --help)")
-    client_parser.add_argument("args", nargs=argparse.REMAINDER,
-                               help="ID [--cluster FILE] [-c CMD | -f FILE] [--json]")
+    from paxlab.cluster.client import add_arguments  # the client owns its options
+
+    add_arguments(commands.add_parser(
+        "client", help="the client prompt: put KEY VALUE, get KEY (or -c CMD, -f FILE)"))
 
 
 def _print(report: Report, as_json: bool) -> None:
@@ -156,15 +156,11 @@ def _server(args: argparse.Namespace) -> int:
     return server_main(args.cluster, args.id, console=args.console)
 
 
-def client(argv: Sequence[str]) -> int:
-    """`paxlab client ...`: its arguments go to the client untouched (it owns its flags)."""
-    from paxlab.cluster.client import client_main
-
-    return client_main(list(argv))
-
-
 def _client(args: argparse.Namespace) -> int:
-    return client(args.args)
+    from paxlab.cluster.client import run_client
+
+    return run_client(args.id, args.cluster, command=args.command, script=args.script,
+                      json_lines=args.json_lines)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

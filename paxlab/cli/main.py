@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="paxlab",
         description="A Multi-Paxos blockchain key-value store you can run, break and verify.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="paxlab_command", required=True)
     lab.add_run_parser(commands)  # the order `paxlab --help` lists the commands in
     bench.add_parsers(commands)
     sim.add_parser(commands)
@@ -37,12 +37,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (ResultsError and Ctrl-C handled here)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
     try:
-        if argv[:1] == ["client"]:  # the client owns its flags: pass them on untouched
-            return int(cluster.client(argv[1:]))
-        args = _parser().parse_args(argv)
-        return int(_HANDLERS[args.command](args))
+        return int(_HANDLERS[args.paxlab_command](args))
     except results.ResultsError as error:
         print(f"paxlab: {error}", file=sys.stderr)
         return int(ExitCode.BAD_INPUT)
