@@ -37,6 +37,7 @@ __all__ = [
     "wait_gone",
 ]
 
+_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding paxlab/
 PID_FILE = "server.pid"
 OUT_FILE = "server.out"
 """A detached server's stdout and stderr (a traceback that happens before its log is
