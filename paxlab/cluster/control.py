@@ -22,6 +22,7 @@ from typing import Any
 
 from paxlab.cluster.address import Endpoint, is_loopback_host
 from paxlab.cluster.clusterfile import ClusterFile
+from paxlab.cluster.ports import port_holder
 from paxlab.cluster.procs import (
     OUT_FILE,
     read_pid,
@@ -151,18 +152,10 @@ def busy_port(endpoint: Endpoint) -> str | None:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 return f"cannot listen on {endpoint}: {exc.strerror}"
-            holder = _port_holder(endpoint.port)
+            holder = port_holder(endpoint.port)
             return f"port {endpoint.port} ({endpoint}) is in use" + (
                 f" by {holder}" if holder else " (holder unknown)")
     return None
-
-
-def _port_holder(port: int) -> str | None:
-    try:
-        from paxlab.cluster.ports import port_holder
-    except ImportError:  # pragma: no cover - the wire not merged yet
-        return None
-    return port_holder(port)
 
 
 def remote_command(cluster: ClusterFile, server_id: int) -> str:

@@ -118,11 +118,7 @@ def test_up_names_the_holder_of_a_busy_port_and_starts_nothing(
     assert code == 2
     assert f"s1: port {port} (127.0.0.1:{port}) is in use" in err
     assert "nothing was started" in err and not fake.started
-    try:
-        from paxlab.cluster.ports import port_holder  # noqa: F401 - the wire's, once merged
-    except ImportError:
-        return
-    assert f"by pid {os.getpid()}" in err
+    assert f"in use by pid {os.getpid()} (" in err
 
 
 def test_a_server_that_dies_at_start_is_reported_with_its_output(
@@ -272,5 +268,13 @@ def test_busy_port_is_none_for_a_free_port() -> None:
     assert control.busy_port(Endpoint("127.0.0.1", free_ports("127.0.0.1", 1)[0])) is None
 
 
-def test_control_error_is_bad_input() -> None:
-    assert issubclass(ControlError, Exception)
+def test_unreachable_servers_through_the_real_wire(fake: FakeCluster,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server runs: the wire's AdminError becomes Unreachable, status says so."""
+    monkeypatch.undo()
+    report = cluster_status(Control(fake.cluster, timeout_s=0.3))
+    assert not report.ok and all(row["error"] == "not running" for row in
+                                 report.data["servers"])
+    with pytest.raises(ControlError, match="out of range"):
+        from paxlab.cluster.control_faults import parse_server
+        parse_server("3", 3)

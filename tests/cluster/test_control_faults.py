@@ -167,3 +167,16 @@ def test_restart_of_a_remote_server_prints_the_command(
     assert not report.ok
     assert report.data["failed"] == {"s2": "on 127.0.0.1: not local; run there: paxlab "
                                            "server 2 --cluster cluster.yaml"}
+
+
+@pytest.mark.parametrize("argv", [
+    ["crash", "random"], ["pause", "minority"], ["partition", "0/1,2"], ["isolate", "1"],
+    ["heal"], ["fail-link", "0", "2", "--one-way"],
+])
+def test_every_fault_command_prints_json(fake: FakeCluster, capsys: pytest.CaptureFixture[str],
+                                         argv: list[str]) -> None:
+    code, out, _ = run(fake, capsys, *argv, "--json")
+    data = json.loads(out)
+    assert code == 0 and sorted(data) == ["action", "detail", "failed", "servers"]
+    assert data["servers"] and data["failed"] == {}
+    assert logged(fake)[-1]["detail"] == data["detail"]
