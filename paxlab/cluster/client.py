@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import json
 import random
 import signal
@@ -22,7 +23,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from paxlab.cli.exit_codes import ExitCode
 from paxlab.cluster.client_files import ClientFiles, ClientFilesError
 from paxlab.cluster.client_node import (
     ClientClock,
@@ -48,7 +48,18 @@ from paxlab.cluster.clusterfile import (
 )
 from paxlab.core import ClientSession
 
-__all__ = ["add_arguments", "client_main", "format_result", "format_status", "run_client"]
+__all__ = ["ExitCode", "add_arguments", "client_main", "format_result", "format_status",
+           "run_client"]
+
+
+class ExitCode(enum.IntEnum):
+    """paxlab.cli.exit_codes' values (cluster/ may not import cli/, which imports it)."""
+
+    OK = 0
+    CHECK_FAILED = 1  # here: an op ended fail or info
+    BAD_INPUT = 2
+    INTERRUPTED = 130
+
 
 # (node id, cluster, log, clock) -> transport; the clock is the one the loop's deadlines use.
 TransportFactory = Callable[[str, ClusterFile, Callable[[str], None], ClientClock],

@@ -144,3 +144,10 @@ def test_bad_arguments_exit_2(cluster_path: Path) -> None:
     assert missing.code == 2 and "nope.yaml" in missing.err
     gone = Run(cluster_path, ScriptedServers(), script=cluster_path.parent / "none.txt")
     assert gone.code == 2 and "cannot read the script" in gone.err
+
+
+def test_exit_codes_are_the_cli_ones() -> None:
+    from paxlab.cli.exit_codes import ExitCode as CliExitCode
+    from paxlab.cluster.client import ExitCode
+
+    assert {e.name: e.value for e in ExitCode} == {e.name: e.value for e in CliExitCode}
