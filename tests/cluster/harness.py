@@ -167,8 +167,9 @@ class LocalCluster:
         return admin_request(self.cluster, server_id, request, timeout_s)
 
     def status(self, server_id: int) -> dict[str, Any] | None:
-        """The server's status reply; None while it is down or not answering."""
-        if not self.running(server_id):
+        """The server's status reply; None while it is down or not answering. (A server
+        this cluster did not start, as one on a pty, is asked all the same.)"""
+        if server_id in self.procs and not self.running(server_id):
             return None
         try:
             return self.admin(server_id, {"cmd": "status"}, timeout_s=1.0)
@@ -204,6 +205,21 @@ class LocalCluster:
             leader = self.leader()
             return (leader,) if leader is not None and leader != not_ else None
         return wait_until(found, timeout_s, "a leader")[0]
+
+    def wait_ready(self, timeout_s: float = 10.0) -> int:
+        """Wait until every server answers with every link up, then for a leader; its id.
+        (A server that starts late runs for leader before its links are up, and its
+        higher ballot may unseat the first leader when they come up: after this, the
+        start-up elections are over.)"""
+        n = len(self.cluster.servers)
+
+        def all_up() -> bool:
+            statuses = self.statuses()
+            return len(statuses) == n and all(
+                set(s["links"].values()) == {"up"} for s in statuses.values())
+
+        wait_until(all_up, timeout_s, "every server up with every link up")
+        return self.wait_leader(timeout_s)
 
     def wait_converged(self, ids: list[int], timeout_s: float = 10.0) -> int:
         """Wait until the servers `ids` hold the same chain (height and head); the height."""
