@@ -46,6 +46,7 @@ RECEIVE_BATCH_MAX = 512  # envelopes one receive returns, so timers get their tu
 BACKOFF_S_MIN, BACKOFF_S_MAX = 0.05, 1.0
 CONNECT_TIMEOUT_S = 2.0
 ADMIN_TIMEOUT_S = 10.0  # how long an admin request waits for the node's loop
+LOCK_WAIT_S = 2.0  # receive waits this long for another thread's flush or close
 
 
 class TransportError(Exception):
@@ -242,8 +243,8 @@ class TcpTransport:
         """Run the loop until `_wake` stops it or `timeout_s` passes; with block=False (or
         a past deadline) take one look at the sockets without waiting."""
         loop = self._loop
-        if not self._loop_lock.acquire(blocking=False):
-            return  # re-entered from a signal handler while the loop runs
+        if self._inside_loop() or not self._loop_lock.acquire(timeout=LOCK_WAIT_S):
+            return  # a signal handler inside the loop, or another thread is flushing
         try:
             self._flush_dirty()
             handle = None
@@ -287,16 +288,29 @@ class TcpTransport:
                 "dropped": sum(p["dropped"] for p in peers.values())}
 
     def flush(self, timeout_s: float = 1.0) -> bool:
-        """From the node's thread: run the loop until every queued frame and admin reply
-        is handed to the kernel (before a crash or a stop). False if time ran out."""
-        if self._closed or not self._loop_lock.acquire(timeout=timeout_s):
+        """Wait until every queued frame and admin reply is handed to the kernel (before
+        a crash or a stop). From any thread: when the node's thread is in the loop, it
+        does the flushing. False if time ran out or the transport is closed."""
+        if self._closed or self._inside_loop():
             return False
+        if self._loop_lock.acquire(blocking=False):
+            try:
+                return bool(self._loop.run_until_complete(self._flushed(timeout_s)))
+            finally:
+                self._loop_lock.release()
+        future = asyncio.run_coroutine_threadsafe(self._flushed(timeout_s), self._loop)
         try:
-            return bool(self._loop.run_until_complete(self._flushed(timeout_s)))
-        except RuntimeError:  # the loop is running: called from inside it
+            return bool(future.result(timeout_s + 0.5))
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
             return False
-        finally:
-            self._loop_lock.release()
+
+    def _inside_loop(self) -> bool:
+        """True in a callback of our running loop (or a signal handler that interrupted
+        one): the loop cannot be run again from here."""
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
 
     def close(self) -> None:
         """Close every socket and stop; receive returns None from now on. From any thread:
@@ -315,11 +329,7 @@ class TcpTransport:
     def _shutdown_here(self) -> None:
         if self._shut:
             return
-        try:
-            inside = asyncio.get_running_loop() is self._loop
-        except RuntimeError:
-            inside = False
-        if inside:
+        if self._inside_loop():
             return  # a signal handler inside the loop: receive finishes it on the way out
         if not self._loop_lock.acquire(timeout=3):  # the node's thread leaves the loop
             self.log("transport close: the node's thread did not leave the loop in 3 s")

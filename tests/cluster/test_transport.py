@@ -285,3 +285,20 @@ def test_close_from_inside_a_call(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", cluster.servers[0].listen.port))
+
+
+def test_flush_from_another_thread_while_the_node_waits(tmp_path: Path) -> None:
+    cluster = make_cluster(tmp_path, servers=2)
+    s0, s1 = FakeServer(cluster, 0), FakeServer(cluster, 1)
+    try:
+        wait_until(lambda: s0.transport.stats()["peers"]["s1"]["up"])
+        for commit in range(100):
+            s0.transport.send(heartbeat("s0", "s1", commit))
+        start = time.monotonic()
+        assert s0.transport.flush(2.0) is True  # the node's thread is in receive(None)
+        assert time.monotonic() - start < 1.0
+        wait_until(lambda: len(s1.received) == 100)
+    finally:
+        s0.close()
+        s1.close()
+    assert s0.transport.flush(0.1) is False  # closed
