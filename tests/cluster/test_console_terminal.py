@@ -1,6 +1,7 @@
-"""The Terminal: keys cut from typed bytes, the line editor key by key, and the Terminal
-itself on a pipe (no tty) and on a pty opened in this process, where the screen it draws
-is read back through tests/cluster/ptyproc.Screen."""
+"""The Terminal and its line editor (paxlab.cluster.lineedit): keys cut from typed
+bytes, the editor key by key, and the Terminal itself on a pipe (no tty) and on a pty
+opened in this process, where the screen it draws is read back through
+tests/cluster/ptyproc.Screen."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from paxlab.cluster.terminal import (
+from paxlab.cluster.lineedit import (
     CLEAR,
     EDIT,
     ENTER,
@@ -25,11 +26,10 @@ from paxlab.cluster.terminal import (
     INTERRUPT,
     LIST,
     LineEditor,
-    Terminal,
-    TerminalLogHandler,
     split_keys,
     text_width,
 )
+from paxlab.cluster.terminal import Terminal, TerminalLogHandler
 from tests.cluster.ptyproc import Screen
 
 # ---- keys ----------------------------------------------------------------------------
