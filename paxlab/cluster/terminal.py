@@ -47,7 +47,7 @@ from typing import TextIO
 from paxlab.cluster.lineedit import CLEAR, ENTER, EOF, INTERRUPT, LIST, LineEditor, split_keys
 from paxlab.cluster.lineedit import text_width as _text_width
 
-__all__ = ["Terminal", "TerminalLogHandler"]
+__all__ = ["Terminal", "TerminalLogHandler", "foreground_tty"]
 
 _HISTORY_MAX = 1000
 _ESC_WAIT_S = 0.05  # a lone ESC at the end of a read: wait this long for the rest
@@ -243,6 +243,17 @@ class TerminalLogHandler(logging.Handler):
             self.terminal.print_above(self.format(record))
         except Exception:
             self.handleError(record)
+
+
+def foreground_tty(fd: int = 0) -> bool:
+    """Whether `fd` (stdin) is a terminal on which this process is in the foreground: the
+    test for starting a console. A process started in the background (`paxlab server 0 &`)
+    that read its tty, or set its mode, would be stopped by SIGTTIN/SIGTTOU, and a stopped
+    server serves nobody."""
+    try:
+        return os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:  # a tty that is not our controlling terminal
+        return False
 
 
 def _fileno(stream: TextIO) -> int | None:

@@ -29,7 +29,7 @@ from paxlab.cluster.lineedit import (
     split_keys,
     text_width,
 )
-from paxlab.cluster.terminal import Terminal, TerminalLogHandler
+from paxlab.cluster.terminal import Terminal, TerminalLogHandler, foreground_tty
 from tests.cluster.ptyproc import Screen
 
 # ---- keys ----------------------------------------------------------------------------
@@ -353,3 +353,9 @@ def test_print_above_between_lines_just_prints(on_pty: OnPty) -> None:
     on_pty.row("c7 -> s0> ")
     on_pty.term.close()  # from another thread: read_line returns None, the mode is restored
     assert on_pty.line() is None
+
+
+def test_a_pty_that_is_not_our_terminal_is_no_foreground(on_pty: OnPty,
+                                                         pipe: tuple[int, int]) -> None:
+    assert not foreground_tty(on_pty.slave)  # a tty, but not this process's terminal
+    assert not foreground_tty(pipe[0])
