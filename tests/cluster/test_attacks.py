@@ -35,6 +35,7 @@ from tests.cluster.wire_harness import (
     Log,
     make_cluster,
     next_frame,
+    pump,
     read_until_closed,
     request,
     roundtrip,
@@ -216,8 +217,8 @@ def test_wrong_or_missing_secret(cluster: ClusterFile, server: FakeServer,
     intruder = TcpTransport("c3", cluster, derive_keys(secret), log)
     try:
         intruder.send(Envelope(source="c3", target="s0", message=request(3, 1)))
-        wait_until(lambda: server.log.has("(claimed c3)"))
-        wait_until(lambda: log.has("did not prove the client key (wrong secret?)"))
+        pump(intruder, lambda: server.log.has("(claimed c3)")
+             and log.has("did not prove the client key (wrong secret?)"))
         assert not [e for e in server.received if e.source == "c3"]
     finally:
         intruder.close()
