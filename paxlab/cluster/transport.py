@@ -24,9 +24,25 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
-from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, LinkEnds, Outbox, PeerStats
+from paxlab.cluster.connection import (
+    HANDSHAKE_TIMEOUT_S,
+    SEND_QUEUE_MAX,
+    Connection,
+    LinkEnds,
+    Outbox,
+    PeerStats,
+)
 from paxlab.cluster.ports import bind_listener, is_loopback
-from paxlab.cluster.wire import Acceptor, Connector, Keys, WireError, envelope_payload, role_of
+from paxlab.cluster.wire import (
+    FRAME_BYTES_MAX,
+    TAG_BYTES,
+    Acceptor,
+    Connector,
+    Keys,
+    WireError,
+    envelope_payload,
+    role_of,
+)
 from paxlab.core.ids import node_parts, server_node
 from paxlab.core.messages import Envelope
 
@@ -46,6 +62,7 @@ RECEIVE_BATCH_MAX = 512  # envelopes one receive returns, so timers get their tu
 BACKOFF_S_MIN, BACKOFF_S_MAX = 0.05, 1.0
 CONNECT_TIMEOUT_S = 2.0
 ADMIN_TIMEOUT_S = 10.0  # how long an admin request waits for the node's loop
+PAYLOAD_BYTES_MAX = FRAME_BYTES_MAX - TAG_BYTES  # a bigger one would cost the link
 LOCK_WAIT_S = 2.0  # receive waits this long for another thread's flush or close
 
 
@@ -118,6 +135,8 @@ class TcpTransport:
         self.clock: DeadlineClock = clock if clock is not None else _MonotonicClock()
         self.peers: dict[str, PeerStats] = {}
         self.auth_failures = 0  # all of them, also from peers that claimed nobody valid
+        self.refused_connections = 0  # closed unheard: too many handshakes pending
+        self._refusing = False
         self.connections: set[Connection] = set()  # every live one, authenticated or not
         self.closing = False
         self._outboxes: dict[str, Outbox] = {}
@@ -180,7 +199,13 @@ class TcpTransport:
         if links is not None and links.is_cut(self.me, target):
             box.stats.cut += 1
             return
-        box.put(envelope_payload(envelope))
+        payload = envelope_payload(envelope)
+        if len(payload) > PAYLOAD_BYTES_MAX:
+            box.stats.dropped += 1
+            self.log(f"dropped a {len(payload)}-byte {type(envelope.message).__name__} to "
+                     f"{target}: over the {PAYLOAD_BYTES_MAX}-byte frame limit")
+            return
+        box.put(payload)
         if not box.dirty:
             box.dirty = True
             self._dirty.append(box)
@@ -285,6 +310,7 @@ class TcpTransport:
         return {"peers": peers,
                 "reconnects": sum(p["reconnects"] for p in peers.values()),
                 "auth_failures": self.auth_failures,
+                "refused": self.refused_connections,
                 "dropped": sum(p["dropped"] for p in peers.values())}
 
     def flush(self, timeout_s: float = 1.0) -> bool:
@@ -367,7 +393,8 @@ class TcpTransport:
 
     async def _dial(self, box: Outbox) -> None:
         """Keep a link to one server: connect, handshake, wait for it to drop, back off.
-        A client stops once nothing is queued (it dials again on its next send)."""
+        A client stops once nothing is queued (it dials again on its next send). Frames
+        queued when an attempt fails are dropped and counted."""
         entry = self.cluster.servers[node_parts(box.peer)[1]]
         delay = BACKOFF_S_MIN
         was_up = False
@@ -383,6 +410,11 @@ class TcpTransport:
                     await asyncio.wait_for(conn.opened, CONNECT_TIMEOUT_S)
                 except (OSError, WireError, TimeoutError) as error:
                     conn.abort()
+                    # What waited for an unreachable peer is dropped, as a network would:
+                    # the protocol resends what matters, and a peer back after an hour
+                    # gets no hour-old burst.
+                    box.stats.dropped += len(box.queue)
+                    box.queue.clear()
                     reason = str(error) or type(error).__name__
                     if reason != last_error:
                         self.log(f"link to {box.peer} at {entry.address} down: {reason}")
@@ -425,6 +457,19 @@ class TcpTransport:
         if claimed is not None and claimed in self.peers:
             self.peers[claimed].auth_failures += 1
         self.log(f"auth failure from {ends.remote} (claimed {claimed or 'nothing'}): {reason}")
+
+    def refused(self, host: str, pending: int, from_host: int) -> None:
+        """A connection closed unheard: too many handshakes pending. One log line per
+        flood (when it starts), not one per socket."""
+        self.refused_connections += 1
+        if not self._refusing:
+            self._refusing = True
+            self.log(f"refusing connections from {host}: {from_host} handshakes pending "
+                     f"from it, {pending} in all")
+            self._loop.call_later(HANDSHAKE_TIMEOUT_S, self._end_refusing)
+
+    def _end_refusing(self) -> None:
+        self._refusing = False
 
     def inbound_opened(self, conn: Connection, peer: str) -> None:
         old = self._inbound.get(peer)
