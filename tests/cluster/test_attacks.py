@@ -281,3 +281,25 @@ def test_many_attackers_at_once_do_not_stop_the_server(
     for sock in socks:
         sock.close()
     assert roundtrip(honest, "s0", next(KEYS_SEQ)).message.outcome == "ok"
+
+
+def test_a_flood_of_silent_connections_is_capped(
+        cluster: ClusterFile, server: FakeServer, honest: TcpTransport,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many unauthenticated sockets at once: the extra ones are closed unheard, and the
+    server says so once. (The cap per host works the same for hosts other than this
+    one; loopback has only the overall cap, as a benchmark starts all its clients at
+    once.)"""
+    monkeypatch.setattr(connection, "HANDSHAKES_PENDING_MAX", 4)
+    socks = [dial(cluster) for _ in range(4)]
+    wait_until(lambda: len(server.transport.connections) >= 4)
+    extra = [dial(cluster) for _ in range(3)]
+    for sock in extra:
+        assert read_until_closed(sock) == b""
+        sock.close()
+    assert server.transport.stats()["refused"] == 3
+    assert sum("refusing connections from 127.0.0.1" in x for x in server.log.lines) == 1
+    for sock in socks:
+        sock.close()
+    wait_until(lambda: not any(c.session is None for c in server.transport.connections))
+    assert roundtrip(honest, "s0", next(KEYS_SEQ)).message.outcome == "ok"
