@@ -114,13 +114,13 @@ class ClientDriver(NodeHost):
 
     def wake(self, now_ms: float) -> list[Output]:
         # Most wakes end a think time with no timer due: look before popping a list.
+        # A due timer steps through `local`, hence through `deliver` above, which already
+        # records what it completed: recording the outputs here again would give one
+        # invoke two completions.
         outputs: list[Output] = []
         deadline = self.timers.next_deadline_ms()
         if deadline is not None and deadline <= now_ms:
             outputs = self.fire_due_timers(int(now_ms))
-            for output in outputs:
-                if output.completed:
-                    self._completed(now_ms, output)
         self._maybe_submit(now_ms)
         return outputs
 

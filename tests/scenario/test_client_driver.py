@@ -51,3 +51,23 @@ def test_events_have_the_results_folders_key_order_and_seq_goes_on() -> None:
     driver.deliver(clock.ms, Envelope(source=sent[-1].target, target="c0", message=reply))
     assert events[1]["type"] == "ok" and events[1]["time"] == 1_002_250_000
     assert driver.done == 2
+
+
+def test_an_op_that_times_out_completes_once() -> None:
+    """Every invoke gets exactly one completion: an op ended by its timer (info) was
+    recorded twice, once by `deliver` (which the timer steps through) and again by `wake`."""
+    config = shipped("basic")
+    events: list[dict[str, Any]] = []
+    clock = _Clock()
+    params = ClientParams(server_count=3, request_timeout_ms=100, op_timeout_ms=300)
+    driver = start_client(0, params, config.workload, 1, 1, [], lambda _env: None, clock,
+                          events.append)
+    driver.start(0)
+    while not any(e["type"] == "info" for e in events) and clock.ms < 10_000:
+        deadline = driver.next_deadline_ms()
+        assert deadline is not None
+        clock.ms = deadline
+        driver.wake(clock.ms)
+    first = [e for e in events if e["seq"] == 1]
+    assert [e["type"] for e in first] == ["invoke", "info"]
+    assert driver.done == 1
