@@ -26,9 +26,10 @@ import json
 import os
 import struct
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Literal
 
-from paxlab.core.codec import decode_envelope, encode_envelope
+from paxlab.core.codec import decode_envelope, encode_envelope, message_to_dict
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import Envelope
@@ -43,6 +44,7 @@ __all__ = [
     "TAG_BYTES",
     "Acceptor",
     "Connector",
+    "EnvelopeEncoder",
     "FrameReader",
     "Keys",
     "Opener",
@@ -148,6 +150,10 @@ class FrameReader:
         if self.broken is not None:
             raise self.broken
         buffer = self._buffer
+        if not buffer and len(data) > 4:  # the usual case: exactly one whole frame
+            (length,) = _LENGTH.unpack_from(data, 0)
+            if len(data) == 4 + length and length <= self.limit:
+                return [data[4:]]
         buffer += data
         bodies: list[bytes] = []
         start = 0
@@ -364,6 +370,30 @@ ENVELOPE, ADMIN, REPLY = b"E", b"A", b"R"
 
 def envelope_payload(envelope: Envelope) -> bytes:
     return ENVELOPE + encode_envelope(envelope)
+
+
+class EnvelopeEncoder:
+    """`envelope_payload`, encoding each message once: a leader's broadcast hands the
+    same message object to every follower in a row, and the block in an Accept is the
+    costly part. The bytes equal `envelope_payload`'s (a test holds them equal)."""
+
+    __slots__ = ("_json", "_message")
+
+    def __init__(self) -> None:
+        self._message: object = None
+        self._json = b""
+
+    def payload(self, envelope: Envelope) -> bytes:
+        message = envelope.message
+        if message is not self._message:
+            self._json = json.dumps(message_to_dict(message), separators=(",", ":")).encode()
+            self._message = message  # held, so its id cannot be reused meanwhile
+        return b"".join((b'E{"src":', _quote(envelope.source), b',"dst":',
+                         _quote(envelope.target), b',"msg":', self._json, b"}"))
+
+
+def _quote(node: str) -> bytes:
+    return encode_basestring_ascii(node).encode()
 
 
 def admin_payload(request: dict[str, Any]) -> bytes:
