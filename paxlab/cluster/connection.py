@@ -254,6 +254,7 @@ class Connection(asyncio.Protocol):
     def _handshake_timeout(self) -> None:
         if self.session is None:
             self._auth_failed(f"no handshake within {HANDSHAKE_TIMEOUT_S:g} s")
+            self.reader.clear()  # logged once: not again as a half frame on close
             self.abort()
 
     def _fail_handshake(self, reason: str) -> None:
