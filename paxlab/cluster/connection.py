@@ -25,6 +25,7 @@ from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
     Acceptor,
+    AcceptorRefused,
     Connector,
     FrameReader,
     Role,
@@ -231,10 +232,8 @@ class Connection(asyncio.Protocol):
         assert self.connector is not None
         try:
             confirm, session = self.connector.on_challenge(body)
-        except WireError as error:
-            confirm = getattr(error, "confirm", None)
-            if confirm is not None:
-                self.transport.write(confirm)  # so a wrong secret shows in the server's log
+        except AcceptorRefused as error:
+            self.transport.write(error.confirm)  # so a wrong secret shows in the server's log
             raise
         self.transport.write(confirm)
         self._open(session)

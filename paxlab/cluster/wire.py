@@ -43,6 +43,7 @@ __all__ = [
     "REPLY",
     "TAG_BYTES",
     "Acceptor",
+    "AcceptorRefused",
     "Connector",
     "EnvelopeEncoder",
     "FrameReader",
@@ -78,6 +79,16 @@ class WireError(RemoteError):
     """A peer sent bytes that break the wire rules (bad length, bad tag, bad handshake).
 
     The connection is closed; the peer is not told why."""
+
+
+class AcceptorRefused(WireError):
+    """The acceptor is not who we dialed, or did not prove our role's key (a wrong
+    secret on one side). `confirm` is our confirm frame all the same: sent before
+    closing, it makes the failed attempt show in the acceptor's log."""
+
+    def __init__(self, message: str, confirm: bytes) -> None:
+        super().__init__(message)
+        self.confirm = confirm
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +278,8 @@ def _hex_field(data: dict[str, Any], name: str, size: int, what: str) -> bytes:
 
 class Connector:
     """The dialing side of a handshake: `hello()`, then `on_challenge(body)` returns the
-    confirm frame and the session, or raises WireError if the acceptor is not `target`
-    or did not prove the key (the confirm frame is still returned in the error's
-    `confirm` attribute so a wrong secret shows in the acceptor's log)."""
+    confirm frame and the session. AcceptorRefused if the acceptor is not `target` or
+    did not prove the key; WireError if its challenge is malformed."""
 
     def __init__(self, keys: Keys, me: str, target: str, nonce: bytes | None = None) -> None:
         self.role = role_of(me)
@@ -290,19 +300,11 @@ class Connector:
         confirm = frame(json.dumps({"proof": _mac(self.key, b"connect", transcript).hex()})
                         .encode())
         if data.get("v") != VERSION or data.get("node") != self.target:
-            raise _with_confirm(WireError(f"{self.target} answered as {data.get('node')!r}"),
-                                confirm)
+            raise AcceptorRefused(f"{self.target} answered as {data.get('node')!r}", confirm)
         if not hmac.compare_digest(proof, _mac(self.key, b"accept", transcript)):
-            raise _with_confirm(
-                WireError(f"{self.target} did not prove the {self.role} key (wrong secret?)"),
-                confirm,
-            )
+            raise AcceptorRefused(
+                f"{self.target} did not prove the {self.role} key (wrong secret?)", confirm)
         return confirm, _session(self.key, transcript, self.target, self.role, connector=True)
-
-
-def _with_confirm(error: WireError, confirm: bytes) -> WireError:
-    error.confirm = confirm  # type: ignore[attr-defined]
-    return error
 
 
 class Acceptor:

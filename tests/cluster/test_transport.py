@@ -3,6 +3,7 @@ node loop, cut links, reconnects after a restart, and the listen rules."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -327,8 +328,6 @@ def test_flush_from_another_thread_while_the_node_waits(tmp_path: Path) -> None:
 
 
 def test_close_leaves_no_open_sockets(tmp_path: Path) -> None:
-    import os
-
     def fds() -> int:
         return len(os.listdir("/proc/self/fd"))
 

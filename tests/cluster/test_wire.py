@@ -13,6 +13,7 @@ from paxlab.cluster.wire import (
     NONCE_BYTES,
     TAG_BYTES,
     Acceptor,
+    AcceptorRefused,
     Connector,
     EnvelopeEncoder,
     FrameReader,
@@ -109,9 +110,9 @@ def test_wrong_key_fails_both_sides(claimed: str) -> None:
     acceptor refuses its confirm."""
     connector, acceptor = Connector(derive_keys(b"wrong"), claimed, "s0"), Acceptor(KEYS, "s0", 3)
     challenge = acceptor.on_hello(body(connector.hello()))
-    with pytest.raises(WireError, match="did not prove") as caught:
+    with pytest.raises(AcceptorRefused, match="did not prove") as caught:
         connector.on_challenge(body(challenge))
-    confirm = caught.value.confirm  # type: ignore[attr-defined]
+    confirm = caught.value.confirm
     with pytest.raises(WireError, match="did not prove"):
         acceptor.on_confirm(body(confirm))
     assert acceptor.claimed == claimed
