@@ -25,6 +25,7 @@ from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
     Acceptor,
+    AcceptorRefused,
     Connector,
     FrameReader,
     Role,
@@ -231,10 +232,8 @@ class Connection(asyncio.Protocol):
         assert self.connector is not None
         try:
             confirm, session = self.connector.on_challenge(body)
-        except WireError as error:
-            confirm = getattr(error, "confirm", None)
-            if confirm is not None:
-                self.transport.write(confirm)  # so a wrong secret shows in the server's log
+        except AcceptorRefused as error:
+            self.transport.write(error.confirm)  # so a wrong secret shows in the server's log
             raise
         self.transport.write(confirm)
         self._open(session)
@@ -254,6 +253,7 @@ class Connection(asyncio.Protocol):
     def _handshake_timeout(self) -> None:
         if self.session is None:
             self._auth_failed(f"no handshake within {HANDSHAKE_TIMEOUT_S:g} s")
+            self.reader.clear()  # logged once: not again as a half frame on close
             self.abort()
 
     def _fail_handshake(self, reason: str) -> None:

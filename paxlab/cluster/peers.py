@@ -262,6 +262,11 @@ class Peers:
             if box.dialer is not None:
                 box.dialer.cancel()
         for conn in list(self.connections):
-            conn.close()
-        for _ in range(3):  # let close() reach connection_lost and the sockets
-            await asyncio.sleep(0)
+            conn.close()  # writes what is buffered first
+        for _ in range(10):  # up to 100 ms for the last bytes to leave
+            if not self.connections:
+                break
+            await asyncio.sleep(0.01 if any(c.buffered() for c in self.connections) else 0)
+        for conn in list(self.connections):
+            conn.abort()
+        await asyncio.sleep(0)  # connection_lost closes the sockets

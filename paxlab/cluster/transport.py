@@ -27,7 +27,7 @@ from paxlab.cluster.clusterfile import ClusterFile
 from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, PeerStats
 from paxlab.cluster.peers import BACKOFF_S_MAX, BACKOFF_S_MIN, CutLinks, Peers
 from paxlab.cluster.ports import bind_listener, is_loopback
-from paxlab.cluster.wire import FRAME_BYTES_MAX, TAG_BYTES, Keys, envelope_payload
+from paxlab.cluster.wire import FRAME_BYTES_MAX, TAG_BYTES, EnvelopeEncoder, Keys
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import Envelope
 
@@ -115,6 +115,7 @@ class TcpTransport:
         self._shut = False
         self._server: asyncio.Server | None = None
         self._loop = asyncio.new_event_loop()
+        self._encoder = EnvelopeEncoder()
         self._peers = Peers(me, cluster, keys, log, self._loop, deliver=self._deliver,
                             run_on_node=self.call_in_loop, on_admin=on_admin)
         self._peers.links = links
@@ -170,7 +171,7 @@ class TcpTransport:
         if links is not None and links.is_cut(self.me, target):
             box.stats.cut += 1
             return
-        payload = envelope_payload(envelope)
+        payload = self._encoder.payload(envelope)
         if len(payload) > PAYLOAD_BYTES_MAX:
             box.stats.dropped += 1
             self.log(f"dropped a {len(payload)}-byte {type(envelope.message).__name__} to "

@@ -18,11 +18,11 @@ from paxlab.cluster.clusterfile import ClusterFile
 from paxlab.cluster.transport import TcpTransport
 from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
+    AcceptorRefused,
     Connector,
     FrameReader,
     Keys,
     Session,
-    WireError,
     admin_payload,
     derive_keys,
     envelope_payload,
@@ -200,9 +200,9 @@ def test_a_client_key_claiming_to_be_a_server(cluster: ClusterFile, server: Fake
     forged = Keys(server=client_key, client=client_key, admin=client_key)
     for claimed in ("s1", "admin"):
         sock = dial(cluster)
-        with pytest.raises(WireError, match="did not prove") as caught:
+        with pytest.raises(AcceptorRefused, match="did not prove") as caught:
             handshake(sock, forged, claimed)
-        sock.sendall(caught.value.confirm)  # type: ignore[attr-defined]
+        sock.sendall(caught.value.confirm)
         assert read_until_closed(sock) == b""
         sock.close()
     wait_until(lambda: server.log.has("(claimed s1)") and server.log.has("(claimed admin)"))

@@ -3,6 +3,7 @@ node loop, cut links, reconnects after a restart, and the listen rules."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -324,3 +325,20 @@ def test_flush_from_another_thread_while_the_node_waits(tmp_path: Path) -> None:
         s0.close()
         s1.close()
     assert s0.transport.flush(0.1) is False  # closed
+
+
+def test_close_leaves_no_open_sockets(tmp_path: Path) -> None:
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    cluster = make_cluster(tmp_path, servers=2)
+    before = fds()
+    s0, s1 = FakeServer(cluster, 0), FakeServer(cluster, 1)
+    client = TcpTransport("c2", cluster, derive_keys(cluster.secret), Log())
+    roundtrip(client, "s0", 1)
+    roundtrip(client, "s1", 2)
+    wait_until(lambda: s0.transport.stats()["peers"]["s1"]["up"])
+    client.close()
+    s0.close()
+    s1.close()
+    assert fds() == before
