@@ -81,12 +81,16 @@ def _table(rows: Sequence[tuple[str, Measured]], best_pso: Measured | None,
         base = best_pso if key in ("shipped", "like") else pso_rows.get(key)
         vs = ratio_text(m.ops_s, base.ops_s) if base and m.system == "paxlab" and \
             key != "failover" else ""
-        body.append([m.system, m.variant, m.note, m.clients, _cell(m.ops_s, 0),
-                     _cell(m.p50_ms), _cell(m.p99_ms), _cell(m.failover_ms, 0), m.errors, vs])
-    return tabulate(body, headers=["system", "variant", "settings", "clients", "ops/s",
-                                   "p50 ms", "p99 ms", "failover ms", "errors",
-                                   "vs PySyncObj"],
-                    tablefmt="simple_outline", disable_numparse=True)
+        variant = f"{m.variant} ({m.note})" if m.system == "paxlab" else m.variant
+        body.append([m.system, variant, m.clients, _cell(m.ops_s, 0), _cell(m.p50_ms),
+                     _cell(m.p99_ms), _cell(m.failover_ms, 0), m.errors, vs])
+    headers = ["system", "variant", "clients", "ops/s", "p50 ms", "p99 ms", "failover ms",
+               "errors", "vs PySyncObj"]
+    if not pso_rows:
+        headers.pop()
+        body = [row[:-1] for row in body]
+    return tabulate(body, headers=headers, tablefmt="simple_outline", disable_numparse=True,
+                    colalign=("left", "left") + ("right",) * (len(headers) - 2))
 
 
 def _verdict(ok: bool) -> str:
@@ -189,6 +193,11 @@ def run_cluster_bench(options: BenchOptions, out: TextIO) -> list[Measured]:
     throughput = [m for k, m in pso_rows.items() if k in ("shipped", "like")]
     best = max(throughput, key=lambda m: m.ops_s, default=None)
     out.write("\n" + _table(rows, best, pso_rows) + "\n")
+    if pso_rows:
+        out.write("PySyncObj has no client protocol: its writers run inside its nodes (in the "
+                  "leader; in the followers when the leader is killed), where paxlab's clients "
+                  "are another process, over TCP. Failover: kill -9 of the leader under load "
+                  "until oks flow again.\n")
     _summary(found, best, pso_rows, out)
     for text in profiles:
         out.write("\n" + text + "\n")

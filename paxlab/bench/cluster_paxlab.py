@@ -10,6 +10,7 @@ the leader with SIGKILL by its pid for failover, and ends every process it start
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import yaml
 from paxlab.bench.cluster_procs import Child, ChildError, Children, python_argv
 from paxlab.bench.cluster_stats import Measured, Samples, failover_ms, measure_window
 from paxlab.bench.pso import free_ports
+from paxlab.config.schema import CLUSTER_KEYS
 
 __all__ = ["TUNED_TIMEOUTS", "Variant", "default_server_argv", "run_paxlab",
            "write_bench_cluster"]
@@ -49,10 +51,9 @@ class Variant:
     kill_leader: bool = False  # after the window: kill -9 the leader, time until next ok
 
     def describe(self) -> str:
-        c = self.cluster
-        parts = [f"fsync {'off' if c.get('fsync') == 'never' else 'on'}",
-                 f"difficulty {c.get('difficulty', 'default')}"]
-        return ", ".join(parts)
+        """`fsync on, difficulty 8`: the two settings PySyncObj has no counterpart for."""
+        c = {k: spec.default for k, spec in CLUSTER_KEYS.items()} | self.cluster
+        return f"fsync {'on' if c['fsync'] == 'always' else 'off'}, difficulty {c['difficulty']}"
 
 
 def write_bench_cluster(folder: Path, variant: Variant) -> Path:
@@ -64,7 +65,7 @@ def write_bench_cluster(folder: Path, variant: Variant) -> Path:
         out.write(secrets.token_hex(32) + "\n")
     ports = free_ports(3)
     document = {
-        "name": f"bench-{variant.name.replace(' ', '-')}",
+        "name": "bench-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", variant.name).strip("-"),
         "servers": {i: f"127.0.0.1:{port}" for i, port in enumerate(ports)},
         "cluster": dict(variant.cluster),
         "clients": dict(variant.client_timeouts),

@@ -87,7 +87,7 @@ def run_pso_load(children: Children, workdir: Path, clients: int, seconds: float
     `batch`: PySyncObj's appendEntriesUseBatch (its default, True) waits for the next
     appendEntriesPeriod (0.1 s) and sends what gathered; False sends each command at once."""
     nodes = _start_nodes(children, workdir, "", batch)
-    variant = "batched appends (default)" if batch else "appendEntriesUseBatch=False"
+    variant = "batched appends (its default)" if batch else "appendEntriesUseBatch=False"
     try:
         leader = _wait_leader(nodes)
         started = time.monotonic_ns()
@@ -124,7 +124,7 @@ def run_pso_failover(children: Children, workdir: Path, clients: int, warmup_s: 
     finally:
         for node in nodes:
             node.end()
-    measured = measure_window(SYSTEM, "failover, timeouts " + timeouts.replace(",", "/"),
+    measured = measure_window(SYSTEM, "failover, timeouts " + timeouts.replace(",", "/") + " s",
                               clients, samples, started + int(warmup_s / 2 * _NS_PER_S),
                               kill_ns, note="writers in the followers")
     took = failover_ms(samples.done_ns, kill_ns)

@@ -5,10 +5,15 @@ the ratio lines are there and that every process the bench started is gone after
 
 from __future__ import annotations
 
+import io
 import math
+import re
+from pathlib import Path
 
 import pytest
 
+from paxlab.bench import pso
+from paxlab.bench.cluster import BenchOptions, run_cluster_bench
 from paxlab.bench.cluster_stats import (
     Samples,
     encode_report,
@@ -65,3 +70,55 @@ def test_ratio_text() -> None:
     assert ratio_text(3000, 1500) == "2.00x"
     assert ratio_text(3000, math.nan) == "-"
     assert ratio_text(3000, 0) == "-"
+
+
+def _our_processes(marker: str) -> list[str]:
+    """Command lines of live processes that mention `marker` (the test's own folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except (OSError, IndexError):
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+def test_a_short_run_prints_the_numbers_and_leaves_nothing_running(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """paxlab only (PySyncObj taken away: the run says how to install it): one lone
+    client with fsync on, and tuned failover with a kill -9 of the leader."""
+    monkeypatch.setattr(pso, "pso_available", lambda: False)
+    out = io.StringIO()
+    options = BenchOptions(seconds=1.0, clients=4, warmup_s=0.3, horizon_s=1.0,
+                           variants=("single", "failover"), keep=tmp_path)
+    rows = run_cluster_bench(options, out)
+    text = out.getvalue()
+    assert "pip install -e '.[bench]'" in text
+    assert [m.variant for m in rows] == ["one op at a time", "failover, tuned timeouts"]
+    single, failover = rows
+    assert single.clients == 1 and single.ops > 0 and 0 < single.p50_ms <= single.p99_ms
+    assert failover.ops > 0 and failover.failover_ms is not None
+    assert 0 < failover.failover_ms < 1_000, text
+    assert re.search(r"one op at a time, fsync on: p50 \d+\.\d\d ms \(target under 2 ms", text)
+    assert re.search(r"failover, tuned timeouts: [\d,]+ ms from kill -9 of the leader", text)
+    table = text[text.index("┌"):]
+    assert "│ paxlab" in table and "PySyncObj" not in table
+    assert _our_processes(str(tmp_path)) == []
+
+
+@pytest.mark.slow
+def test_the_whole_bench_against_pysyncobj(tmp_path: Path) -> None:
+    pytest.importorskip("pysyncobj")
+    out = io.StringIO()
+    rows = run_cluster_bench(BenchOptions(seconds=2.0, clients=16, keep=tmp_path), out)
+    text = out.getvalue()
+    assert {m.system for m in rows} == {"paxlab", "PySyncObj"} and len(rows) == 8
+    assert all(m.ops > 0 for m in rows), text
+    assert re.search(r"like for like: paxlab [\d,]+ ops/s vs PySyncObj [\d,]+ ops/s .* = "
+                     r"\d+\.\d\dx", text)
+    assert _our_processes(str(tmp_path)) == []
