@@ -83,9 +83,11 @@ def _table(rows: Sequence[tuple[str, Measured]], best_pso: Measured | None,
             key != "failover" else ""
         variant = f"{m.variant} ({m.note})" if m.system == "paxlab" else m.variant
         body.append([m.system, variant, m.clients, _cell(m.ops_s, 0), _cell(m.p50_ms),
-                     _cell(m.p99_ms), _cell(m.failover_ms, 0), m.errors, vs])
+                     _cell(m.p99_ms), _cell(m.failover_ms, 0),
+                     _cell(m.cpu_us_per_op, 0) if math.isfinite(m.cpu_us_per_op) else "",
+                     m.errors, vs])
     headers = ["system", "variant", "clients", "ops/s", "p50 ms", "p99 ms", "failover ms",
-               "errors", "vs PySyncObj"]
+               "CPU µs/op", "errors", "vs PySyncObj"]
     if not pso_rows:
         headers.pop()
         body = [row[:-1] for row in body]
@@ -199,6 +201,9 @@ def run_cluster_bench(options: BenchOptions, out: TextIO) -> list[Measured]:
                   "are another process, over TCP. Failover: kill -9 of the leader under load "
                   "until oks flow again.\n")
     _summary(found, best, pso_rows, out)
+    cpu = [f"  {m.system} {m.variant}: {m.cpu}" for _, m in rows if m.cpu]
+    if cpu:
+        out.write("CPU during each window (100% = one core):\n" + "\n".join(cpu) + "\n")
     for text in profiles:
         out.write("\n" + text + "\n")
     if options.keep is not None:

@@ -14,14 +14,20 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from paxlab.bench.cluster_procs import Child, ChildError, Children, python_argv
-from paxlab.bench.cluster_stats import Measured, Samples, failover_ms, measure_window
+from paxlab.bench.cluster_procs import Child, ChildError, Children, CpuMeter, python_argv
+from paxlab.bench.cluster_stats import (
+    Measured,
+    Samples,
+    failover_ms,
+    measure_window,
+    per_op_us,
+)
 from paxlab.bench.pso import free_ports
 from paxlab.config.schema import CLUSTER_KEYS
 
@@ -154,7 +160,11 @@ def run_paxlab(children: Children, folder: Path, variant: Variant, seconds: floa
         started = time.monotonic_ns()
         for child in load_children:
             child.request({"cmd": "start"})
-        time.sleep(warmup_s + seconds)
+        meter = CpuMeter(servers + load_children)
+        time.sleep(warmup_s)
+        meter.start()
+        time.sleep(seconds)
+        meter.stop()
         kill_ns = None
         if variant.kill_leader:
             leader, pid = _wait_leader(cluster, servers, timeout_s=5.0)
@@ -174,8 +184,10 @@ def run_paxlab(children: Children, folder: Path, variant: Variant, seconds: floa
     start = started + int(warmup_s * _NS_PER_S)
     measured = measure_window(SYSTEM, variant.name, variant.clients, samples, start,
                               start + int(seconds * _NS_PER_S), note=variant.describe())
+    measured = replace(measured, cpu=meter.text(),
+                   cpu_us_per_op=per_op_us(meter.total_seconds(seconds), measured.ops))
     if kill_ns is None:
         return measured
     took = failover_ms(samples.done_ns, kill_ns)
-    return Measured(**{**{n: getattr(measured, n) for n in Measured.__slots__},
-                       "failover_ms": took if took is not None else float("inf")})
+    return replace(measured, failover_ms=took if took is not None else float("inf"))
+

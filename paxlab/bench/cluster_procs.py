@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["Child", "ChildError", "Children", "python_argv", "terminate_on_sigterm"]
+__all__ = ["Child", "ChildError", "Children", "CpuMeter", "python_argv", "terminate_on_sigterm"]
 
 
 class ChildError(RuntimeError):
@@ -111,6 +111,47 @@ class Child:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(grace_s)
         self.kill()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, all its threads (from /proc/PID/stat)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU used by each child between `start` and `stop`, as a share of one core: it says
+    which process was the bottleneck (a server at 100% is saturated; the load process at
+    100% means the numbers measure the load, not the cluster)."""
+
+    def __init__(self, children: Sequence[Child]) -> None:
+        self.children = list(children)
+        self._start: dict[str, tuple[float, float | None]] = {}
+        self.shares: dict[str, float] = {}
+
+    def start(self) -> None:
+        now = time.monotonic()
+        self._start = {c.name: (now, _cpu_seconds(c.pid)) for c in self.children}
+
+    def stop(self) -> dict[str, float]:
+        now = time.monotonic()
+        for child in self.children:
+            began, cpu = self._start.get(child.name, (now, None))
+            end_cpu = _cpu_seconds(child.pid)
+            if cpu is not None and end_cpu is not None and now > began:
+                self.shares[child.name] = (end_cpu - cpu) / (now - began)
+        return self.shares
+
+    def total_seconds(self, seconds: float) -> float:
+        """CPU seconds of all the children over a window of `seconds`."""
+        return sum(self.shares.values()) * seconds
+
+    def text(self) -> str:
+        return ", ".join(f"{name} {100 * share:.0f}%" for name, share in self.shares.items())
 
 
 class Children:

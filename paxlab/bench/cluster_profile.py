@@ -32,7 +32,7 @@ from typing import Any
 __all__ = ["CATEGORIES", "main", "summarize"]
 
 _IDLE = ("selectors.py", "queue.py:get", "threading.py:wait", "base_events.py:_run_once",
-         "cluster_profile.py")
+         "cluster_profile.py", "_inbox.get(", "_selector.select(", "_bootstrap")
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "fsync": ("os.fsync", "fsync(", "fdatasync"),

@@ -18,6 +18,7 @@ __all__ = [
     "encode_report",
     "failover_ms",
     "measure_window",
+    "per_op_us",
     "percentile",
     "ratio_text",
 ]
@@ -79,6 +80,8 @@ class Measured:
     errors: int
     failover_ms: float | None = None  # None: not measured in this variant
     note: str = ""
+    cpu: str = ""  # CPU per process over the window, "s0 95%, s1 40%, load0 80%"
+    cpu_us_per_op: float = math.nan  # CPU of all its processes (load too) per ok op
 
 
 def measure_window(system: str, variant: str, clients: int, samples: Samples,
@@ -120,6 +123,13 @@ def failover_ms(done_ns: Iterable[int], kill_ns: int) -> float | None:
             best_gap, best_end = t - previous, t
         previous = t
     return (best_end - kill_ns) / _NS_PER_MS
+
+
+def per_op_us(cpu_seconds: float, ops: int) -> float:
+    """CPU microseconds per committed op (all of a system's processes, its load too): on a
+    shared machine, where neighbours steal cycles and ops/s moves with them, this moves
+    much less."""
+    return cpu_seconds * 1e6 / ops if ops else math.nan
 
 
 def ratio_text(mine: float, theirs: float) -> str:

@@ -12,10 +12,17 @@ import importlib.util
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from paxlab.bench.cluster_procs import Child, ChildError, Children, python_argv
-from paxlab.bench.cluster_stats import Measured, Samples, failover_ms, measure_window
+from paxlab.bench.cluster_procs import Child, ChildError, Children, CpuMeter, python_argv
+from paxlab.bench.cluster_stats import (
+    Measured,
+    Samples,
+    failover_ms,
+    measure_window,
+    per_op_us,
+)
 
 __all__ = ["INSTALL_HINT", "free_ports", "pso_available", "run_pso_failover", "run_pso_load"]
 
@@ -92,14 +99,20 @@ def run_pso_load(children: Children, workdir: Path, clients: int, seconds: float
         leader = _wait_leader(nodes)
         started = time.monotonic_ns()
         nodes[leader].request({"cmd": "load", "writers": clients, "name": "n"})
-        time.sleep(warmup_s + seconds)
+        meter = CpuMeter(nodes)
+        time.sleep(warmup_s)
+        meter.start()
+        time.sleep(seconds)
+        meter.stop()
         samples = _stop_all(nodes, [leader])
     finally:
         for node in nodes:
             node.end()
     start = started + int(warmup_s * _NS_PER_S)
-    return measure_window(SYSTEM, variant, clients, samples, start,
-                          start + int(seconds * _NS_PER_S), note="writers in the leader")
+    measured = measure_window(SYSTEM, variant, clients, samples, start,
+                              start + int(seconds * _NS_PER_S), note="writers in the leader")
+    return replace(measured, cpu=meter.text(),
+                   cpu_us_per_op=per_op_us(meter.total_seconds(seconds), measured.ops))
 
 
 def run_pso_failover(children: Children, workdir: Path, clients: int, warmup_s: float,
@@ -127,9 +140,5 @@ def run_pso_failover(children: Children, workdir: Path, clients: int, warmup_s: 
     measured = measure_window(SYSTEM, "failover, timeouts " + timeouts.replace(",", "/") + " s",
                               clients, samples, started + int(warmup_s / 2 * _NS_PER_S),
                               kill_ns, note="writers in the followers")
-    took = failover_ms(samples.done_ns, kill_ns)
-    return Measured(**{**_fields(measured), "failover_ms": took})
+    return replace(measured, failover_ms=failover_ms(samples.done_ns, kill_ns))
 
-
-def _fields(measured: Measured) -> dict:
-    return {name: getattr(measured, name) for name in Measured.__slots__}
