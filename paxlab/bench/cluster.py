@@ -50,7 +50,7 @@ class BenchOptions:
     pso: bool = True  # also run PySyncObj (when installed)
     horizon_s: float = 3.0  # after a kill, how long the load may take to recover
     keep: Path | None = None  # keep every folder (cluster files, logs) here
-    profile: str | None = None  # "sample" or "cprofile": profile the servers (cluster_profile)
+    profile: str | None = None  # "cpu", "cprofile" or "sample": profile the servers
 
 
 def _paxlab_variants(options: BenchOptions) -> dict[str, Variant]:
@@ -191,7 +191,8 @@ def run_cluster_bench(options: BenchOptions, out: TextIO) -> list[Measured]:
             if options.profile is not None:
                 profiles.append(f"--- profile of paxlab {measured.variant} "
                                 f"({options.profile}) ---\n"
-                                + summarize(root / f"paxlab-{key}" / "profile"))
+                                + summarize(root / f"paxlab-{key}" / "profile",
+                                            ops=round(measured.ops_s * (s + w))))
     throughput = [m for k, m in pso_rows.items() if k in ("shipped", "like")]
     best = max(throughput, key=lambda m: m.ops_s, default=None)
     out.write("\n" + _table(rows, best, pso_rows) + "\n")

@@ -7,6 +7,8 @@ server stops (the bench stops it with SIGTERM):
 - `cprofile`: a cProfile per thread (the node thread and the transport's asyncio thread),
   each dumped when its thread ends; exact call counts, but its overhead inflates
   Python-heavy code against C calls such as fsync.
+- `cpu`: the same, timed by each thread's CPU clock: waits (for input, the disk, the
+  GIL) drop out, so the shares are of CPU, the resource a busy server runs out of.
 - `sample`: a sampler thread that reads every thread's Python stack each millisecond
   (`sys._current_frames`), as py-spy would from outside. A thread inside a C call (fsync,
   a socket send, select) shows at the Python line that called it, so the shares are of
@@ -111,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         sampler = _Sampler()
         sampler.start()
         atexit.register(sampler.dump, stem.with_suffix(".samples.json"))
-    elif mode == "cprofile":
+    elif mode in ("cprofile", "cpu"):
         original_run = threading.Thread.run
+        timer = time.thread_time if mode == "cpu" else time.perf_counter
 
         def profiled_run(thread: threading.Thread) -> None:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(timer)
             profile.enable()
             try:
                 original_run(thread)
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 profile.dump_stats(f"{stem}.{thread.name}.prof")
 
         threading.Thread.run = profiled_run  # type: ignore[method-assign]
-        main_profile = cProfile.Profile()
+        main_profile = cProfile.Profile(timer)
         main_profile.enable()
 
         def dump_main() -> None:
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
         atexit.register(dump_main)
     else:
-        raise SystemExit(f"unknown mode {mode!r}: cprofile or sample")
+        raise SystemExit(f"unknown mode {mode!r}: sample, cprofile or cpu")
     sys.argv = ["paxlab.cluster.server", cluster_file, server_id]
     started = time.monotonic()
     try:
@@ -150,9 +153,10 @@ def _category(text: str) -> str:
     return "other (core step, host, transport logic)"
 
 
-def summarize(out_dir: Path, top: int = 15) -> str:
+def summarize(out_dir: Path, top: int = 15, ops: int = 0) -> str:
     """A text report: per server, per thread, busy vs idle samples, the busy share of each
-    category, and the top lines; for cProfile dumps, the top functions by own time."""
+    category, and the top lines; for cProfile dumps, own time by category (per op when
+    `ops` is given) and the top functions by own time."""
     lines: list[str] = []
     for path in sorted(out_dir.glob("s*.samples.json")):
         data = json.loads(path.read_text())
@@ -174,18 +178,87 @@ def summarize(out_dir: Path, top: int = 15) -> str:
                 lines.append(f"    {name:<42} {100 * n / max(1, busy_total):5.1f}% of busy")
             for key, n in sorted(busy.items(), key=lambda kv: -kv[1])[:top]:
                 lines.append(f"      {n:6d}  {key:<48} {sources.get(key, '')[:60]}")
+    lines.extend(_summarize_cprofile(out_dir, ops, top))
+    return "\n".join(lines)
+
+
+_PROFILE_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("idle: waiting for input", ("'get' of '_queue.SimpleQueue'", "'poll' of 'select.epoll'",
+                                 "'select' of", "'acquire' of '_thread.lock'")),
+    ("startup: imports, compiling", ("builtins.compile", "marshal.loads", "<frozen importlib",
+                                     "_imp.", "builtins.__build_class__", "sre_", "_compiler.py",
+                                     "_parser.py", "dataclasses.py", "enum.py", ":<module>")),
+    ("fsync", ("posix.fsync", "posix.fdatasync")),
+    ("record files (encode + os.write)", ("posix.write", "paxlab/storage/")),
+    ("socket send (incl. waking the loop)", ("'send' of '_socket.socket'", "_write_to_self")),
+    ("socket recv", ("'recv' of '_socket.socket'",)),
+    ("HMAC + frames", ("hmac", "wire.py")),
+    ("mining + block hashes", ("seal_block", "block_hash", "_recipe_text", "_hashlib.HASH",
+                               "openssl_sha256", "verify")),
+    ("JSON + codec", ("json", "encoder.py", "decoder.py", "codec.py", "to_dict", "from_dict")),
+    ("logging (server.log)", ("'write' of '_io.TextIOWrapper'", "strftime", "server_loop.py:4",
+                              "server_loop.py:5", "server_loop.py:6", "_clock_time", "isoformat",
+                              "datetime")),
+    ("core step", ("paxlab/core/",)),
+    ("host, server loop, transport, asyncio", ("paxlab/host.py", "paxlab/cluster/", "asyncio",
+                                                "paxlab/network/", "_contextvars",
+                                                "'put' of '_queue.SimpleQueue'", "queue.py",
+                                                "threading.py", "selectors.py")),
+)
+
+
+def _profile_category(file: str, line: int, func: str) -> str:
+    text = f"{file}:{line}:{func}"
+    for name, words in _PROFILE_CATEGORIES:
+        if any(word in text for word in words):
+            return name
+    return "other"
+
+
+def _summarize_cprofile(out_dir: Path, ops: int, top: int) -> list[str]:
+    """Own time by category for each server and thread, then over all servers."""
+    lines: list[str] = []
+    overall: collections.Counter[str] = collections.Counter()
     for path in sorted(out_dir.glob("s*.prof")):
         if path.stat().st_size == 0:
             continue
-        stats = pstats.Stats(str(path))
-        if not stats.total_tt:  # type: ignore[attr-defined]
-            continue
-        lines.append(f"== {path.name}: {stats.total_tt:.2f} s profiled")  # type: ignore[attr-defined]
-        rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # type: ignore[attr-defined]
+        stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+        shares: collections.Counter[str] = collections.Counter()
+        for (file, line, func), (_cc, _calls, tottime, _cum, callers) in stats.items():
+            category = _profile_category(file, line, func)
+            if category == "other" and file == "~" and callers:
+                # a builtin (len, isinstance, dict.get): its time goes to its callers
+                for caller, (_c, _n, caller_tt, _ct) in callers.items():
+                    shares[_profile_category(*caller)] += caller_tt
+                continue
+            shares[category] += tottime
+        overall.update(shares)
+        busy = sum(t for k, t in shares.items() if not k.startswith(("idle", "startup")))
+        lines.append(f"== {path.name}: busy {busy:.2f} s (idle and startup left out)")
+        for name, seconds in shares.most_common():
+            if name.startswith(("idle", "startup")) or seconds < 0.005:
+                continue
+            lines.append(f"    {name:<40} {seconds:7.3f} s  {100 * seconds / busy:5.1f}%")
+        rows = sorted(stats.items(), key=lambda kv: -kv[1][2])
+        shown = 0
         for (file, line, func), (_cc, calls, tottime, cumtime, _callers) in rows:
-            lines.append(f"    {tottime:7.3f} s own {cumtime:7.3f} s cum {calls:8d} calls  "
+            if _profile_category(file, line, func).startswith(("idle", "startup")):
+                continue
+            lines.append(f"      {tottime:7.3f} s own {cumtime:7.3f} s cum {calls:8d} calls  "
                          f"{os.path.basename(file)}:{line}:{func}")
-    return "\n".join(lines)
+            shown += 1
+            if shown >= top:
+                break
+    busy = sum(t for k, t in overall.items() if not k.startswith(("idle", "startup")))
+    if busy:
+        per = f", {1e6 * busy / ops:.0f} µs per op" if ops else ""
+        lines.append(f"== all servers, all threads: busy {busy:.2f} s{per}")
+        for name, seconds in overall.most_common():
+            if name.startswith(("idle", "startup")) or seconds < 0.005:
+                continue
+            each = f"  {1e6 * seconds / ops:6.1f} µs/op" if ops else ""
+            lines.append(f"    {name:<40} {seconds:7.3f} s  {100 * seconds / busy:5.1f}%{each}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -54,8 +54,10 @@ def _add_cluster_options(bench: argparse.ArgumentParser) -> None:
     group.add_argument("--no-pso", action="store_true", default=None,
                        help="paxlab only, no PySyncObj")
     group.add_argument("--keep", type=Path, help="keep cluster files and logs in this folder")
-    group.add_argument("--profile", choices=("sample", "cprofile"),
-                       help="profile the servers (every thread) and print where time goes")
+    group.add_argument("--profile", choices=("cpu", "cprofile", "sample"),
+                       help="profile the servers, every thread, and print where time goes: "
+                       "cpu (cProfile on each thread's CPU clock), cprofile (wall clock), "
+                       "sample (stacks sampled each ms)")
 
 
 _CLUSTER_OPTIONS = ("seconds", "clients", "warmup", "loads", "only", "no_pso", "keep",
