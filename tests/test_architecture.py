@@ -8,6 +8,7 @@ breaks it: the rule can fail, and says where.
 - `core` imports nothing of paxlab outside `core`;
 - `check` imports only `results` and the standard library (an outside tool can run it);
 - the drivers `lab`, `sim` and `cluster` never import each other;
+- only `cli` and `bench` import `cluster` (the TCP driver is a leaf under its commands);
 - no import cycle, neither between modules nor between top-level packages.
 """
 
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "storage", "host", "config", "scenario", "network", "results", "check",
             "lab", "sim", "cluster", "bench", "cli")
 DRIVERS = ("lab", "sim", "cluster")
+CLUSTER_USERS = ("cluster", "cli", "bench")
 
 Graph = Mapping[str, set[str]]
 
@@ -97,6 +99,13 @@ def driver_crossings(graph: Graph) -> list[str]:
     return [f"{m} imports {i}" for m, deps in sorted(graph.items())
             if package_of(m) in DRIVERS for i in sorted(deps)
             if package_of(i) in DRIVERS and package_of(i) != package_of(m)]
+
+
+def cluster_importers(graph: Graph) -> list[str]:
+    """Only cli and bench (and cluster itself) import cluster."""
+    return [f"{m} imports {i}" for m, deps in sorted(graph.items())
+            if package_of(m) not in CLUSTER_USERS for i in sorted(deps)
+            if package_of(i) == "cluster"]
 
 
 def cycles(graph: Graph) -> list[list[str]]:
@@ -182,6 +191,10 @@ def test_drivers_never_import_each_other() -> None:
     assert driver_crossings(GRAPH) == []
 
 
+def test_only_cli_and_bench_import_cluster() -> None:
+    assert cluster_importers(GRAPH) == []
+
+
 def test_no_import_cycle_between_modules() -> None:
     assert cycles(GRAPH) == []
 
@@ -211,6 +224,16 @@ def test_driver_rule_finds_a_planted_crossing() -> None:
                       ("paxlab.lab.router", "paxlab.sim.network"),
                       ("paxlab.cli.sim", "paxlab.sim.run")])
     assert driver_crossings(graph) == ["paxlab.lab.router imports paxlab.sim.network"]
+
+
+def test_cluster_rule_finds_a_planted_importer() -> None:
+    graph = _planted([("paxlab.cli.cluster", "paxlab.cluster.control"),
+                      ("paxlab.bench.cluster", "paxlab.cluster.admin"),
+                      ("paxlab.cluster.control", "paxlab.cluster.procs"),
+                      ("paxlab.scenario.faults", "paxlab.cluster.admin"),
+                      ("paxlab.lab.launcher", "paxlab.cluster")])
+    assert cluster_importers(graph) == ["paxlab.lab.launcher imports paxlab.cluster",
+                                        "paxlab.scenario.faults imports paxlab.cluster.admin"]
 
 
 def test_cycle_rule_finds_planted_module_and_package_cycles() -> None:

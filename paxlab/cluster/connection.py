@@ -98,6 +98,7 @@ class Owner(Protocol):
     role: Role
     log: Callable[[str], None]
     connections: set[Connection]
+    admin_pending: int
 
     def is_cut(self, source: str, target: str) -> bool: ...
     def deliver(self, envelopes: list[Envelope]) -> None: ...
@@ -109,7 +110,7 @@ class Owner(Protocol):
 
 
 class Connection(asyncio.Protocol):
-    """Both sides of the handshake and the sealed stream after it (loop thread only)."""
+    """Both sides of the handshake and the sealed stream after it (inside the loop)."""
 
     def __init__(self, owner: Owner, *, acceptor: Acceptor | None = None,
                  connector: Connector | None = None, outbox: Outbox | None = None) -> None:
@@ -331,9 +332,13 @@ class Connection(asyncio.Protocol):
                            f" [{self.drops} so far]")
 
     async def _answer_admin(self, request: dict[str, Any]) -> None:
-        async with self._admin_lock:  # replies leave in request order
-            reply = await self.owner.run_admin(request)
-        self.send_now(reply_payload(reply))
+        self.owner.admin_pending += 1  # flush() waits for the reply too
+        try:
+            async with self._admin_lock:  # replies leave in request order
+                reply = await self.owner.run_admin(request)
+                self.send_now(reply_payload(reply))
+        finally:
+            self.owner.admin_pending -= 1
 
     # --- writing ------------------------------------------------------------------------
 

@@ -122,6 +122,12 @@ def _server(value: Any) -> str:
     return f"s{value}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
+def _peer_order(item: tuple[Any, Any]) -> tuple[int, str]:
+    """s2 before s10: peers by number, anything else after them by name."""
+    name = str(item[0])
+    return (int(name[1:]), name) if name[:1] == "s" and name[1:].isdigit() else (1 << 30, name)
+
+
 def _on(value: Any) -> str:
     return "on" if value is True else "off" if value is False else _MISSING
 
@@ -129,7 +135,7 @@ def _on(value: Any) -> str:
 def _links_line(links: Any) -> str:
     if not isinstance(links, Mapping) or not links:
         return "(none)"
-    return ", ".join(f"{peer} {state}" for peer, state in sorted(links.items()))
+    return ", ".join(f"{peer} {state}" for peer, state in sorted(links.items(), key=_peer_order))
 
 
 def format_status(reply: Mapping[str, Any]) -> str:
@@ -138,7 +144,8 @@ def format_status(reply: Mapping[str, Any]) -> str:
     get = reply.get
     paused = get("paused")
     return "\n".join([
-        f"{_server(get('id'))}  {get('role', _MISSING)}  leader {_server(get('leader'))}  "
+        f"{_server(get('id', _MISSING))}  {get('role', _MISSING)}  "
+        f"leader {_server(get('leader'))}  "
         f"ballot {get('ballot') or _MISSING}  commit {get('commit', _MISSING)}  "
         f"head {short_hash(get('head'))}",
         f"links: {_links_line(get('links'))}",
@@ -155,8 +162,9 @@ def format_links(reply: Mapping[str, Any]) -> str:
     if not isinstance(links, Mapping) or not links:
         return "links: none (a cluster of one)"
     rows = [[peer, state, LINK_MEANINGS.get(str(state), "")]
-            for peer, state in sorted(links.items())]
-    return f"links of {_server(reply.get('id'))}\n" + _table(rows, ["peer", "state", "meaning"])
+            for peer, state in sorted(links.items(), key=_peer_order)]
+    title = f"links of {_server(reply.get('id', _MISSING))}"
+    return title + "\n" + _table(rows, ["peer", "state", "meaning"])
 
 
 VIEWS = {

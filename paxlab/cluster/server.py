@@ -31,8 +31,10 @@ from typing import Any, TextIO
 from paxlab.cluster.clock import ScaledClock
 from paxlab.cluster.clusterfile import ClusterFile, ClusterFileError, load_cluster_file
 from paxlab.cluster.commands import ServerState
+from paxlab.cluster.console import console_terminal, run_console
 from paxlab.cluster.links import LinkFilter
 from paxlab.cluster.server_loop import ServerLog, ServerLoop
+from paxlab.cluster.terminal import Terminal
 from paxlab.core import Replica
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import server_node
@@ -75,21 +77,25 @@ def server_main(cluster_path: Path, server_id: int, *, console: bool | None = No
     return serve(cluster, server_id, console=console)
 
 
-def serve(cluster: ClusterFile, server_id: int, *, console: bool = False,
-          terminal: Callable[[str], None] | None = None) -> int:
+def serve(cluster: ClusterFile, server_id: int, *, console: bool = False) -> int:
     """Run server `server_id` of `cluster` in this thread until it stops; the exit code.
-    `terminal` gets each log line meant for a person (default: stderr)."""
+    With `console`, commands are read from the terminal and log lines print above its
+    prompt; without, log lines go to stderr and stdin is never read."""
     folder = cluster.server_dir(server_id)
     folder.mkdir(parents=True, exist_ok=True)
+    term = console_terminal(server_id) if console else None
     with open(folder / LOG_FILE, "a", encoding="utf-8", buffering=1) as log_file:
-        printer = terminal if terminal is not None else _stderr_printer(sys.stderr)
+        printer = term.print_above if term is not None else _stderr_printer(sys.stderr)
         log = ServerLog(log_file, printer)
         try:
-            return _serve(cluster, server_id, folder, log, console)
+            return _serve(cluster, server_id, folder, log, term)
         except Exception:
             for line in traceback.format_exc().rstrip().splitlines():
                 log(line)
             return 1
+        finally:
+            if term is not None:
+                term.close()  # a console still reading gives the tty its mode back
 
 
 def _stderr_printer(stream: TextIO) -> Callable[[str], None]:
@@ -101,7 +107,7 @@ def _stderr_printer(stream: TextIO) -> Callable[[str], None]:
 
 
 def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
-           console: bool) -> int:
+           term: Terminal | None) -> int:
     # Imported here: the transport is the only part that needs the wire's crypto.
     from paxlab.cluster.transport import TcpTransport, TransportError
     from paxlab.cluster.wire import derive_keys
@@ -164,9 +170,9 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
                       crash=crash, spread=spread)
     pid_path = folder / PID_FILE
     _write_pid(pid_path)
-    interrupted = _install_signals(loop, console)
-    if console:
-        _start_console(loop, log)
+    interrupted = _install_signals(loop, console=term is not None)
+    console = None if term is None else _start_console(loop, term, server_id,
+                                                       len(cluster.servers))
     log(f"{me} listening on {cluster.servers[server_id].listen}, rng seed {seed}")
     try:
         host.local(clock.now_ms(), Boot())
@@ -181,6 +187,9 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
             if pid_path.read_text().strip() == str(os.getpid()):
                 pid_path.unlink()
         log(f"{me} stopped: commit {replica.commit_index}, role {replica.role.value}")
+        if console is not None and term is not None:
+            term.close()
+            console.join(1.0)
     return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
 
 
@@ -230,34 +239,20 @@ def _spread(cluster: ClusterFile, server_id: int, request: dict[str, Any],
             log(f"{request.get('cmd')}: s{other} refused: {reply.get('error')}")
 
 
-def _start_console(loop: ServerLoop, log: ServerLog) -> None:
-    """The server console on stdin (paxlab.cluster.console when present). When it ends
-    (Ctrl-D), the server goes on: stop it with `stop`, SIGTERM or `cluster down`."""
+def _start_console(loop: ServerLoop, term: Terminal, server_id: int,
+                   server_count: int) -> threading.Thread:
+    """The server console on the terminal, in its own thread (the node loop keeps the
+    main one). quit or Ctrl-D ends it, and then the server stops gracefully."""
 
     def run() -> None:
         try:
-            from paxlab.cluster.console import run_console  # type: ignore[import-not-found]
-        except ImportError:
-            _minimal_console(loop.submit, log)
-        else:
-            run_console(loop.submit, log.terminal)
-        log("console closed; the server keeps running (stop it with SIGTERM)")
+            run_console(server_id, server_count, loop.submit, terminal=term)
+        finally:
+            loop.stop()
 
-    threading.Thread(target=run, name="console", daemon=True).start()
-
-
-def _minimal_console(submit: Callable[[Any], dict[str, Any]], log: ServerLog) -> None:
-    """Until the console lands: `CMD [on|off|N]` per line, the reply printed as is."""
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        request: dict[str, Any] = {"cmd": words[0]}
-        if len(words) > 1 and words[0] in ("trace", "slow"):
-            request["on"] = words[1] == "on"
-        elif len(words) > 1 and words[0] == "pause" and words[1].isdigit():
-            request["ms"] = int(words[1])
-        log(f"> {line.strip()}: {submit(request)}")
+    thread = threading.Thread(target=run, name="console", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from paxlab.cluster.console import console_terminal, run_console
+from paxlab.cluster.terminal import foreground_tty
 
 CHAIN = [{"height": 0, "prev": "0" * 64, "nonce": "17", "hash": "ab12cd34" + "0" * 56,
           "txns": [{"client": 7, "seq": 1, "op": "put", "key": "'alice'", "value": "1"}]}]
@@ -58,7 +59,8 @@ def main() -> int:
     signal.signal(signal.SIGUSR1, lambda signum, frame: os.write(cue_w, b"1"))
     signal.signal(signal.SIGUSR2, lambda signum, frame: os.write(cue_w, b"2"))
     threading.Thread(target=log_lines, daemon=True).start()
-    term.print_above("console ready")
+    where = "foreground" if foreground_tty() else "background"
+    term.print_above(f"console ready ({where})")
     run_console(0, 3, submit, terminal=term)
     print("console ended", flush=True)
     return 0

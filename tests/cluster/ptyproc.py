@@ -94,7 +94,7 @@ class Screen:
         elif final == "H":
             self.row, self.col = 0, 0
         elif final == "J" and params == "2":
-            self.rows, self.row, self.col = [[] for _ in self.rows], self.row, self.col
+            self.rows = [[] for _ in self.rows]
 
     def line(self, row: int | None = None) -> str:
         """The text of a row (default: the cursor's row), trailing spaces dropped."""

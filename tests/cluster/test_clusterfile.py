@@ -216,3 +216,21 @@ def test_endpoints_and_loopback_words() -> None:
     assert [is_loopback_host(h) for h in ("127.0.0.5", "::1", "LOCALHOST", "10.0.0.1",
                                           "example.com", "0.0.0.0")] == [
         True, True, True, False, False, False]
+
+
+def test_docs_name_every_key_and_every_cluster_command() -> None:
+    import argparse
+
+    from paxlab.cli.cluster import add_parsers
+    from paxlab.cluster.clusterfile import TOP_KEYS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cluster.md").read_text()
+    assert [key for key in TOP_KEYS if f"| `{key}` |" not in doc] == []
+    commands = argparse.ArgumentParser().add_subparsers()
+    add_parsers(commands)
+    group = commands.choices["cluster"]
+    names = next(a for a in group._actions
+                 if isinstance(a, argparse._SubParsersAction)).choices
+    rows = [line for line in doc.splitlines() if line.startswith("| `cluster ")]
+    assert [name for name in names if not any(name in row.split(" | ")[0] for row in rows)] \
+        == []

@@ -26,7 +26,7 @@ PROMPT = "s0> "
 def console() -> Iterator[PtyProcess]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with PtyProcess([sys.executable, str(CHILD)], env=env, cwd=ROOT) as proc:
-        proc.expect("console ready")
+        proc.expect(r"console ready \(foreground\)")
         proc.expect(PROMPT)
         yield proc
 

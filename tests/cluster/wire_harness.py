@@ -20,8 +20,8 @@ from paxlab.cluster.wire import FrameReader, Keys, derive_keys
 from paxlab.config.types import ClientsConfig, ClusterConfig
 from paxlab.core.messages import ClientReply, ClientRequest, Envelope
 
-__all__ = ["SECRET", "FakeServer", "Log", "make_cluster", "request", "roundtrip",
-           "wait_until"]
+__all__ = ["SECRET", "FakeServer", "Log", "make_cluster", "next_frame", "pump",
+           "read_until_closed", "request", "roundtrip", "wait_until"]
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 
@@ -35,6 +35,13 @@ def wait_until(predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s")
         time.sleep(0.005)
+
+
+def pump(transport: TcpTransport, predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
+    """Run a transport nobody else runs (its loop moves only inside receive) until
+    `predicate` holds; what arrives meanwhile is dropped."""
+    return wait_until(lambda: transport.receive(time.monotonic_ns() / 1e6 + 5) is not None
+                      and predicate(), timeout_s)
 
 
 def make_cluster(tmp_path: Path, servers: int = 1, secret: bytes | None = SECRET,
@@ -76,6 +83,7 @@ class FakeServer:
     def __init__(self, cluster: ClusterFile, server_id: int = 0, keys: Keys | None = None,
                  **kwargs: Any) -> None:
         self.me = f"s{server_id}"
+        self.crash_requested = False  # set by an admin handler: flush, close, stop the loop
         self.log = Log()
         self.received: list[Envelope] = []
         self.transport = TcpTransport(self.me, cluster, keys or derive_keys(cluster.secret),
@@ -87,6 +95,10 @@ class FakeServer:
         while True:
             arrived = self.transport.receive(None)
             if arrived is None:
+                return
+            if self.crash_requested:  # as a server's crash: the reply must leave first
+                self.transport.flush()
+                self.transport.close()
                 return
             for envelope in arrived:
                 self.received.append(envelope)
@@ -107,15 +119,21 @@ def request(client: int, seq: int, key: str = "'k'") -> ClientRequest:
     return ClientRequest(client=client, seq=seq, op="get", key=key, value=None)
 
 
-def roundtrip(client: TcpTransport, server: str, seq: int, timeout_s: float = 5.0) -> Envelope:
-    """Send a get from `client` to `server`; the reply envelope (AssertionError if none)."""
+def roundtrip(client: TcpTransport, server: str, seq: int, timeout_s: float = 5.0,
+              retry_s: float | None = None) -> Envelope:
+    """Send a get from `client` to `server`; the reply envelope (AssertionError if none).
+    With `retry_s`, send it again that often, as a real client does (a frame written
+    into a connection the peer just closed is lost)."""
     number = int(client.me[1:])
-    client.send(Envelope(source=client.me, target=server, message=request(number, seq)))
+    envelope = Envelope(source=client.me, target=server, message=request(number, seq))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for envelope in client.receive(time.monotonic() * 1000 + 50) or []:
-            if getattr(envelope.message, "seq", None) == seq:
-                return envelope
+        client.send(envelope)
+        resend_at = time.monotonic() + (retry_s or timeout_s)
+        while time.monotonic() < min(deadline, resend_at):
+            for reply in client.receive(time.monotonic_ns() / 1e6 + 50) or []:
+                if getattr(reply.message, "seq", None) == seq:
+                    return reply
     raise AssertionError(f"{client.me}: no reply from {server} to seq {seq}")
 
 
