@@ -16,6 +16,7 @@ from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
     REPLY,
+    AcceptorRefused,
     Connector,
     FrameReader,
     Keys,
@@ -67,10 +68,8 @@ def _exchange(sock: socket.socket, target: str, keys: Keys, request: dict[str, A
     sock.sendall(connector.hello())
     try:
         confirm, session = connector.on_challenge(_next_frame(sock, reader, deadline))
-    except WireError as error:
-        confirm = getattr(error, "confirm", None)
-        if confirm is not None:
-            sock.sendall(confirm)  # the server logs the failed attempt
+    except AcceptorRefused as error:
+        sock.sendall(error.confirm)  # the server logs the failed attempt
         raise
     reader.limit = FRAME_BYTES_MAX
     sock.sendall(confirm + session.seal(admin_payload(request)))

@@ -12,7 +12,6 @@ info; a script given by `-c` or `-f` is checked whole before anything is sent.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import enum
 import json
 import random
@@ -46,6 +45,7 @@ from paxlab.cluster.clusterfile import (
     ClusterFileError,
     load_cluster_file,
 )
+from paxlab.cluster.terminal import Terminal
 from paxlab.core import ClientSession
 
 __all__ = ["ExitCode", "add_arguments", "client_main", "format_result", "format_status",
@@ -317,30 +317,30 @@ class _Repl:
         return f"{self.loop.node.session.node} -> {self.loop.node.leader_guess() or '?'}> "
 
     def interactive(self, stdin: TextIO) -> int:
-        """The prompt: line history and completion (readline), Ctrl-C clears the line,
-        Ctrl-D or `quit` leaves. A bad command prints one line and the prompt returns."""
-        history = _LineHistory(self.files)
+        """The prompt (CONSOLE's Terminal: line editing, history kept in the client's
+        folder, Tab completes commands and the keys this client used). Ctrl-C clears the
+        line, or during an op abandons it (INFO); Ctrl-D or `quit` leaves. A bad command
+        prints one line and the prompt returns."""
+        term = Terminal(self.prompt, lambda: [*COMMANDS, *self.files.keys],
+                        history_path=self.files.lines_path, stdin_fd=stdin.fileno(),
+                        stdout=self.out)
         self.say(f"paxlab client {self.loop.node.session.node}: cluster {self.cluster.name}, "
                  f"{len(self.cluster.servers)} servers, last seq {self.files.last_seq}. "
                  "Type help for commands; Ctrl-D leaves.")
         try:
             while True:
                 try:
-                    line = input(self.prompt())
-                    if not self._run_line(line):
+                    line = term.read_line()  # Ctrl-C here only clears the line
+                    if line is None or not self._run_line(line):
                         return int(ExitCode.OK)
-                except EOFError:
-                    self.say("")
-                    return int(ExitCode.OK)
                 except KeyboardInterrupt as stop:
-                    # At the prompt, Ctrl-C drops the line; during an op, the op was
-                    # abandoned and its INFO line printed. Either way the prompt returns.
+                    # During an op: it was abandoned (INFO). Between reads: nothing ran.
                     if isinstance(stop, OpInterrupted):
                         self._show(stop.result, after_ctrl_c=True)
                     else:
                         self.say("")
         finally:
-            history.save()
+            term.close()
 
     def _run_line(self, line: str) -> bool:
         """One line at the prompt; False after `quit`. A bad command: one line."""
@@ -350,44 +350,6 @@ class _Repl:
             self.say(f"error: {error}")
             return True
         return all(parsed is None or self.run_one(parsed) for parsed in commands)
-
-
-class _LineHistory:
-    """readline's line history in the client's folder, and completion of commands and of
-    the keys this client has used. Absent readline (some builds), plain input()."""
-
-    def __init__(self, files: ClientFiles) -> None:
-        self.path = files.lines_path
-        self.files = files
-        try:
-            import readline
-        except ImportError:
-            self.readline = None
-            return
-        self.readline = readline
-        readline.set_history_length(1000)
-        with contextlib.suppress(OSError):
-            readline.read_history_file(self.path)
-        readline.set_completer_delims(" \t\n;")
-        readline.set_completer(self._complete)
-        readline.parse_and_bind("tab: complete")
-
-    def _complete(self, text: str, state: int) -> str | None:
-        assert self.readline is not None
-        before = self.readline.get_line_buffer()[: self.readline.get_begidx()]
-        words = before.split(";")[-1].split()
-        if not words:
-            options = [f"{c} " for c in COMMANDS if c.startswith(text)]
-        elif words[0] in ("put", "get") and len(words) == 1:
-            options = [f"{k} " for k in self.files.keys if k.startswith(text)]
-        else:
-            options = []
-        return options[state] if state < len(options) else None
-
-    def save(self) -> None:
-        if self.readline is not None:
-            with contextlib.suppress(OSError):
-                self.readline.write_history_file(self.path)
 
 
 if __name__ == "__main__":

@@ -36,17 +36,9 @@ from paxlab.config.validate import read_clients_section, read_cluster_section
 from paxlab.core import ClientParams, ReplicaParams
 
 __all__ = [
-    "CLIENT_ID_LIMIT",
-    "SECRET_BYTES_MIN",
-    "TOP_KEYS",
-    "ClusterFile",
-    "ClusterFileError",
-    "Endpoint",
-    "ServerEntry",
-    "cluster_file_dict",
-    "cluster_file_text",
-    "load_cluster_file",
-    "write_cluster_file",
+    "CLIENT_ID_LIMIT", "SECRET_BYTES_MIN", "TOP_KEYS", "ClusterFile", "ClusterFileError",
+    "Endpoint", "ServerEntry", "cluster_file_dict", "cluster_file_text", "default_name",
+    "load_cluster_file", "write_cluster_file",
 ]
 
 CLIENT_ID_LIMIT = int(CLIENTS_KEYS["count"].high or 1000)
@@ -172,13 +164,14 @@ def load_cluster_file(path: str | Path) -> ClusterFile:
     if problems.lines:
         raise ClusterFileError(problems.lines)
     assert servers and cluster and clients and data_dir
-    name = top["name"] if top["name"] is not None else _default_name(folder)
+    name = top["name"] if top["name"] is not None else default_name(folder)
     return ClusterFile(path=path.resolve(), name=name, servers=servers, cluster=cluster,
                        clients=clients, data_dir=data_dir, secret_path=secret_path,
                        secret=secret)
 
 
-def _default_name(folder: Path) -> str:
+def default_name(folder: Path) -> str:
+    """The folder's name made safe for results folder names (the default `name`)."""
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", folder.name)[:100]
     return name if name.strip(".") else "cluster"
 

@@ -18,6 +18,7 @@ from paxlab.cluster.clusterfile import (
     ClusterFile,
     ClusterFileError,
     ServerEntry,
+    default_name,
     load_cluster_file,
     write_cluster_file,
 )
@@ -94,13 +95,8 @@ def init_cluster(folder: Path, servers: int, host: str = "127.0.0.1",
     assert cluster is not None and clients is not None, problems.lines
     entries = {sid: ServerEntry(sid, Endpoint(probe.host, port), Endpoint(probe.host, port))
                for sid, port in enumerate(ports)}
-    draft = ClusterFile(path=path.resolve(), name=_name(folder), servers=entries,
+    draft = ClusterFile(path=path.resolve(), name=default_name(folder.resolve()), servers=entries,
                         cluster=cluster, clients=clients, data_dir=(folder / "data").resolve(),
                         secret_path=secret_path.resolve(), secret=None)
     write_cluster_file(draft)
     return load_cluster_file(path)
-
-
-def _name(folder: Path) -> str:
-    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in folder.resolve().name)
-    return name[:100] if name.strip(".") else "cluster"

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from paxlab.cluster.ports import is_loopback
 from paxlab.cluster.wire import (
     ADMIN,
     ENVELOPE,
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
     Acceptor,
+    AcceptorRefused,
     Connector,
     FrameReader,
     Role,
@@ -38,10 +40,14 @@ from paxlab.core.errors import RemoteError
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import ClientReply, ClientRequest, Envelope, Redirect
 
-__all__ = ["HANDSHAKE_TIMEOUT_S", "SEND_QUEUE_MAX", "Connection", "LinkEnds", "Outbox", "Owner",
-           "PeerStats"]
+__all__ = ["HANDSHAKES_PENDING_MAX", "HANDSHAKES_PENDING_PER_HOST_MAX", "HANDSHAKE_TIMEOUT_S",
+           "SEND_QUEUE_MAX", "Connection", "LinkEnds", "Outbox", "Owner", "PeerStats"]
 
 HANDSHAKE_TIMEOUT_S = 5.0  # an acceptor drops a peer that has not authenticated by then
+# Unauthenticated connections at once, in all and from one host; past either the new
+# one is closed at once, so one flooding host cannot lock out the others.
+HANDSHAKES_PENDING_MAX = 512
+HANDSHAKES_PENDING_PER_HOST_MAX = 32
 WRITE_BUFFER_HIGH = 4 * 1024 * 1024  # past this the kernel is behind: stop writing, queue
 LOGGED_DROPS_MAX = 10  # per connection; then one line per 1000, so a bad peer can't flood
 SEND_QUEUE_MAX = 4096  # frames waiting for one peer; past it the oldest is dropped
@@ -104,6 +110,7 @@ class Owner(Protocol):
     def deliver(self, envelopes: list[Envelope]) -> None: ...
     def peer_stats(self, peer: str) -> PeerStats: ...
     def auth_failed(self, ends: LinkEnds, claimed: str | None, reason: str) -> None: ...
+    def refused(self, host: str, pending: int, from_host: int) -> None: ...
     def inbound_opened(self, conn: Connection, peer: str) -> None: ...
     def inbound_closed(self, conn: Connection, peer: str) -> None: ...
     async def run_admin(self, request: dict[str, Any]) -> dict[str, Any]: ...
@@ -146,11 +153,21 @@ class Connection(asyncio.Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
-        self.owner.connections.add(self)
         if self.connector is not None:
+            self.owner.connections.add(self)
             transport.write(self.connector.hello())
-        else:
-            self._timer = self.loop.call_later(HANDSHAKE_TIMEOUT_S, self._handshake_timeout)
+            return
+        pending = [c for c in self.owner.connections if c.session is None]
+        host = self.ends.remote.rsplit(":", 1)[0]
+        from_host = sum(1 for c in pending if c.ends.remote.rsplit(":", 1)[0] == host)
+        # This machine's own clients may all start at once (a benchmark): no host cap.
+        per_host = from_host >= HANDSHAKES_PENDING_PER_HOST_MAX and not is_loopback(host)
+        if len(pending) >= HANDSHAKES_PENDING_MAX or per_host:
+            self.owner.refused(host, len(pending), from_host)
+            transport.abort()
+            return
+        self.owner.connections.add(self)
+        self._timer = self.loop.call_later(HANDSHAKE_TIMEOUT_S, self._handshake_timeout)
 
     def data_received(self, data: bytes) -> None:
         if self.session is None:
@@ -215,10 +232,8 @@ class Connection(asyncio.Protocol):
         assert self.connector is not None
         try:
             confirm, session = self.connector.on_challenge(body)
-        except WireError as error:
-            confirm = getattr(error, "confirm", None)
-            if confirm is not None:
-                self.transport.write(confirm)  # so a wrong secret shows in the server's log
+        except AcceptorRefused as error:
+            self.transport.write(error.confirm)  # so a wrong secret shows in the server's log
             raise
         self.transport.write(confirm)
         self._open(session)
@@ -238,6 +253,7 @@ class Connection(asyncio.Protocol):
     def _handshake_timeout(self) -> None:
         if self.session is None:
             self._auth_failed(f"no handshake within {HANDSHAKE_TIMEOUT_S:g} s")
+            self.reader.clear()  # logged once: not again as a half frame on close
             self.abort()
 
     def _fail_handshake(self, reason: str) -> None:

@@ -6,7 +6,8 @@ transport: the same record file and recovery, the same host loop, the same Outpu
 discipline. What a person needs around it sits in ServerLoop (pause, trace, slow mode,
 commands) and here: the pid file, the log (server.log and the terminal), signals, and
 the console when stdin is a terminal. Without one, stdin is never read, so a closed
-stdin cannot stop a server; SIGTERM (or the `stop` command) stops it cleanly.
+stdin cannot stop a server; SIGTERM, the `stop` command or the console's quit stops
+it cleanly.
 
 Exit codes: 0 stopped, 2 bad input (cluster file, server id, a busy port: named with
 its holder), 3 the record file cannot be recovered (path and offset in the message),

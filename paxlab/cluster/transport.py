@@ -2,8 +2,9 @@
 
 The node's own thread runs the asyncio loop, inside `receive`: waiting for a message IS
 running the loop until one comes or the deadline passes. One thread does all the work,
-so a message costs no thread hand-offs (a loop in a second thread made every hop wait
-for the GIL: 280-520 us per request round trip, against about 100 us this way). What
+so a message costs no thread hand-off (with a loop thread every hop waited for the GIL:
+in A/B runs, one request at a time, 220-680 us per round trip and 100-220 us of CPU a
+side, against 170-330 us and 80-110 us this way). What
 `send` queues leaves at the start of the next `receive`, all frames of a peer in one
 write. Other threads (a console, a signal handler) reach the node only through
 `call_in_loop`, which wakes the loop and runs the function on the node's thread between
@@ -20,14 +21,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
-from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, LinkEnds, Outbox, PeerStats
+from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, PeerStats
+from paxlab.cluster.peers import BACKOFF_S_MAX, BACKOFF_S_MIN, CutLinks, Peers
 from paxlab.cluster.ports import bind_listener, is_loopback
-from paxlab.cluster.wire import Acceptor, Connector, Keys, WireError, envelope_payload, role_of
-from paxlab.core.ids import node_parts, server_node
+from paxlab.cluster.wire import FRAME_BYTES_MAX, TAG_BYTES, EnvelopeEncoder, Keys
+from paxlab.core.ids import node_parts
 from paxlab.core.messages import Envelope
 
 __all__ = [
@@ -43,21 +44,13 @@ __all__ = [
 ]
 
 RECEIVE_BATCH_MAX = 512  # envelopes one receive returns, so timers get their turn
-BACKOFF_S_MIN, BACKOFF_S_MAX = 0.05, 1.0
-CONNECT_TIMEOUT_S = 2.0
-ADMIN_TIMEOUT_S = 10.0  # how long an admin request waits for the node's loop
+PAYLOAD_BYTES_MAX = FRAME_BYTES_MAX - TAG_BYTES  # a bigger one would cost the link
 LOCK_WAIT_S = 2.0  # receive waits this long for another thread's flush or close
 
 
 class TransportError(Exception):
     """The transport cannot start (a listen address it must refuse, a busy port): bad
     input for whoever started the server, exit code 2."""
-
-
-class CutLinks(Protocol):
-    """Which links are cut by hand (cluster/links.py LinkFilter)."""
-
-    def is_cut(self, source: str, target: str) -> bool: ...
 
 
 class DeadlineClock(Protocol):
@@ -109,45 +102,42 @@ class TcpTransport:
                  *, on_admin: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                  links: CutLinks | None = None, clock: DeadlineClock | None = None) -> None:
         self.me = me
-        self.role = role_of(me)
         self.cluster = cluster
-        self.keys = keys
         self.log = log
-        self.on_admin = on_admin
-        self.links = links
         self.clock: DeadlineClock = clock if clock is not None else _MonotonicClock()
-        self.peers: dict[str, PeerStats] = {}
-        self.auth_failures = 0  # all of them, also from peers that claimed nobody valid
-        self.connections: set[Connection] = set()  # every live one, authenticated or not
-        self.closing = False
-        self._outboxes: dict[str, Outbox] = {}
-        self._inbound: dict[str, Connection] = {}  # authenticated peers that dialed us
         # Envelope batches (from the loop) and _Calls (from any thread); deque append and
         # popleft are atomic, so other threads may add calls while the node takes items.
         self._inbox: deque[Any] = deque()
-        self._dirty: deque[Outbox] = deque()  # outboxes with frames to write
         self._node_thread: int | None = None  # the thread that calls receive
         self._waiting = False  # the loop runs inside receive, waiting for input
-        self.admin_pending = 0  # admin replies not yet written
         self._loop_lock = threading.Lock()  # one thread at a time runs the loop
         self._closed = False
         self._shut = False
         self._server: asyncio.Server | None = None
         self._loop = asyncio.new_event_loop()
-        server_count = len(cluster.servers)
-        for i in range(server_count):
-            if server_node(i) != me:
-                self._outbox(server_node(i))
-        if self.role == "server":
+        self._encoder = EnvelopeEncoder()
+        self._peers = Peers(me, cluster, keys, log, self._loop, deliver=self._deliver,
+                            run_on_node=self.call_in_loop, on_admin=on_admin)
+        self._peers.links = links
+        if self._peers.role == "server":
             sock = self._bind(node_parts(me)[1])
-
-            def accept() -> Connection:
-                return Connection(self, acceptor=Acceptor(keys, me, server_count))
-
             self._server = self._loop.run_until_complete(
-                self._loop.create_server(accept, sock=sock))
-            for box in self._outboxes.values():
-                self._start_dialer(box)
+                self._loop.create_server(self._peers.accept, sock=sock))
+            self._peers.dial_all()
+
+    @property
+    def links(self) -> CutLinks | None:
+        """The cut links (settable): frames on them are dropped at send and at receive."""
+        return self._peers.links
+
+    @links.setter
+    def links(self, links: CutLinks | None) -> None:
+        self._peers.links = links
+
+    @property
+    def connections(self) -> set[Connection]:
+        """Every live connection, authenticated or not."""
+        return self._peers.connections
 
     def _bind(self, server_id: int) -> Any:
         entry = self.cluster.servers.get(server_id)
@@ -171,37 +161,29 @@ class TcpTransport:
         Dropped (and counted) when the link is cut, the queue is full, or a client target
         has no connection to us."""
         target = envelope.target
-        box = self._outboxes.get(target)
+        peers = self._peers
+        box = peers.outboxes.get(target)
         if box is None:
-            box = self._outbox_for_new(target)
+            box = peers.outbox_for_new(target)
             if box is None:
                 return
-        links = self.links
+        links = peers.links
         if links is not None and links.is_cut(self.me, target):
             box.stats.cut += 1
             return
-        box.put(envelope_payload(envelope))
+        payload = self._encoder.payload(envelope)
+        if len(payload) > PAYLOAD_BYTES_MAX:
+            box.stats.dropped += 1
+            self.log(f"dropped a {len(payload)}-byte {type(envelope.message).__name__} to "
+                     f"{target}: over the {PAYLOAD_BYTES_MAX}-byte frame limit")
+            return
+        box.put(payload)
         if not box.dirty:
             box.dirty = True
-            self._dirty.append(box)
+            peers.dirty.append(box)
             if threading.get_ident() != self._node_thread and not self._closed:
                 with contextlib.suppress(RuntimeError):  # another thread: wake the node
                     self._loop.call_soon_threadsafe(self._wake)
-
-    def _outbox_for_new(self, target: str) -> Outbox | None:
-        kind, number = node_parts(target)
-        if kind == "server" and number < len(self.cluster.servers) and target != self.me:
-            return self._outbox(target)
-        stats = self.peers.setdefault(target, PeerStats()) if kind == "client" else None
-        if stats is not None:
-            stats.dropped += 1  # a client that is not connected to us: nowhere to send
-        return None
-
-    def _outbox(self, peer: str) -> Outbox:
-        box = self._outboxes.get(peer)
-        if box is None:
-            box = self._outboxes[peer] = Outbox(peer, self.peers.setdefault(peer, PeerStats()))
-        return box
 
     def receive(self, deadline_ms: float | None) -> list[Envelope] | None:
         """Write what was sent, then run the loop until something arrives or the deadline
@@ -211,7 +193,7 @@ class TcpTransport:
         if self._closed:
             self._shutdown_here()
             return None
-        if not self._inbox or self._dirty:
+        if not self._inbox or self._peers.dirty:
             self._run_loop(self.clock.seconds_until(deadline_ms), block=not self._inbox)
             if self._closed:
                 self._shutdown_here()
@@ -246,7 +228,7 @@ class TcpTransport:
         if self._inside_loop() or not self._loop_lock.acquire(timeout=LOCK_WAIT_S):
             return  # a signal handler inside the loop, or another thread is flushing
         try:
-            self._flush_dirty()
+            self._peers.flush_dirty()
             handle = None
             if not block or (timeout_s is not None and timeout_s <= 0):
                 loop.stop()  # run_forever then polls once without blocking
@@ -261,6 +243,11 @@ class TcpTransport:
                     handle.cancel()
         finally:
             self._loop_lock.release()
+
+    def _deliver(self, envelopes: list[Envelope]) -> None:
+        self._inbox.append(envelopes)
+        if self._waiting:
+            self._loop.stop()
 
     def _wake(self) -> None:
         """Stop waiting: input arrived, or another thread queued a call or a frame."""
@@ -280,12 +267,9 @@ class TcpTransport:
         return call.future
 
     def stats(self) -> dict[str, Any]:
-        """Per peer counters plus totals, for the status command."""
-        peers = {peer: asdict(stats) for peer, stats in sorted(self.peers.items())}
-        return {"peers": peers,
-                "reconnects": sum(p["reconnects"] for p in peers.values()),
-                "auth_failures": self.auth_failures,
-                "dropped": sum(p["dropped"] for p in peers.values())}
+        """Per peer counters (up, inbound, reconnects, auth_failures, dropped, cut, sent,
+        received) and totals (reconnects, auth_failures, refused, dropped)."""
+        return self._peers.snapshot()
 
     def flush(self, timeout_s: float = 1.0) -> bool:
         """Wait until every queued frame and admin reply is handed to the kernel (before
@@ -295,10 +279,10 @@ class TcpTransport:
             return False
         if self._loop_lock.acquire(blocking=False):
             try:
-                return bool(self._loop.run_until_complete(self._flushed(timeout_s)))
+                return bool(self._loop.run_until_complete(self._peers.flushed(timeout_s)))
             finally:
                 self._loop_lock.release()
-        future = asyncio.run_coroutine_threadsafe(self._flushed(timeout_s), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._peers.flushed(timeout_s), self._loop)
         try:
             return bool(future.result(timeout_s + 0.5))
         except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
@@ -339,7 +323,9 @@ class TcpTransport:
                 return
             self._shut = True
             loop = self._loop
-            loop.run_until_complete(self._shutdown())
+            loop.run_until_complete(self._peers.shutdown())
+            if self._server is not None:
+                self._server.close()
             tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in tasks:
                 task.cancel()
@@ -348,152 +334,6 @@ class TcpTransport:
             loop.close()
         finally:
             self._loop_lock.release()
-
-    # --- inside the loop ----------------------------------------------------------------
-
-    def _flush_dirty(self) -> None:
-        dirty = self._dirty
-        while dirty:
-            box = dirty.popleft()
-            box.dirty = False
-            if box.conn is not None:
-                box.conn.write_queue(box)
-            elif box.dialer is None and box.peer[0] == "s" and not self.closing:
-                self._start_dialer(box)
-
-    def _start_dialer(self, box: Outbox) -> None:
-        if box.dialer is None and not self.closing:
-            box.dialer = self._loop.create_task(self._dial(box))
-
-    async def _dial(self, box: Outbox) -> None:
-        """Keep a link to one server: connect, handshake, wait for it to drop, back off.
-        A client stops once nothing is queued (it dials again on its next send)."""
-        entry = self.cluster.servers[node_parts(box.peer)[1]]
-        delay = BACKOFF_S_MIN
-        was_up = False
-        last_error = ""
-        try:
-            while not self.closing and (self.role == "server" or box.queue):
-                conn = Connection(self, connector=Connector(self.keys, self.me, box.peer),
-                                  outbox=box)
-                try:
-                    await asyncio.wait_for(self._loop.create_connection(
-                        lambda conn=conn: conn, entry.address.host, entry.address.port),
-                        CONNECT_TIMEOUT_S)
-                    await asyncio.wait_for(conn.opened, CONNECT_TIMEOUT_S)
-                except (OSError, WireError, TimeoutError) as error:
-                    conn.abort()
-                    reason = str(error) or type(error).__name__
-                    if reason != last_error:
-                        self.log(f"link to {box.peer} at {entry.address} down: {reason}")
-                        last_error = reason
-                    await asyncio.sleep(delay)
-                    delay = min(2 * delay, BACKOFF_S_MAX)
-                    continue
-                delay, last_error = BACKOFF_S_MIN, ""
-                if was_up:
-                    box.stats.reconnects += 1
-                was_up = True
-                box.stats.up = True
-                self.log(f"link to {box.peer} up")
-                box.conn = conn
-                conn.write_queue(box)
-                reason = await conn.closed
-                box.conn = None
-                box.stats.up = False
-                if not self.closing:
-                    self.log(f"link to {box.peer} lost: {reason}")
-        finally:
-            box.dialer = None
-
-    # Called by Connection (loop thread).
-
-    def is_cut(self, source: str, target: str) -> bool:
-        links = self.links
-        return links is not None and links.is_cut(source, target)
-
-    def deliver(self, envelopes: list[Envelope]) -> None:
-        self._inbox.append(envelopes)
-        if self._waiting:
-            self._loop.stop()
-
-    def peer_stats(self, peer: str) -> PeerStats:
-        return self.peers.setdefault(peer, PeerStats())
-
-    def auth_failed(self, ends: LinkEnds, claimed: str | None, reason: str) -> None:
-        self.auth_failures += 1
-        if claimed is not None and claimed in self.peers:
-            self.peers[claimed].auth_failures += 1
-        self.log(f"auth failure from {ends.remote} (claimed {claimed or 'nothing'}): {reason}")
-
-    def inbound_opened(self, conn: Connection, peer: str) -> None:
-        old = self._inbound.get(peer)
-        self._inbound[peer] = conn
-        if old is not None:
-            old.abort()  # the peer restarted or redialed; its old link is dead
-        stats = self.peer_stats(peer)
-        stats.inbound = True
-        if peer[0] == "c":
-            stats.up = True
-            self._outboxes[peer] = conn.own_outbox(Outbox(peer, stats))
-
-    def inbound_closed(self, conn: Connection, peer: str) -> None:
-        if self._inbound.get(peer) is conn:
-            del self._inbound[peer]
-            stats = self.peer_stats(peer)
-            stats.inbound = False
-            if peer[0] == "c":
-                stats.up = False
-                self._outboxes.pop(peer, None)
-
-    async def run_admin(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer an admin request through `on_admin`, run on the node's thread."""
-        if self.on_admin is None:
-            return {"ok": False, "error": f"{self.me} takes no admin requests"}
-        on_admin = self.on_admin
-        call = _Call(lambda: on_admin(request))
-        self._inbox.append(call)
-        self._wake()
-        future = call.future
-        try:
-            reply = await asyncio.wait_for(asyncio.wrap_future(future), ADMIN_TIMEOUT_S)
-        except TimeoutError:
-            return {"ok": False, "error": f"{self.me} did not answer within {ADMIN_TIMEOUT_S:g} s"}
-        except Exception as error:
-            self.log(f"admin request {request.get('cmd')!r} failed: {error!r}")
-            return {"ok": False, "error": f"{type(error).__name__}: {error}"}
-        if not isinstance(reply, dict):
-            return {"ok": False, "error": f"bad reply from the admin handler: {reply!r}"}
-        return reply
-
-    async def _flushed(self, timeout_s: float) -> bool:
-        deadline = self._loop.time() + timeout_s
-        while self._loop.time() < deadline:
-            self._flush_dirty()
-            busy = [b for b in self._outboxes.values() if b.queue and b.conn is not None]
-            if (not busy and not self.admin_pending
-                    and all(c.buffered() == 0 for c in self.connections)):
-                return True
-            await asyncio.sleep(0.005)
-        return False
-
-    async def _shutdown(self) -> None:
-        self.closing = True
-        self._flush_dirty()
-        for box in list(self._outboxes.values()):
-            if box.dialer is not None:
-                box.dialer.cancel()
-            if box.conn is not None:
-                box.conn.close()
-        for conn in list(self._inbound.values()):
-            conn.close()
-        for conn in list(self.connections):
-            conn.close()
-        if self._server is not None:
-            self._server.close()
-        for _ in range(3):  # let close() reach connection_lost and the sockets
-            await asyncio.sleep(0)
-
 
 async def _finish(tasks: list[asyncio.Task[Any]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)

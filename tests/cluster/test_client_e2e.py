@@ -23,7 +23,8 @@ import yaml
 from paxlab.cluster.admin import AdminError, admin_request
 from paxlab.cluster.clusterfile import ClusterFile, load_cluster_file
 from paxlab.cluster.ports import free_port
-from tests.cluster.test_client_pty import Pty
+from tests.cluster.ptyproc import CTRL_C, CTRL_D, PtyProcess
+from tests.cluster.test_client_pty import answer_after
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -141,29 +142,26 @@ def test_bad_input_is_refused_before_anything_is_sent(servers: Servers) -> None:
 
 
 def test_the_prompt_in_a_pty(servers: Servers) -> None:
-    term = Pty([sys.executable, "-m", "paxlab.cluster.client", "5", "--cluster",
-                str(servers.path)], {**ENV, "TERM": "dumb", "INPUTRC": "/dev/null"})
-    try:
-        term.expect("c5 -> ?> ")
-        term.send(f"put ('alice', 2) {NESTED}\n")
-        answer = term.expect("> ")
-        assert re.search(r"OK   put \('alice', 2\)   seq 1  \d+\.\d ms  via (s\d)", answer)
-        leader = re.search(r"via (s\d)", answer).group(1)  # type: ignore[union-attr]
-        prompt = f"c5 -> {leader}> "
-        term.send("get ('alice', 2)\n")
-        assert f"OK   get ('alice', 2) -> {NESTED}   " in term.expect(prompt)
-        term.send("put 'k' {'a': [1, 2}\n")
-        assert "error: '}' does not close '['" in term.expect(prompt)
+    with PtyProcess([sys.executable, "-m", "paxlab.cluster.client", "5", "--cluster",
+                     str(servers.path)], env=ENV, cwd=ROOT) as term:
+        term.wait_row("c5 -> ?> ")
+        term.send(f"put ('alice', 2) {NESTED}\r")
+        found = term.expect(r"OK   put \('alice', 2\)   seq 1  \d+\.\d ms  via (s\d)\r\n")
+        prompt = f"c5 -> {found.group(1)}> "  # the server that answered leads
+        term.wait_row(prompt)
+        get = answer_after(term, "get ('alice', 2)", "OK   get", prompt)
+        assert get.startswith(f"OK   get ('alice', 2) -> {NESTED}   ")
+        bad = answer_after(term, "put 'k' {'a': [1, 2}", "error: ", prompt)
+        assert bad == "error: '}' does not close '[' in put 'k' {'a': [1, 2}"
         term.send("get 'half")
-        term.expect("half")
-        term.send("\x03")
-        term.expect(prompt)
-        term.send("status\n")
-        assert f"c5: leader {leader}; last seq 2" in term.expect(prompt)
-        term.send("\x04")
-        assert term.wait() == 0
-    finally:
-        term.close()
+        term.wait_row(prompt + "get 'half")
+        term.send(CTRL_C)
+        term.wait_row(prompt)
+        status = answer_after(term, "status", "links: ", prompt)
+        assert re.fullmatch(r"links: s0 \w.*, s1 \w.*, s2 \w.*", status)
+        assert f"c5: leader {found.group(1)}; last seq 2" in term.output
+        term.send(CTRL_D)
+        assert term.wait_exit() == 0
 
 
 def test_a_put_outlives_a_kill_9_of_the_leader(servers: Servers) -> None:

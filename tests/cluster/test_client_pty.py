@@ -1,83 +1,49 @@
 """The client's prompt in a pseudo-terminal, as a person sees it: the prompt names the
 server it believes leads, put/get with nested literals, a bad literal (one line, the
 prompt returns), Ctrl-C clears the line or abandons a pending op as INFO, Ctrl-D leaves.
-Scripted servers stand in for real ones (tests/cluster/client_fakes.py)."""
+Scripted servers stand in for real ones (tests/cluster/client_fakes.py); CONSOLE's
+PtyProcess (tests/cluster/ptyproc.py) plays the terminal."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import select
+import re
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.cluster.ptyproc import CTRL_C, CTRL_D, PtyProcess
+
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 15
 
 
-class Pty:
-    """A process on a pty it has as controlling terminal (so ^C is a SIGINT), read with
-    deadlines: `expect(text)` waits until `text` appears after what was already matched."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        master, slave = os.openpty()
-        self.master = master
-
-        def controlling_tty() -> None:
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT,
-                                     env=env, start_new_session=True,
-                                     preexec_fn=controlling_tty)
-        os.close(slave)
-        self.seen = ""
-        self.pos = 0
-
-    def send(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def expect(self, text: str, timeout_s: float = WAIT_S) -> str:
-        """Everything from the last match through `text`."""
-        deadline = time.monotonic() + timeout_s
-        while (at := self.seen.find(text, self.pos)) < 0:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"no {text!r} within {timeout_s} s; output:\n{self.seen}"
-            ready, _, _ = select.select([self.master], [], [], remaining)
-            if ready:
-                try:
-                    chunk = os.read(self.master, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    chunk = b""
-                assert chunk, f"output ended before {text!r}:\n{self.seen}"
-                self.seen += chunk.decode(errors="replace").replace("\r\n", "\n")
-        start, self.pos = self.pos, at + len(text)
-        return self.seen[start:self.pos]
-
-    def wait(self, timeout_s: float = WAIT_S) -> int:
-        return self.proc.wait(timeout_s)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(WAIT_S)
-        os.close(self.master)
+def screen(term: PtyProcess) -> str:
+    """What the terminal shows, row by row."""
+    return "\n".join(term.screen.line(row) for row in range(len(term.screen.rows)))
 
 
-def start(tmp_path: Path, *extra: str) -> Pty:
+def answer_after(term: PtyProcess, line: str, answer: str, prompt: str) -> str:
+    """Type `line` and Enter, wait for `answer` (a regex) in the output and then for the
+    prompt; return the answer's row as the screen shows it."""
+    term.send(line + "\r")
+    term.expect(answer)
+    term.wait_row(prompt)
+    return term.screen.line(term.screen.row - 1)
+
+
+def start(tmp_path: Path, *extra: str) -> PtyProcess:
     path = tmp_path / "cluster.yaml"
     path.write_text(yaml.safe_dump({
         "servers": {i: f"127.0.0.1:{7000 + i}" for i in range(3)},
         "clients": {"request_timeout_ms": 100, "op_timeout_ms": 60_000}}))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb", "INPUTRC": "/dev/null",
-           "HOME": str(tmp_path)}
-    return Pty([sys.executable, "-m", "tests.cluster.client_fakes", str(path), "7", *extra],
-               env)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    return PtyProcess([sys.executable, "-m", "tests.cluster.client_fakes", str(path), "7",
+                       *extra], env=env, cwd=ROOT)
 
 
 def wait_for_invoke(history: Path, proc: subprocess.Popen[str] | None = None) -> None:
@@ -91,9 +57,9 @@ def wait_for_invoke(history: Path, proc: subprocess.Popen[str] | None = None) ->
 
 @pytest.fixture
 def pty_client(tmp_path: Path):  # type: ignore[no-untyped-def]
-    made: list[Pty] = []
+    made: list[PtyProcess] = []
 
-    def make(*extra: str) -> Pty:
+    def make(*extra: str) -> PtyProcess:
         made.append(start(tmp_path, *extra))
         return made[-1]
 
@@ -105,39 +71,41 @@ def pty_client(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_the_prompt_put_get_bad_literal_ctrl_c_ctrl_d(pty_client) -> None:  # type: ignore[no-untyped-def]
     term = pty_client()
     term.expect("Type help for commands")
-    term.expect("c7 -> ?> ")  # nobody has answered yet
-    term.send("put ('alice', 1) {'phone': '858-1', 'tags': [1, 2]}\n")
-    answer = term.expect("c7 -> s0> ")  # the answer came from s0, the leader
-    assert "OK   put ('alice', 1)   seq 1  " in answer and "via s0" in answer
-    term.send("get ('alice', 1)\n")
-    answer = term.expect("c7 -> s0> ")
-    assert "OK   get ('alice', 1) -> {'phone': '858-1', 'tags': [1, 2]}   " in answer
-    term.send("put x 1\n")
-    answer = term.expect("c7 -> s0> ")
-    assert "error: x is not a Python literal; for the string write 'x'\n" in answer
+    term.wait_row("c7 -> ?> ")  # nobody has answered yet
+    put = answer_after(term, "put ('alice', 1) {'phone': '858-1', 'tags': [1, 2]}",
+                       "OK   put", "c7 -> s0> ")  # the answer came from s0, the leader
+    assert re.fullmatch(r"OK   put \('alice', 1\)   seq 1  \d+\.\d ms  via s0", put)
+    get = answer_after(term, "get ('alice', 1)", "OK   get", "c7 -> s0> ")
+    assert re.fullmatch(r"OK   get \('alice', 1\) -> \{'phone': '858-1', 'tags': \[1, 2\]\}"
+                        r"   \d+\.\d ms  via s0", get)
+    assert answer_after(term, "put x 1", "error: ", "c7 -> s0> ") == (
+        "error: x is not a Python literal; for the string write 'x'")
     term.send("put 'half typed")
-    term.expect("half typed")
-    term.send("\x03")  # Ctrl-C: the line is dropped, the client stays
-    term.expect("c7 -> s0> ")
-    term.send("get 'k'\n")
-    assert "OK   get 'k' -> not found" in term.expect("c7 -> s0> ")
-    term.send("\x04")  # Ctrl-D: leave
-    assert term.wait() == 0
+    term.wait_row("c7 -> s0> put 'half typed")
+    term.send(CTRL_C)  # the line is dropped, the client stays
+    term.wait_row("c7 -> s0> ")
+    assert "c7 -> s0> put 'half typed^C" in screen(term)
+    term.send("g\t")  # Tab completes a command
+    term.wait_row("c7 -> s0> get ")
+    get = answer_after(term, "'k'", "OK   get", "c7 -> s0> ")
+    assert re.fullmatch(r"OK   get 'k' -> not found   \d+\.\d ms  via s0", get)
+    term.send(CTRL_D)
+    assert term.wait_exit() == 0
 
 
 def test_ctrl_c_while_waiting_ends_the_op_info_and_returns_to_the_prompt(
         pty_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     term = pty_client("silent")
-    term.expect("c7 -> ?> ")
-    term.send("put 'k' [1, (2, 3)]\n")
-    term.expect("put 'k' [1, (2, 3)]\n")  # the echo
+    term.wait_row("c7 -> ?> ")
+    term.send("put 'k' [1, (2, 3)]\r")
     wait_for_invoke(tmp_path / "data" / "clients" / "c7" / "history.jsonl")  # op pending
-    term.send("\x03")
-    answer = term.expect("c7 -> ?> ")
+    term.send(CTRL_C)  # the tty is in its normal mode while an op runs: a real SIGINT
+    term.expect("INFO put")
+    term.wait_row("c7 -> ?> ")
     assert ("INFO put 'k' [1, (2, 3)]   seq 1  outcome unknown (interrupted by Ctrl-C; "
-            "it may or may not have been applied)") in answer
-    term.send("quit\n")
-    assert term.wait() == 0
+            "it may or may not have been applied)\r\n") in term.output  # wider than the screen
+    term.send("quit\r")
+    assert term.wait_exit() == 0
 
 
 def test_ctrl_c_during_a_piped_script_records_info_and_exits_130(tmp_path: Path) -> None:

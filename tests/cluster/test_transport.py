@@ -3,6 +3,7 @@ node loop, cut links, reconnects after a restart, and the listen rules."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -14,9 +15,9 @@ from paxlab.cluster.admin import AdminError, admin_request
 from paxlab.cluster.clusterfile import Endpoint, ServerEntry
 from paxlab.cluster.ports import bind_listener, is_loopback, port_holder
 from paxlab.cluster.transport import TcpTransport, TransportError
-from paxlab.cluster.wire import derive_keys
+from paxlab.cluster.wire import FRAME_BYTES_MAX, derive_keys
 from paxlab.core.ids import Ballot
-from paxlab.core.messages import Envelope, Heartbeat
+from paxlab.core.messages import ClientReply, Envelope, Heartbeat
 from tests.cluster.wire_harness import FakeServer, Log, make_cluster, roundtrip, wait_until
 
 
@@ -119,20 +120,42 @@ def test_reconnect_after_the_peer_restarts(tmp_path: Path) -> None:
         s1.close()
 
 
-def test_frames_queued_while_the_peer_is_down_go_when_it_comes(tmp_path: Path) -> None:
+def test_frames_for_an_unreachable_peer_are_dropped_and_counted(tmp_path: Path) -> None:
+    """As a network would drop them: a peer that comes back gets no stale burst."""
     cluster = make_cluster(tmp_path, servers=2)
     s0 = FakeServer(cluster, 0)
     s1 = None
     try:
         for commit in range(5):
             s0.transport.send(heartbeat("s0", "s1", commit))
-        time.sleep(0.1)  # s0 is backing off against a closed port
+        wait_until(lambda: s0.transport.stats()["peers"]["s1"]["dropped"] == 5)
+        assert s0.log.has("link to s1 at ")
         s1 = FakeServer(cluster, 1)
-        wait_until(lambda: len(s1.received) == 5)
+        wait_until(lambda: s0.transport.stats()["peers"]["s1"]["up"])
+        s0.transport.send(heartbeat("s0", "s1", 9))
+        wait_until(lambda: s1.received)
+        assert [e.message.commit_index for e in s1.received] == [9]
     finally:
         s0.close()
         if s1 is not None:
             s1.close()
+
+
+def test_an_oversized_message_is_dropped_at_the_sender(tmp_path: Path) -> None:
+    cluster = make_cluster(tmp_path, servers=2)
+    s0, s1 = FakeServer(cluster, 0), FakeServer(cluster, 1)
+    try:
+        wait_until(lambda: s0.transport.stats()["peers"]["s1"]["up"])
+        huge = Envelope(source="s0", target="s1", message=ClientReply(
+            client=1, seq=1, outcome="ok", value="x" * FRAME_BYTES_MAX))
+        s0.transport.send(huge)
+        s0.transport.send(heartbeat("s0", "s1", 1))
+        wait_until(lambda: s1.received)
+        assert s0.log.has("over the")
+        assert s0.transport.stats()["peers"]["s1"]["up"]  # the link survived
+    finally:
+        s0.close()
+        s1.close()
 
 
 def test_admin_requests_run_on_the_node_thread(tmp_path: Path) -> None:
@@ -302,3 +325,20 @@ def test_flush_from_another_thread_while_the_node_waits(tmp_path: Path) -> None:
         s0.close()
         s1.close()
     assert s0.transport.flush(0.1) is False  # closed
+
+
+def test_close_leaves_no_open_sockets(tmp_path: Path) -> None:
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    cluster = make_cluster(tmp_path, servers=2)
+    before = fds()
+    s0, s1 = FakeServer(cluster, 0), FakeServer(cluster, 1)
+    client = TcpTransport("c2", cluster, derive_keys(cluster.secret), Log())
+    roundtrip(client, "s0", 1)
+    roundtrip(client, "s1", 2)
+    wait_until(lambda: s0.transport.stats()["peers"]["s1"]["up"])
+    client.close()
+    s0.close()
+    s1.close()
+    assert fds() == before

@@ -7,12 +7,15 @@ import struct
 
 import pytest
 
+from paxlab.cluster import wire
 from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     NONCE_BYTES,
     TAG_BYTES,
     Acceptor,
+    AcceptorRefused,
     Connector,
+    EnvelopeEncoder,
     FrameReader,
     Session,
     WireError,
@@ -24,8 +27,10 @@ from paxlab.cluster.wire import (
     reply_payload,
     role_of,
 )
+from paxlab.core.chain import GENESIS_PREV, Block, Txn
 from paxlab.core.errors import RemoteError
-from paxlab.core.messages import ClientRequest, Envelope
+from paxlab.core.ids import Ballot
+from paxlab.core.messages import Accept, ClientRequest, Envelope, Heartbeat
 
 KEYS = derive_keys(b"secret" * 6)
 
@@ -105,9 +110,9 @@ def test_wrong_key_fails_both_sides(claimed: str) -> None:
     acceptor refuses its confirm."""
     connector, acceptor = Connector(derive_keys(b"wrong"), claimed, "s0"), Acceptor(KEYS, "s0", 3)
     challenge = acceptor.on_hello(body(connector.hello()))
-    with pytest.raises(WireError, match="did not prove") as caught:
+    with pytest.raises(AcceptorRefused, match="did not prove") as caught:
         connector.on_challenge(body(challenge))
-    confirm = caught.value.confirm  # type: ignore[attr-defined]
+    confirm = caught.value.confirm
     with pytest.raises(WireError, match="did not prove"):
         acceptor.on_confirm(body(confirm))
     assert acceptor.claimed == claimed
@@ -204,3 +209,26 @@ def test_payloads_round_trip_and_refuse_unknown_tags() -> None:
     for bad in (b"X{}", b"", b"A[1]", b"E{}", b"Rnot json"):
         with pytest.raises(RemoteError):
             decode_payload(bad)
+
+
+def test_the_encoder_gives_envelope_payload_bytes_and_encodes_a_broadcast_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    block = Block(height=0, prev=GENESIS_PREV, txns=(
+        Txn(client=1, seq=1, op="put", key="'k\u00e9'", value='{"a": [1, 2]}'),),
+        nonce="0", hash="ab" * 32)
+    messages = [
+        ClientRequest(client=1, seq=2, op="get", key="('x', \"y\")", value=None),
+        Accept(ballot=Ballot(3, 1), slot=0, block=block, commit_index=0),
+        Heartbeat(ballot=Ballot(1, 0), commit_index=5),
+    ]
+    encoder = EnvelopeEncoder()
+    for message in messages:
+        for target in ("s0", "s2", "c17"):
+            envelope = Envelope(source="s1", target=target, message=message)
+            assert encoder.payload(envelope) == envelope_payload(envelope)
+    calls: list[object] = []
+    real = wire.message_to_dict
+    monkeypatch.setattr(wire, "message_to_dict", lambda m: calls.append(m) or real(m))
+    for target in ("s0", "s2", "s3", "s4"):
+        encoder.payload(Envelope(source="s1", target=target, message=messages[1]))
+    assert calls == [messages[1]]
