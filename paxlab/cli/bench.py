@@ -1,4 +1,5 @@
-"""`paxlab bench`, `bench-check` and `bench-sim`: speed, each against a baseline in the same run."""
+"""`paxlab bench [cluster]`, `bench-check` and `bench-sim`: speed, each against a baseline
+in the same run (for `bench cluster`, PySyncObj)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser(
         "bench", help="measure throughput and latency against a baseline in the same run")
     bench.add_argument("config", type=Path, nargs="?", default=Path("configs/bench.yaml"),
-                       help="YAML config (default: configs/bench.yaml)")
+                       help="YAML config (default: configs/bench.yaml), or the word `cluster` "
+                       "for the TCP cluster against PySyncObj")
     bench.add_argument("--repeats", type=int, default=3,
                        help="runs of each variant, alternated (default: 3)")
     bench.add_argument("--results", type=Path, help="keep the run folders here")
+    _add_cluster_options(bench)
     bench_check = commands.add_parser(
         "bench-check", help="time the linearizability checker on a generated history")
     bench_check.add_argument("--ops", type=int, default=10_000, help="operations (10000)")
@@ -38,8 +41,68 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                            help="also print cProfile's top 15 entries (a second pass)")
 
 
+def _add_cluster_options(bench: argparse.ArgumentParser) -> None:
+    """`paxlab bench cluster`'s options; None when not given, so a YAML bench refuses them."""
+    group = bench.add_argument_group(
+        "paxlab bench cluster", "a local 3-server TCP cluster and PySyncObj under the same "
+        "closed-loop load (PySyncObj: pip install -e '.[bench]')")
+    group.add_argument("--seconds", type=float, help="measured window of each row (5)")
+    group.add_argument("--clients", type=int, help="concurrent closed-loop writers (64)")
+    group.add_argument("--warmup", type=float, help="seconds before each window (1)")
+    group.add_argument("--loads", type=int, help="paxlab load processes sharing them (1)")
+    group.add_argument("--only", help="variants, comma-separated: shipped,like,single,failover")
+    group.add_argument("--no-pso", action="store_true", default=None,
+                       help="paxlab only, no PySyncObj")
+    group.add_argument("--keep", type=Path, help="keep cluster files and logs in this folder")
+    group.add_argument("--profile", choices=("cpu", "cprofile", "sample"),
+                       help="profile the servers, every thread, and print where time goes: "
+                       "cpu (cProfile on each thread's CPU clock), cprofile (wall clock), "
+                       "sample (stacks sampled each ms)")
+
+
+_CLUSTER_OPTIONS = ("seconds", "clients", "warmup", "loads", "only", "no_pso", "keep",
+                    "profile")
+
+
+def _bench_cluster(args: argparse.Namespace) -> ExitCode:
+    """Exit 0 whatever the numbers: a benchmark, not a test (a failed start is exit 1)."""
+    from paxlab.bench.cluster import VARIANTS, BenchOptions, run_cluster_bench
+    from paxlab.bench.cluster_procs import ChildError
+
+    defaults = BenchOptions()
+    only = tuple(v.strip() for v in args.only.split(",")) if args.only else VARIANTS
+    unknown = [v for v in only if v not in VARIANTS]
+    if unknown:
+        return bad_input(f"--only: unknown variant {unknown[0]!r}; allowed: "
+                         + ", ".join(VARIANTS))
+    seconds = args.seconds if args.seconds is not None else defaults.seconds
+    warmup = args.warmup if args.warmup is not None else defaults.warmup_s
+    clients = args.clients if args.clients is not None else defaults.clients
+    loads = args.loads if args.loads is not None else defaults.loads
+    if seconds <= 0 or warmup < 0:
+        return bad_input("--seconds must be positive and --warmup at least 0")
+    if not 1 <= clients <= 1000 or not 1 <= loads <= clients:
+        return bad_input("--clients must be 1..1000 (client ids) and --loads 1..clients")
+    options = BenchOptions(seconds=seconds, clients=clients, warmup_s=warmup, loads=loads,
+                           variants=tuple(v for v in VARIANTS if v in only),
+                           pso=not args.no_pso, keep=args.keep, profile=args.profile)
+    try:
+        run_cluster_bench(options, sys.stdout)
+    except ChildError as error:
+        print(f"paxlab: bench cluster: {error}", file=sys.stderr)
+        return ExitCode.CHECK_FAILED
+    return ExitCode.OK
+
+
 def _bench(args: argparse.Namespace) -> ExitCode:
     from paxlab.bench.lab import run_bench
+
+    if args.config == Path("cluster") and not args.config.is_file():
+        return _bench_cluster(args)
+    given = [f"--{name.replace('_', '-')}" for name in _CLUSTER_OPTIONS
+             if getattr(args, name) is not None]
+    if given:
+        return bad_input(f"{given[0]} is an option of `paxlab bench cluster` only")
 
     if args.repeats < 1:
         return bad_input("--repeats must be at least 1")
