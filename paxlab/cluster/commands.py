@@ -22,7 +22,7 @@ from paxlab.cluster.clock import SLOW_HOP_MS, DelayLine, ScaledClock, slow_scale
 from paxlab.cluster.links import LinkFilter
 from paxlab.core import Replica, Role
 from paxlab.core.errors import RemoteError
-from paxlab.core.messages import ElectionTimeout, Envelope
+from paxlab.core.messages import Campaign, Envelope
 from paxlab.host import NodeHost
 
 __all__ = ["COMMANDS", "Action", "Outcome", "ServerState", "execute", "status_of"]
@@ -278,22 +278,15 @@ def _resume(state: ServerState, _request: Mapping[str, Any], _console: bool) -> 
 
 
 def _elect(state: ServerState, _request: Mapping[str, Any], _console: bool) -> Outcome:
-    """Run for leader now, through the core's own door: the election timer's message,
-    stepped at once. The core still decides: a follower that heard its leader within
-    the election timeout waits again (a live leader is not deposed by hand)."""
+    """Run for leader now, through the core's own door: a Campaign, which, unlike the
+    election timer's message, does not wait out a live leader. Its higher ballot is what
+    deposes the old one, so Paxos decides, not the console."""
     replica = state.replica
     if state.paused:
         raise RemoteError("paused: resume first, a paused server does not step")
     if replica.role is Role.LEADER:
         return Outcome({"ok": True, "role": "leader", "ballot": str(replica.leader.ballot)})  # type: ignore[union-attr]
-    state.host.local(state.clock.now_ms(), ElectionTimeout())
-    if replica.role is Role.FOLLOWER:
-        quiet_ms = replica.now_ms - replica.last_leader_contact_ms
-        heard = (f"leader s{replica.leader_id}" if replica.leader_id is not None
-                 else "a candidate (or the boot)")
-        raise RemoteError(
-            f"still a follower: {heard} was heard {quiet_ms} ms ago, under the election "
-            f"timeout ({replica.election_timeout_ms} ms); elect runs once it has been quiet")
+    state.host.local(state.clock.now_ms(), Campaign())
     ballot = replica.candidate.ballot if replica.candidate else replica.acceptor.promised
     state.log(f"elect: running for leader at b={ballot}")
     return Outcome({"ok": True, "role": replica.role.value, "ballot": str(ballot)})

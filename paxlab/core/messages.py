@@ -21,6 +21,7 @@ __all__ = [
     "Accepted",
     "AcceptedEntry",
     "Boot",
+    "Campaign",
     "CatchUp",
     "ClientReply",
     "ClientRequest",
@@ -286,6 +287,14 @@ class ElectionTimeout(Message):
 
 @fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Campaign(Message):
+    """Someone asked this replica to run for leader now (a console's `elect`): unlike an
+    ElectionTimeout it does not wait out a live leader. A leader ignores it; a higher
+    ballot from the campaign is what deposes the old leader, so Paxos stays safe."""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatTimeout(Message):
     """Leader tick: send heartbeats, resend unacknowledged accepts, check its quorum."""
 
@@ -323,4 +332,4 @@ class Envelope:
 
 
 RESPONSES = frozenset({Promise, Accepted, Reject, HeartbeatAck, ClientReply, Redirect})
-LOCAL = frozenset({Boot, ElectionTimeout, HeartbeatTimeout, Submit, RequestTimeout})
+LOCAL = frozenset({Boot, Campaign, ElectionTimeout, HeartbeatTimeout, Submit, RequestTimeout})

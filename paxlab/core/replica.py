@@ -26,6 +26,7 @@ from paxlab.core.messages import (
     Accept,
     Accepted,
     Boot,
+    Campaign,
     CatchUp,
     ClientRequest,
     ElectionTimeout,
@@ -51,7 +52,7 @@ Handler = Callable[[int, Any], None]
 # Messages whose ballot an acceptor promises: the gate refuses them below the promise.
 _PROMISED_BALLOT = frozenset({Prepare, Accept, Heartbeat})
 _SERVER_MESSAGES = frozenset({
-    Boot, ElectionTimeout, HeartbeatTimeout, Prepare, Promise, Accept, Accepted, Reject,
+    Boot, Campaign, ElectionTimeout, HeartbeatTimeout, Prepare, Promise, Accept, Accepted, Reject,
     Heartbeat, HeartbeatAck, CatchUp, ClientRequest,
 })
 
@@ -80,12 +81,14 @@ class Replica(AcceptorSteps, LeaderSteps):
                 **every_role,
                 CatchUp: self.handle_catch_up,
                 ElectionTimeout: self.handle_election_timeout_follower,
+                Campaign: self.handle_campaign,
                 ClientRequest: self.handle_client_request_follower,
             },
             CandidateState: {
                 **every_role,
                 CatchUp: self.handle_catch_up,
                 ElectionTimeout: self.handle_election_timeout_candidate,
+                Campaign: self.handle_campaign,
                 Promise: self.handle_promise,
                 ClientRequest: self.handle_client_request_candidate,
             },

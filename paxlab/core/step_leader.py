@@ -14,6 +14,7 @@ from paxlab.core.leader import CandidateState, LeaderState, Proposal, plan_takeo
 from paxlab.core.messages import (
     Accept,
     Accepted,
+    Campaign,
     CatchUp,
     ClientReply,
     ClientRequest,
@@ -44,6 +45,11 @@ class LeaderSteps(ReplicaBase):
                 ElectionTimeout(),
             )
             return
+        self.become_candidate()
+
+    def handle_campaign(self, _sender: int, _m: Campaign) -> None:
+        """Run for leader now, whoever spoke last (a follower or a candidate; a leader has
+        no handler and drops it)."""
         self.become_candidate()
 
     def handle_election_timeout_candidate(self, _sender: int, _m: ElectionTimeout) -> None:

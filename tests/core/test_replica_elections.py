@@ -15,6 +15,7 @@ from paxlab.core.ids import Ballot
 from paxlab.core.messages import (
     Accept,
     Boot,
+    Campaign,
     ClientRequest,
     ElectionTimeout,
     Heartbeat,
@@ -475,3 +476,16 @@ def test_a_promise_carrying_an_invalid_block_is_refused_whole() -> None:
     out = c.step(env("s2", "s0", Promise(ballot=B10, from_slot=0, commit_index=0,
                                          accepted=(entry,), decided=())))
     assert c[0].role is Role.CANDIDATE, "a bad accepted block must not reach a takeover plan"
+
+
+def test_campaign_runs_for_leader_now_even_under_a_live_leader() -> None:
+    """A console's `elect`: an ElectionTimeout waits out a leader heard within the timeout,
+    a Campaign does not; the higher ballot it runs with is what deposes the old leader."""
+    replica = booted(1)
+    replica.step(100, env("s0", "s1", Heartbeat(ballot=B10, commit_index=0)))
+    assert replica.role is Role.FOLLOWER and replica.leader_id == 0
+    replica.step(110, env("s1", "s1", ElectionTimeout()))
+    assert replica.role is Role.FOLLOWER  # the leader spoke 10 ms ago: it waits
+    out = replica.step(120, env("s1", "s1", Campaign()))
+    assert replica.role is Role.CANDIDATE
+    assert any(e.message.describe().startswith("Prepare") for e in out.to_send)
