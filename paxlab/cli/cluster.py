@@ -147,6 +147,9 @@ def _cluster(args: argparse.Namespace) -> ExitCode:
     except (ConfigError, control.ControlError) as error:
         return bad_input(error)
     _print(report, args.json)
+    if report.data.get("key_refused"):
+        return bad_input(f"every server refused the admin key: the secret "
+                         f"{ctl.cluster.secret_path} is not the one the servers use")
     return ExitCode.OK if report.ok else ExitCode.CHECK_FAILED
 
 

@@ -245,6 +245,7 @@ class _Repl:
         self.err = err
         self.json_lines = json_lines
         self.unsure = 0  # ops that ended fail or info
+        self.key_refused = False  # the servers hold another secret: bad input, exit 2
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -269,14 +270,26 @@ class _Repl:
             self.say("")  # the terminal echoed ^C: the answer gets its own line
         if result.outcome != "ok":
             self.unsure += 1
+        if result.outcome == "info" and not self.key_refused and self._secret_differs():
+            self.key_refused = True
+            print(f"paxlab client: every server refused this client's key: the secret "
+                  f"{self.cluster.secret_path} is not the one the servers use (copy theirs "
+                  f"here, mode 0600)", file=self.err, flush=True)
         if self.json_lines:
             for event in result.events:
                 self.say(json.dumps(event, separators=(",", ":")))
         else:
             self.say(format_result(result, self.cluster.clients.op_timeout_ms))
 
+    def _secret_differs(self) -> bool:
+        """Every server this client dialed failed to prove our key: a wrong secret, which
+        the servers, by design, never say (they close without telling why)."""
+        peers = self.loop.status().get("links", {}).get("peers", {})
+        servers = [p for name, p in peers.items() if name.startswith("s")]
+        return bool(servers) and all(p.get("key_refused") for p in servers)
+
     def _code(self, bad_lines: int = 0) -> int:
-        if bad_lines:
+        if bad_lines or self.key_refused:
             return int(ExitCode.BAD_INPUT)
         return int(ExitCode.CHECK_FAILED if self.unsure else ExitCode.OK)
 

@@ -73,6 +73,9 @@ class PeerStats:
     cut: int = 0  # frames dropped because the link is cut by hand
     sent: int = 0
     received: int = 0
+    # Our last handshake with it failed because it did not prove our role's key: the two
+    # sides hold different secrets. Cleared when a handshake succeeds.
+    key_refused: bool = False
 
 
 class Outbox:
@@ -179,7 +182,7 @@ class Connection(asyncio.Protocol):
                         return
                     self._handshake(body)
             except RemoteError as error:
-                self._fail_handshake(str(error))
+                self._fail_handshake(str(error), error)
                 return
             data = b""
         try:
@@ -256,11 +259,12 @@ class Connection(asyncio.Protocol):
             self.reader.clear()  # logged once: not again as a half frame on close
             self.abort()
 
-    def _fail_handshake(self, reason: str) -> None:
+    def _fail_handshake(self, reason: str, error: RemoteError | None = None) -> None:
         if self.acceptor is not None:
             self._auth_failed(reason)
         elif not self.opened.done():
-            self.opened.set_exception(WireError(reason))
+            # The dialer keeps the kind: AcceptorRefused tells it the secrets differ.
+            self.opened.set_exception(error if isinstance(error, WireError) else WireError(reason))
         self.reader.clear()
         self.abort()
 

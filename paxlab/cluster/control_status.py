@@ -71,7 +71,7 @@ def _row(ctl: Control, sid: int, reply: dict[str, Any] | str) -> dict[str, Any]:
         return row
     why = reply.get("error", "refused") if isinstance(reply, dict) else reply
     row.update(up=False, error=why)
-    if sid in ctl.local_ids():
+    if sid in ctl.local_ids() and "secret" not in str(why):  # a refusal says more
         proc = running_server(ctl.cluster, sid)
         row["pid"] = proc.pid if proc else None
         row["error"] = (f"process {proc.pid} runs but does not answer: {why}" if proc
@@ -84,8 +84,11 @@ def cluster_status(ctl: Control) -> Report:
     replies = ctl.ask_all({"cmd": "status"})
     rows = [_row(ctl, sid, replies[sid]) for sid in ctl.ids]
     ok, line = verdict(rows, len(ctl.ids))
+    # Every server failed to prove the admin key: this host's secret is not theirs.
+    key_refused = all(not r["up"] and "did not prove" in str(r.get("error")) for r in rows)
     report = Report(ok=ok, data={"cluster": ctl.cluster.name, "file": str(ctl.cluster.path),
-                                 "servers": rows, "verdict": line, "ok": ok})
+                                 "servers": rows, "verdict": line, "ok": ok,
+                                 "key_refused": key_refused})
     report.lines.extend(render_table(rows))
     report.say("")
     report.say(line)

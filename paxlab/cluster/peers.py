@@ -24,7 +24,15 @@ from paxlab.cluster.connection import (
     Outbox,
     PeerStats,
 )
-from paxlab.cluster.wire import Acceptor, Connector, Keys, Role, WireError, role_of
+from paxlab.cluster.wire import (
+    Acceptor,
+    AcceptorRefused,
+    Connector,
+    Keys,
+    Role,
+    WireError,
+    role_of,
+)
 from paxlab.core.ids import node_parts, server_node
 from paxlab.core.messages import Envelope
 
@@ -144,6 +152,7 @@ class Peers:
                     await asyncio.wait_for(conn.opened, CONNECT_TIMEOUT_S)
                 except (OSError, WireError, TimeoutError) as error:
                     conn.abort()
+                    box.stats.key_refused = isinstance(error, AcceptorRefused)
                     # What waited for an unreachable peer is dropped, as a network would:
                     # the protocol resends what matters, and a peer back after an hour
                     # gets no hour-old burst.
@@ -157,6 +166,7 @@ class Peers:
                     delay = min(2 * delay, BACKOFF_S_MAX)
                     continue
                 delay, last_error = BACKOFF_S_MIN, ""
+                box.stats.key_refused = False
                 if was_up:
                     box.stats.reconnects += 1
                 was_up = True
