@@ -85,7 +85,7 @@ def test_status_links_merge_cuts_with_the_transports_up_and_down() -> None:
 
 
 def test_elect_runs_for_leader_at_once_through_the_core() -> None:
-    state, fake, sent, lines = make_server()
+    state, _fake, sent, lines = make_server()
     # Just booted, its election timer far off: elect does not wait for it.
     reply = run(state, {"cmd": "elect"})
     assert reply == {"ok": True, "role": "candidate", "ballot": "1.0"}
