@@ -89,10 +89,14 @@ def port_holder(port: int) -> str | None:
         if not proc.name.isdigit():
             continue
         try:
-            for fd in (proc / "fd").iterdir():
+            fds = list((proc / "fd").iterdir())
+        except OSError:  # gone, or not ours to read
+            continue
+        for fd in fds:
+            # One fd closed between the listing and here (a busy server opens and closes
+            # connections all the time) must not hide the rest of that process's fds.
+            with contextlib.suppress(OSError):
                 if os.readlink(fd) in wanted:
                     name = (proc / "comm").read_text().strip()
                     return f"pid {proc.name} ({name})"
-        except OSError:
-            continue
     return "another user's process"

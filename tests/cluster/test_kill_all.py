@@ -51,7 +51,7 @@ def test_kill_9_of_every_server_mid_load_loses_no_acknowledged_write(tmp_path: P
                 client.wait(10)
         events = [json.loads(line) for line in out.splitlines()]
         assert sum(e["type"] == "ok" for e in events) + acked > 20
-        cluster.wait_leader(20)
+        cluster.wait_leader(20)  # not wait_until(cluster.leader): s0 leads as 0, falsy
         check = subprocess.run([sys.executable, "-m", "paxlab", "cluster", "check",
                                 "--cluster", str(path)], capture_output=True, text=True,
                                env=ENV, timeout=60, check=False)

@@ -86,7 +86,10 @@ def test_a_paused_leader_is_replaced_and_steps_down_after_resume(tmp_path: Path)
 
 def test_crash_replies_then_sigkills_and_stop_exits_cleanly(tmp_path: Path) -> None:
     with LocalCluster(write_cluster(tmp_path, 3)) as cluster:
-        cluster.wait_leader()
+        # Every server answering, not just a leader and one follower: a majority can elect
+        # while s2 is still starting, before it wrote its pid file (it writes that before
+        # it answers admin requests or installs its SIGTERM handler).
+        cluster.wait_ready()
         pid_file = cluster.cluster.server_dir(2) / "server.pid"
         assert pid_file.read_text().strip() == str(cluster.procs[2].pid)
         assert cluster.admin(2, {"cmd": "crash"})["ok"]
