@@ -157,14 +157,21 @@ class PtyProcess:
                                      f"since the last match:\n{self.output[self._seen:]!r}")
             self._read(remaining)
 
-    def wait_row(self, row: str, timeout_s: float = 15) -> None:
+    def wait_row(self, row: str | re.Pattern[str], timeout_s: float = 15) -> str:
         """Read output until the cursor's row reads `row` with the cursor at its end: what
-        a person sees at a prompt after typing (a prompt redrawn after a log line too)."""
+        a person sees at a prompt after typing (a prompt redrawn after a log line too).
+        `row` may be a compiled regex that the row up to the cursor must fullmatch (a
+        prompt that names the leader, whoever it is). Returns the row up to the cursor."""
         deadline = time.monotonic() + timeout_s
-        while not (self.screen.line() == row.rstrip() and self.screen.col == len(row)):
+        while True:
+            typed = self.screen.line().ljust(self.screen.col)[:self.screen.col]
+            if len(self.screen.line()) <= self.screen.col and (
+                    row.fullmatch(typed) if isinstance(row, re.Pattern) else typed == row):
+                return typed
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._eof:
-                raise AssertionError(f"the cursor's row never read {row!r}: it reads "
+                shown = row.pattern if isinstance(row, re.Pattern) else row
+                raise AssertionError(f"the cursor's row never read {shown!r}: it reads "
                                      f"{self.screen.line()!r}, cursor at {self.screen.cursor}")
             self._read(remaining)
 
