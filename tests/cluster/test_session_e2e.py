@@ -1,14 +1,15 @@
 """Issue 12's "Done when" as one story a person could play, for 3 and for 5 real servers.
 
 `paxlab cluster init` writes the cluster file (127.0.0.1, free ports, the shipped timing,
-difficulty and fsync). Server 0 runs `paxlab server 0` in a pseudo-terminal, its console
-live; `paxlab cluster up` starts the others. Clients run as users run them: `-c`, `-f`,
-a pipe that stays open through every fault, and the prompt in a pseudo-terminal. Then
-the faults: a link cut from s0's console (`failLink 2`, `fixLink 2`) and with `paxlab
-cluster fail-link`/`fix-link`, a real SIGKILL of the leader by its pid and `paxlab
-cluster restart`, after which it catches up. Ops succeed throughout, `paxlab cluster
-check` passes, `paxlab cluster down` stops everything, and no process of the session
-is left and every port can be bound again.
+difficulty and fsync). Servers 0 and 1 run `paxlab server ID` each in a pseudo-terminal,
+their consoles live, and `paxlab cluster up` starts the others (two consoles: whichever
+server leads and is killed, a console's server is left for `down` to stop cleanly).
+Clients run as users run them: `-c`, `-f`, a pipe that stays open through every fault,
+and the prompt in a pseudo-terminal. Then the faults: a link cut from s0's console
+(`failLink 2`, `fixLink 2`) and by `paxlab cluster fail-link`/`fix-link`, a real SIGKILL
+of the leader by its pid, and `paxlab cluster restart`, after which it catches up. Ops
+succeed throughout, `paxlab cluster check` passes, `paxlab cluster down` stops
+everything, no process of the session is left and every port can be bound again.
 
 The `cluster` commands run in this process (`paxlab.cli.main.main`, the code behind
 `paxlab cluster ...`); servers and clients are real processes. Every wait has a deadline.
@@ -54,7 +55,7 @@ class Session:
 
     capsys: pytest.CaptureFixture[str]
     cluster: ClusterFile
-    console: PtyProcess  # server 0, with its console
+    consoles: dict[int, PtyProcess]  # servers 0 and 1, each with its console
     pids: set[int] = field(default_factory=set)  # every server and client process seen
 
     @property
@@ -66,6 +67,15 @@ class Session:
         code = main(["cluster", *argv, "--cluster", self.path])
         out, err = self.capsys.readouterr()
         return code, out + err
+
+    def cluster_process(self, *argv: str) -> tuple[int, str]:
+        """The same as a process of its own, as from another terminal. (`down` waits for
+        each server to exit and reaps it if it is a child of the caller: here that would
+        take the consoles' exit codes from their PtyProcess.)"""
+        done = subprocess.run([*PAXLAB, "cluster", *argv, "--cluster", self.path],
+                              capture_output=True, text=True, env=ENV, timeout=60,
+                              check=False)
+        return done.returncode, done.stdout + done.stderr
 
     def status(self) -> dict[str, Any]:
         code, out = self.cluster_cmd("status", "--json")
@@ -137,6 +147,7 @@ class PipeClient:
         return self.proc.wait(WAIT_S)
 
     def kill(self) -> None:
+        """SIGKILL unless it has exited; reap it."""
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(WAIT_S)
@@ -146,19 +157,23 @@ class PipeClient:
 def session(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
             ) -> Iterator[Session]:
-    """`paxlab cluster init` for N servers, server 0 on a pty with its console. At the
-    end, whatever happened, every server of the session still running is SIGKILLed."""
+    """`paxlab cluster init` for N servers, servers 0 and 1 each on a pty with its
+    console. At the end, whatever happened, every server still running is SIGKILLed."""
     monkeypatch.setenv("PYTHONPATH", ENV["PYTHONPATH"])  # servers `cluster up` starts
     n = request.param
     assert main(["cluster", "init", str(tmp_path / "demo"), "--servers", str(n)]) == 0
     capsys.readouterr()
     cluster = load_cluster_file(tmp_path / "demo" / "cluster.yaml")
-    console = PtyProcess([*PAXLAB, "server", "0", "--cluster", str(cluster.path)],
-                         env=ENV, cwd=tmp_path, columns=200)
+    consoles: dict[int, PtyProcess] = {}
     try:
-        yield Session(capsys, cluster, console, {console.pid})
+        for sid in (0, 1):
+            consoles[sid] = PtyProcess([*PAXLAB, "server", str(sid), "--cluster",
+                                        str(cluster.path)], env=ENV, cwd=tmp_path,
+                                       columns=200)
+        yield Session(capsys, cluster, consoles, {c.pid for c in consoles.values()})
     finally:
-        console.close()
+        for console in consoles.values():
+            console.close()
         for sid in cluster.servers:
             if (proc := running_server(cluster, sid)) is not None:  # checks its cmdline
                 kill_server(proc)
@@ -170,18 +185,31 @@ def pgrep(pattern: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+def runs_with(pid: int, path: str) -> bool:
+    """Process `pid` is alive and names `path` on its command line (so a pid reused by
+    another program since does not count)."""
+    try:
+        return is_alive(pid) and path in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return False
+
+
 @pytest.mark.parametrize("session", [3, 5], indirect=True, ids=["3-servers", "5-servers"])
 def test_a_session_played_by_hand_ends_checked_and_leaves_nothing_behind(
         session: Session, tmp_path: Path) -> None:
-    s, console, n = session, session.console, len(session.cluster.servers)
+    s, n = session, len(session.cluster.servers)
+    console = s.consoles[0]
 
-    # --- servers: s0 in its terminal, the others by `cluster up` --------------------
-    console.wait_row("s0> ")
-    wait_until(lambda: read_pid(s.cluster, 0) == console.pid, WAIT_S, "s0's pid file")
+    # --- servers: s0 and s1 in their terminals, the others by `cluster up` ----------
+    for sid, term in s.consoles.items():
+        term.wait_row(f"s{sid}> ")
+        wait_until(lambda sid=sid, term=term: read_pid(s.cluster, sid) == term.pid, WAIT_S,
+                   f"s{sid}'s pid file")
     code, out = s.cluster_cmd("up")
     assert code == 0, out
-    assert f"s0 already running (pid {console.pid})" in out
-    assert out.count(" started (pid ") == n - 1 and "leader: s" in out, out
+    for sid, term in s.consoles.items():
+        assert f"s{sid} already running (pid {term.pid})" in out
+    assert out.count(" started (pid ") == n - 2 and "leader: s" in out, out
     s.leader()
     console.send("status\r")
     console.expect(r"links: " + ", ".join(fr"s{i} \w+" for i in range(1, n)))
@@ -251,8 +279,8 @@ def test_a_session_played_by_hand_ends_checked_and_leaves_nothing_behind(
         pid = read_pid(s.cluster, old)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        if old == 0:
-            assert console.wait_exit() == -signal.SIGKILL  # its console went with it
+        if old in s.consoles:
+            assert s.consoles[old].wait_exit() == -signal.SIGKILL  # its console with it
         wait_until(lambda: not is_alive(pid), WAIT_S, f"s{old} (pid {pid}) gone")
         assert pipe.ask("put 'after kill' 3").startswith("OK   put 'after kill'")
         assert s.leader() != old
@@ -267,10 +295,9 @@ def test_a_session_played_by_hand_ends_checked_and_leaves_nothing_behind(
         s.wait_caught_up()
         kv = admin_request(s.cluster, old, {"cmd": "dump"}, WAIT_S)["kv"]
         assert {key: kv.get(key) for key in PUTS} == PUTS  # the restarted one has them all
+        assert pipe.close() == 0  # end of input; 0: every op of the pipe ended ok
     finally:
-        code = pipe.close() if pipe.proc.poll() is None else pipe.proc.returncode
         pipe.kill()
-    assert code == 0
 
     # --- the verdict, then down ------------------------------------------------------
     code, out = s.cluster_cmd("check")
@@ -280,14 +307,15 @@ def test_a_session_played_by_hand_ends_checked_and_leaves_nothing_behind(
     for sid in s.cluster.servers:
         if (pid := read_pid(s.cluster, sid)) is not None:
             s.pids.add(pid)
-    code, out = s.cluster_cmd("down")
+    code, out = s.cluster_process("down")
     assert code == 0 and out.count(" stopped (pid") == n, out
-    if old != 0:
-        assert console.wait_exit() == 0  # `down` stopped the console's server cleanly
-    code, out = s.cluster_cmd("down", "--json")
+    for sid, term in s.consoles.items():
+        if sid != old:
+            assert term.wait_exit() == 0  # `down` stopped the console's server cleanly
+    code, out = s.cluster_cmd("down", "--json")  # again: fine, nothing to stop
     assert code == 0 and set(json.loads(out)["servers"].values()) == {"not running"}
 
     # --- nothing left: no process, every port free ----------------------------------
-    assert [pid for pid in sorted(s.pids) if is_alive(pid)] == []
+    assert [pid for pid in sorted(s.pids) if runs_with(pid, s.path)] == []
     assert pgrep(s.path) == []
     assert [busy_port(entry.listen) for entry in s.cluster.servers.values()] == [None] * n
