@@ -32,7 +32,7 @@ from paxlab.core.chain import Block, Txn
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot
 
-__all__ = ["decode_message", "encode_message"]
+__all__ = ["block_text", "decode_message", "encode_message"]
 
 
 # --- encoding -------------------------------------------------------------------------
@@ -56,7 +56,9 @@ def _opt_str_text(value: Any) -> str | None:
     return None
 
 
-def _block_text(block: Any) -> str | None:
+def block_text(block: Any) -> str | None:
+    """`json.dumps(block.to_dict(), separators=(",", ":"))`, or None for a block with a
+    field this shortcut does not write. The wire and the record file both carry it."""
     if type(block) is not Block:
         return None
     height, prev, txns, nonce, digest = (block.height, block.prev, block.txns, block.nonce,
@@ -86,7 +88,7 @@ def _ints(a: Any, b: Any) -> bool:
 
 
 def _encode_accept(msg: m.Accept) -> str | None:
-    ballot, block = _ballot_text(msg.ballot), _block_text(msg.block)
+    ballot, block = _ballot_text(msg.ballot), block_text(msg.block)
     slot, commit = msg.slot, msg.commit_index
     if ballot is None or block is None or not _ints(slot, commit):
         return None

@@ -21,6 +21,7 @@ from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId, node_kind
 
 __all__ = [
+    "block_json",
     "decode_envelope",
     "encode_envelope",
     "encode_message",
@@ -133,6 +134,18 @@ def message_from_dict(data: Any) -> m.Message:
         return cls(**{name: _decode_field(kind, data[name]) for name, kind in schema.items()})
     except (TypeError, ValueError) as error:
         raise RemoteError(f"{cls.__name__}: {error}") from error
+
+
+def block_json(block: Block) -> str:
+    """The compact JSON text of `block.to_dict()`, ASCII only, as json.dumps writes it:
+    the block inside an Accept, and inside the record file's records."""
+    try:
+        text = _codec_fast.block_text(block)
+    except ValueError:  # an int too long for str(): json.dumps says so in its own words
+        text = None
+    if text is None:
+        text = json.dumps(block.to_dict(), separators=(",", ":"))
+    return text
 
 
 def encode_message(message: m.Message) -> bytes:
