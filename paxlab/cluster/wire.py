@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Literal
 
-from paxlab.core.codec import decode_envelope, encode_envelope, message_to_dict
+from paxlab.core.codec import decode_envelope, encode_envelope, encode_message
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import Envelope
@@ -388,7 +388,7 @@ class EnvelopeEncoder:
     def payload(self, envelope: Envelope) -> bytes:
         message = envelope.message
         if message is not self._message:
-            self._json = json.dumps(message_to_dict(message), separators=(",", ":")).encode()
+            self._json = encode_message(message)
             self._message = message  # held, so its id cannot be reused meanwhile
         return b"".join((b'E{"src":', _quote(envelope.source), b',"dst":',
                          _quote(envelope.target), b',"msg":', self._json, b"}"))

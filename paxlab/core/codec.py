@@ -2,6 +2,10 @@
 
 Nothing received is unpickled or evaluated: bytes are parsed as JSON and every field is
 checked against the message's schema, so a malformed frame becomes a RemoteError.
+
+The hot messages take a shortcut (`_codec_fast`: the same bytes and the same checks,
+written out by hand); the schema below stays the one definition of the format, and
+whatever the shortcut is not sure of goes the generic way.
 """
 
 from __future__ import annotations
@@ -10,12 +14,20 @@ import dataclasses
 import json
 from typing import Any
 
+from paxlab.core import _codec_fast
 from paxlab.core import messages as m
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId, node_kind
 
-__all__ = ["decode_envelope", "encode_envelope", "message_from_dict", "message_to_dict"]
+__all__ = [
+    "block_json",
+    "decode_envelope",
+    "encode_envelope",
+    "encode_message",
+    "message_from_dict",
+    "message_to_dict",
+]
 
 # Field kinds. Each message field is one of these; the schema below is the whole protocol.
 INT, STR, OPT_STR, OPT_INT, BOOL, BALLOT, BLOCK, BLOCKS, ENTRIES, OP = (
@@ -124,7 +136,80 @@ def message_from_dict(data: Any) -> m.Message:
         raise RemoteError(f"{cls.__name__}: {error}") from error
 
 
+def block_json(block: Block) -> str:
+    """The compact JSON text of `block.to_dict()`, ASCII only, as json.dumps writes it:
+    the block inside an Accept, and inside the record file's records."""
+    try:
+        text = _codec_fast.block_text(block)
+    except ValueError:  # an int too long for str(): json.dumps says so in its own words
+        text = None
+    if text is None:
+        text = json.dumps(block.to_dict(), separators=(",", ":"))
+    return text
+
+
+def encode_message(message: m.Message) -> bytes:
+    """The compact JSON of one message: the "msg" part of a frame (the wire encodes a
+    broadcast message once for every follower)."""
+    try:
+        text = _codec_fast.encode_message(message)
+    except ValueError:  # an int too long for str(): json.dumps says so in its own words
+        text = None
+    if text is None:
+        text = json.dumps(message_to_dict(message), separators=(",", ":"))
+    return text.encode()
+
+
 def encode_envelope(envelope: m.Envelope) -> bytes:
+    """One frame's JSON: `{"src":..,"dst":..,"msg":{..}}`, compact, ASCII only."""
+    source, target = envelope.source, envelope.target
+    if type(source) is not str or type(target) is not str:
+        return _encode_envelope_json(envelope)
+    return b"".join((b'{"src":', _quote(source).encode(), b',"dst":', _quote(target).encode(),
+                     b',"msg":', encode_message(envelope.message), b"}"))
+
+
+def decode_envelope(data: bytes) -> m.Envelope:
+    """Parse and validate one frame; any problem is a RemoteError naming it."""
+    raw = _loads(data)
+    if type(raw) is dict and raw.keys() == _FRAME_KEYS:
+        source, target = raw["src"], raw["dst"]
+        if type(source) is str and type(target) is str:
+            node_kind(source)
+            node_kind(target)
+            message = _codec_fast.decode_message(raw["msg"])
+            if message is not None:
+                return m.Envelope(source=source, target=target, message=message)  # type: ignore[arg-type]
+    return _envelope_from_json(raw)
+
+
+_FRAME_KEYS = frozenset({"src", "dst", "msg"})
+_scan = json.JSONDecoder().scan_once  # what json.loads runs, with json.loads's defaults
+
+
+def _loads(data: bytes) -> Any:
+    """`json.loads(data)`, with a RemoteError for what it refuses. A frame as we write it
+    (`{"` first: UTF-8 by json's own detection rule, no leading whitespace) is scanned
+    directly; anything else, or anything the scan does not take whole, goes through
+    json.loads itself, which accepts or words the error exactly as before."""
+    if data[:2] == b'{"':
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+            value, end = _scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        else:
+            if end == len(text):
+                return value
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, huge ints, deep nesting
+        raise RemoteError(f"frame is not JSON: {error}") from error
+_quote = json.encoder.encode_basestring_ascii  # what json.dumps escapes strs with
+
+
+def _encode_envelope_json(envelope: m.Envelope) -> bytes:
+    """`encode_envelope` the generic way: json.dumps of the dict form (tests compare)."""
     return json.dumps(
         {"src": envelope.source, "dst": envelope.target,
          "msg": message_to_dict(envelope.message)},
@@ -132,12 +217,16 @@ def encode_envelope(envelope: m.Envelope) -> bytes:
     ).encode()
 
 
-def decode_envelope(data: bytes) -> m.Envelope:
-    """Parse and validate one frame; any problem is a RemoteError naming it."""
+def _decode_envelope_json(data: bytes) -> m.Envelope:
+    """`decode_envelope` the generic way, field by field from the schema (tests compare)."""
     try:
         raw = json.loads(data)
-    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, huge ints, deep nesting
+    except (ValueError, RecursionError) as error:
         raise RemoteError(f"frame is not JSON: {error}") from error
+    return _envelope_from_json(raw)
+
+
+def _envelope_from_json(raw: Any) -> m.Envelope:
     if not isinstance(raw, dict) or set(raw) != {"src", "dst", "msg"}:
         raise RemoteError("frame must be an object with src, dst and msg")
     source, target = raw["src"], raw["dst"]

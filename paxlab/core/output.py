@@ -84,9 +84,11 @@ class Completion:
 class Output:
     """Everything one `step` asks for.
 
-    Nothing in `to_send` leaves before all of `to_persist` is on stable storage. An
-    acceptor records its response in stable storage before sending it (Lamport, Paxos
-    Made Simple); otherwise two leaders may choose two blocks for one slot.
+    Nothing in `to_send` leaves before all of `to_persist` is written, and every promise
+    and vote in it is on stable storage. An acceptor records its response in stable
+    storage before sending it (Lamport, Paxos Made Simple); otherwise two leaders may
+    choose two blocks for one slot. DecidedRecords may wait for the next sync: a decision
+    is already durable as a majority's synced votes (docs/storage.md).
     """
 
     to_persist: tuple[Record, ...] = ()

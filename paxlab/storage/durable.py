@@ -6,6 +6,13 @@ its accepted blocks and its decided chain, one framed record each. `NodeHost` ca
 Accepted never leaves before the state it vouches for is on disk. fsync off (config
 `cluster.fsync: never`) is for benchmarks only: a machine crash can then lose promises.
 
+The durability rule (docs/storage.md): a batch holding a promise or a vote (a
+PromisedRecord or an AcceptedRecord) is fsynced before `persist` returns; a batch of
+decided records only is written and left to the next sync. A decision needs no sync of
+its own: it is already durable as the synced votes of a majority of acceptors, which is
+what lets the leader answer its client at once. The file is append-only, so the next
+fsync covers them; a crash of the process alone loses nothing written.
+
 Use: `storage = DurableStorage(folder, fsync=True)`, then `state, notes =
 storage.recover(difficulty)` once, then `Replica(..., recovered=state)` and
 `NodeHost(replica, send, storage=storage)`.
@@ -17,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from paxlab.core.errors import RemoteError, UsageError
-from paxlab.core.output import Record
+from paxlab.core.output import DecidedRecord, Record
 from paxlab.core.recovery import RecoveredState, recover_state
 from paxlab.storage.record_file import (
     RecordFile,
@@ -26,9 +33,15 @@ from paxlab.storage.record_file import (
     load_records,
 )
 
-__all__ = ["FILE_NAME", "DurableStorage"]
+__all__ = ["FILE_NAME", "DurableStorage", "needs_sync"]
 
 FILE_NAME = "replica.log"
+
+
+def needs_sync(records: Sequence[Record]) -> bool:
+    """Whether a batch must be on disk before the step's messages leave: yes unless every
+    record in it is a DecidedRecord (any other kind, today's or a future one, is synced)."""
+    return any(type(record) is not DecidedRecord for record in records)
 
 
 class DurableStorage:
@@ -66,7 +79,8 @@ class DurableStorage:
         return state, [loaded.note] if loaded.note is not None else []
 
     def persist(self, records: Sequence[Record]) -> None:
-        """Append `records`; with fsync on, return only when they are on disk."""
+        """Append `records`; with fsync on, return only when they are on disk, unless they
+        are all decided records (module docstring): those wait for the next sync."""
         if not self._recovered:
             raise UsageError(f"{self.path}: call recover() before persist()")
         if not records:
@@ -74,7 +88,7 @@ class DurableStorage:
         if self._file is None:
             self._make_data_dir()
             self._file = RecordFile(self.path, fsync=self.fsync)
-        self._file.append(records)
+        self._file.append(records, sync=needs_sync(records))
 
     def close(self) -> None:
         if self._file is not None:

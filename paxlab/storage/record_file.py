@@ -3,9 +3,11 @@ tail but refuses mid-file damage.
 
 Appends write every frame of one batch with a single `os.write` on an O_APPEND file
 descriptor, then `os.fsync` (when fsync is on), so `append` returning means the batch is
-on disk. A crash mid-append leaves a torn tail, which `load_records` cuts off and
-reports; damage anywhere else raises StorageCorruption naming the file and byte offset,
-and is never repaired (see `paxlab.storage.framing` for how the two are told apart).
+on disk; `append(..., sync=False)` leaves the batch to the next sync, which covers every
+byte written before it (docs/storage.md's durability rule says which batches may wait).
+A crash mid-append leaves a torn tail, which `load_records` cuts off and reports; damage
+anywhere else raises StorageCorruption naming the file and byte offset, and is never
+repaired (see `paxlab.storage.framing` for how the two are told apart).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class RecordFile:
             self._fd = os.open(self.path, flags)
             created = False
         self._failed: BaseException | None = None
+        self.unsynced = False  # written since the last fsync (only ever True with fsync on)
         if created and fsync:
             try:
                 fsync_directory(self.path.parent)  # else a crash could lose the file itself
@@ -73,29 +76,59 @@ class RecordFile:
                 self.close()
                 raise
 
-    def append(self, records: Sequence[Record]) -> None:
-        """Write all `records` and, with fsync on, return only once they are durable."""
+    def append(self, records: Sequence[Record], *, sync: bool = True) -> None:
+        """Write all `records` and, with fsync on, return only once they are durable.
+
+        `sync=False`: write them (a crash of this process alone loses nothing written)
+        and leave them, and anything else unsynced, to the next `append` or `sync`."""
+        fd = self._usable_fd()
+        if not records:
+            return
+        data = b"".join(encode_frame(encode_record(record)) for record in records)
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # a short write (signal, disk nearly full): go on
+                written += os.write(fd, data[written:])
+            if not self.fsync:
+                return
+            if sync:
+                os.fsync(fd)
+                self.unsynced = False
+            else:
+                self.unsynced = True
+        except BaseException as error:
+            self._failed = error
+            raise
+
+    def sync(self) -> None:
+        """With fsync on, make everything written so far durable (no-op if it is)."""
+        fd = self._usable_fd()
+        if not self.unsynced:
+            return
+        try:
+            os.fsync(fd)
+        except BaseException as error:
+            self._failed = error
+            raise
+        self.unsynced = False
+
+    def _usable_fd(self) -> int:
         if self._fd is None:
             raise UsageError(f"{self.path}: append after close")
         if self._failed is not None:
             raise UsageError(
                 f"{self.path}: an earlier write failed ({self._failed}); restart to recover"
             )
-        if not records:
-            return
-        data = b"".join(encode_frame(encode_record(record)) for record in records)
-        try:
-            written = os.write(self._fd, data)
-            while written < len(data):  # a short write (signal, disk nearly full): go on
-                written += os.write(self._fd, data[written:])
-            if self.fsync:
-                os.fsync(self._fd)
-        except BaseException as error:
-            self._failed = error
-            raise
+        return self._fd
 
     def close(self) -> None:
-        if self._fd is not None:
+        """Sync what is still unsynced (a clean stop leaves nothing at risk), then close."""
+        if self._fd is None:
+            return
+        try:
+            if self.unsynced and self._failed is None:
+                self.sync()
+        finally:
             os.close(self._fd)
             self._fd = None
 

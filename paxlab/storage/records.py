@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from paxlab.core.chain import Block
+from paxlab.core.codec import block_json
 from paxlab.core.errors import RemoteError, UsageError
 from paxlab.core.ids import Ballot
 from paxlab.core.output import AcceptedRecord, DecidedRecord, PromisedRecord, Record
@@ -74,8 +75,31 @@ def record_from_dict(data: Any) -> Record:
 
 
 def encode_record(record: Record) -> bytes:
-    """Compact ASCII JSON bytes of one record."""
-    return json.dumps(record_to_dict(record), separators=(",", ":")).encode("ascii")
+    """Compact ASCII JSON bytes of one record: `json.dumps(record_to_dict(record),
+    separators=(",", ":"))`, written out directly for the usual field types (every
+    server writes each block twice, as a vote and as decided; docs/performance.md)."""
+    text: str | None = None
+    if isinstance(record, DecidedRecord):
+        text = f'{{"type":"decided","block":{block_json(record.block)}}}'
+    elif isinstance(record, AcceptedRecord):
+        ballot = _ballot_text(record.ballot)
+        if ballot is not None and type(record.slot) is int:
+            text = (f'{{"type":"accepted","slot":{record.slot},"ballot":{ballot},'
+                    f'"block":{block_json(record.block)}}}')
+    elif isinstance(record, PromisedRecord):
+        ballot = _ballot_text(record.ballot)
+        if ballot is not None:
+            text = f'{{"type":"promised","ballot":{ballot}}}'
+    if text is None:
+        text = json.dumps(record_to_dict(record), separators=(",", ":"))
+    return text.encode("ascii")
+
+
+def _ballot_text(ballot: Any) -> str | None:
+    if type(ballot) is not Ballot or type(ballot.round) is not int \
+            or type(ballot.replica) is not int:
+        return None
+    return f"[{ballot.round},{ballot.replica}]"
 
 
 def decode_record(payload: bytes) -> Record:

@@ -227,8 +227,8 @@ def test_the_encoder_gives_envelope_payload_bytes_and_encodes_a_broadcast_once(
             envelope = Envelope(source="s1", target=target, message=message)
             assert encoder.payload(envelope) == envelope_payload(envelope)
     calls: list[object] = []
-    real = wire.message_to_dict
-    monkeypatch.setattr(wire, "message_to_dict", lambda m: calls.append(m) or real(m))
+    real = wire.encode_message
+    monkeypatch.setattr(wire, "encode_message", lambda m: calls.append(m) or real(m))
     for target in ("s0", "s2", "s3", "s4"):
         encoder.payload(Envelope(source="s1", target=target, message=messages[1]))
     assert calls == [messages[1]]
