@@ -38,7 +38,7 @@ def records(draw: Any) -> Record:
     return DecidedRecord(block=block)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(record=records())
 def test_records_encode_as_json_dumps_does(record: Record) -> None:
     data = encode_record(record)
@@ -46,7 +46,7 @@ def test_records_encode_as_json_dumps_does(record: Record) -> None:
     assert encode_record(decode_record(data)) == data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(block=blocks())
 def test_block_json_is_json_dumps_of_the_dict_form(block: Block) -> None:
     assert block_json(block) == json.dumps(block.to_dict(), separators=(",", ":"))
