@@ -30,6 +30,7 @@ from paxlab.cluster.address import (
     parse_endpoint,
 )
 from paxlab.config import ClientsConfig, ClusterConfig, ConfigError, read_yaml_file
+from paxlab.config.params import client_params_of, replica_params_of
 from paxlab.config.problems import Problems, read_keys
 from paxlab.config.schema import CLIENTS_KEYS, CLUSTER_KEYS, KeySpec
 from paxlab.config.validate import read_clients_section, read_cluster_section
@@ -78,24 +79,10 @@ class ClusterFile:
     secret: bytes | None  # None: no secret file, servers listen on loopback only
 
     def replica_params(self) -> ReplicaParams:
-        c = self.cluster
-        return ReplicaParams(
-            replica_count=c.servers,
-            heartbeat_interval_ms=c.heartbeat_interval_ms,
-            election_timeout_ms_min=c.election_timeout_ms_min,
-            election_timeout_ms_max=c.election_timeout_ms_max,
-            batch_size_max=c.batch_size_max,
-            pipeline_window=c.pipeline_window,
-            difficulty=c.difficulty,
-            accept_retry_ms=c.accept_retry_ms,
-        )
+        return replica_params_of(self.cluster)
 
     def client_params(self) -> ClientParams:
-        return ClientParams(
-            server_count=self.cluster.servers,
-            request_timeout_ms=self.clients.request_timeout_ms,
-            op_timeout_ms=self.clients.op_timeout_ms,
-        )
+        return client_params_of(self.cluster, self.clients)
 
     def server_dir(self, server_id: int) -> Path:
         """A server's own folder: its record file, log and pid file."""

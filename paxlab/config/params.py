@@ -3,14 +3,22 @@ protocol knobs, so every driver builds replicas and clients the same way."""
 
 from __future__ import annotations
 
-from paxlab.config import Config
+from paxlab.config import ClientsConfig, ClusterConfig, Config
 from paxlab.core import ClientParams, ReplicaParams
 
-__all__ = ["client_params", "replica_params"]
+__all__ = ["client_params", "client_params_of", "replica_params", "replica_params_of"]
 
 
 def replica_params(config: Config) -> ReplicaParams:
-    cluster = config.cluster
+    return replica_params_of(config.cluster)
+
+
+def client_params(config: Config) -> ClientParams:
+    return client_params_of(config.cluster, config.clients)
+
+
+def replica_params_of(cluster: ClusterConfig) -> ReplicaParams:
+    """The replica's knobs from a `cluster:` section (a lab config's or a cluster file's)."""
     return ReplicaParams(
         replica_count=cluster.servers,
         heartbeat_interval_ms=cluster.heartbeat_interval_ms,
@@ -23,9 +31,10 @@ def replica_params(config: Config) -> ReplicaParams:
     )
 
 
-def client_params(config: Config) -> ClientParams:
+def client_params_of(cluster: ClusterConfig, clients: ClientsConfig) -> ClientParams:
+    """A client session's knobs from the `cluster:` and `clients:` sections."""
     return ClientParams(
-        server_count=config.cluster.servers,
-        request_timeout_ms=config.clients.request_timeout_ms,
-        op_timeout_ms=config.clients.op_timeout_ms,
+        server_count=cluster.servers,
+        request_timeout_ms=clients.request_timeout_ms,
+        op_timeout_ms=clients.op_timeout_ms,
     )

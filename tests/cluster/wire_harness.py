@@ -19,22 +19,12 @@ from paxlab.cluster.transport import TcpTransport
 from paxlab.cluster.wire import FrameReader, Keys, derive_keys
 from paxlab.config.types import ClientsConfig, ClusterConfig
 from paxlab.core.messages import ClientReply, ClientRequest, Envelope
+from tests.cluster.harness import wait_until
 
 __all__ = ["SECRET", "FakeServer", "Log", "make_cluster", "next_frame", "pump",
            "read_until_closed", "request", "roundtrip", "wait_until"]
 
 SECRET = b"0123456789abcdef0123456789abcdef"
-
-
-def wait_until(predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        time.sleep(0.005)
 
 
 def pump(transport: TcpTransport, predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
