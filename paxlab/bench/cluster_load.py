@@ -26,16 +26,8 @@ from pathlib import Path
 
 from paxlab.bench.cluster_stats import encode_report
 from paxlab.cluster.clusterfile import load_cluster_file
-from paxlab.cluster.wire import (
-    Connector,
-    FrameReader,
-    Keys,
-    Session,
-    WireError,
-    decode_payload,
-    derive_keys,
-    envelope_payload,
-)
+from paxlab.cluster.payload import decode_payload, envelope_payload
+from paxlab.cluster.wire import Connector, FrameReader, Keys, Session, WireError, derive_keys
 from paxlab.core import ClientParams, ClientSession
 from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Envelope, Submit

@@ -12,17 +12,15 @@ import time
 from typing import Any
 
 from paxlab.cluster.clusterfile import ClusterFile
+from paxlab.cluster.payload import REPLY, admin_payload, decode_json_payload
 from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
-    REPLY,
     AcceptorRefused,
     Connector,
     FrameReader,
     Keys,
     WireError,
-    admin_payload,
-    decode_json_payload,
     derive_keys,
 )
 

@@ -11,17 +11,15 @@ failure closes the connection without a word to the peer; the transport logs it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from paxlab.cluster.outbox import Outbox, PeerStats
+from paxlab.cluster.payload import ADMIN, ENVELOPE, decode_json_payload, reply_payload
 from paxlab.cluster.ports import is_loopback
 from paxlab.cluster.wire import (
-    ADMIN,
-    ENVELOPE,
     FRAME_BYTES_MAX,
     HANDSHAKE_BYTES_MAX,
     Acceptor,
@@ -31,8 +29,6 @@ from paxlab.cluster.wire import (
     Role,
     Session,
     WireError,
-    decode_json_payload,
-    reply_payload,
     role_of,
 )
 from paxlab.core.codec import decode_envelope
@@ -41,7 +37,7 @@ from paxlab.core.ids import node_parts
 from paxlab.core.messages import ClientReply, ClientRequest, Envelope, Redirect
 
 __all__ = ["HANDSHAKES_PENDING_MAX", "HANDSHAKES_PENDING_PER_HOST_MAX", "HANDSHAKE_TIMEOUT_S",
-           "SEND_QUEUE_MAX", "Connection", "LinkEnds", "Outbox", "Owner", "PeerStats"]
+           "Connection", "LinkEnds", "Owner"]
 
 HANDSHAKE_TIMEOUT_S = 5.0  # an acceptor drops a peer that has not authenticated by then
 # Unauthenticated connections at once, in all and from one host; past either the new
@@ -50,7 +46,6 @@ HANDSHAKES_PENDING_MAX = 512
 HANDSHAKES_PENDING_PER_HOST_MAX = 32
 WRITE_BUFFER_HIGH = 4 * 1024 * 1024  # past this the kernel is behind: stop writing, queue
 LOGGED_DROPS_MAX = 10  # per connection; then one line per 1000, so a bad peer can't flood
-SEND_QUEUE_MAX = 4096  # frames waiting for one peer; past it the oldest is dropped
 _CLIENT_TYPES = (ClientReply, Redirect, ClientRequest)
 
 
@@ -60,45 +55,6 @@ class LinkEnds:
 
     remote: str
 
-
-@dataclass(slots=True)
-class PeerStats:
-    """Counters for one peer, as `stats()` and the status command show them."""
-
-    up: bool = False  # our link to it is authenticated (servers: we dialed; clients: it did)
-    inbound: bool = False  # its link to us is authenticated
-    reconnects: int = 0  # times our link came back after being up
-    auth_failures: int = 0  # handshakes or frames claiming to be it that failed
-    dropped: int = 0  # frames lost: queue overflow, nowhere to send, or refused on receipt
-    cut: int = 0  # frames dropped because the link is cut by hand
-    sent: int = 0
-    received: int = 0
-    # Our last handshake with it failed because it did not prove our role's key: the two
-    # sides hold different secrets. Cleared when a handshake succeeds.
-    key_refused: bool = False
-
-
-class Outbox:
-    """One peer's bounded send queue. The transport's `send` appends in the node thread;
-    the loop drains it into whichever connection is up. deque append/popleft are atomic
-    under the GIL."""
-
-    __slots__ = ("conn", "dialer", "dirty", "peer", "queue", "stats")
-
-    def __init__(self, peer: str, stats: PeerStats) -> None:
-        self.peer = peer
-        self.stats = stats
-        self.queue: deque[bytes] = deque()
-        self.conn: Connection | None = None
-        self.dialer: asyncio.Task[None] | None = None
-        self.dirty = False
-
-    def put(self, payload: bytes) -> None:
-        if len(self.queue) >= SEND_QUEUE_MAX:
-            with contextlib.suppress(IndexError):
-                self.queue.popleft()
-                self.stats.dropped += 1
-        self.queue.append(payload)
 
 class Owner(Protocol):
     """What a connection needs from its transport (TcpTransport)."""

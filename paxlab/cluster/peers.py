@@ -17,22 +17,9 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
-from paxlab.cluster.connection import (
-    HANDSHAKE_TIMEOUT_S,
-    Connection,
-    LinkEnds,
-    Outbox,
-    PeerStats,
-)
-from paxlab.cluster.wire import (
-    Acceptor,
-    AcceptorRefused,
-    Connector,
-    Keys,
-    Role,
-    WireError,
-    role_of,
-)
+from paxlab.cluster.connection import HANDSHAKE_TIMEOUT_S, Connection, LinkEnds
+from paxlab.cluster.outbox import Outbox, PeerStats
+from paxlab.cluster.wire import Acceptor, AcceptorRefused, Connector, Keys, Role, WireError, role_of
 from paxlab.core.ids import node_parts, server_node
 from paxlab.core.messages import Envelope
 

@@ -24,10 +24,12 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
-from paxlab.cluster.connection import SEND_QUEUE_MAX, Connection, PeerStats
+from paxlab.cluster.connection import Connection
+from paxlab.cluster.outbox import SEND_QUEUE_MAX, PeerStats
+from paxlab.cluster.payload import EnvelopeEncoder
 from paxlab.cluster.peers import BACKOFF_S_MAX, BACKOFF_S_MIN, CutLinks, Peers
 from paxlab.cluster.ports import bind_listener, is_loopback
-from paxlab.cluster.wire import FRAME_BYTES_MAX, TAG_BYTES, EnvelopeEncoder, Keys
+from paxlab.cluster.wire import FRAME_BYTES_MAX, TAG_BYTES, Keys
 from paxlab.core.ids import node_parts
 from paxlab.core.messages import Envelope
 

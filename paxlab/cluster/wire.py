@@ -1,8 +1,9 @@
 """The cluster's wire format, sans I/O: keys, the 3-frame handshake, sealed frames, payloads.
 
-Everything here turns bytes into bytes or values and raises WireError on bad input, so it
-is tested without sockets and the transport only moves bytes. Nothing received is ever
-unpickled or evaluated: handshake frames and payloads are JSON, checked field by field.
+Everything here (and in payload.py, what a sealed frame carries) turns bytes into bytes or
+values and raises WireError on bad input, so it is tested without sockets and the
+transport only moves bytes. Nothing received is ever unpickled or evaluated: handshake
+frames and payloads are JSON, checked field by field.
 
 Frames are a 4-byte big-endian length (1 .. FRAME_BYTES_MAX) and a body. Handshake bodies
 are JSON objects. After the handshake every body is `payload + tag`, where the tag is
@@ -26,26 +27,19 @@ import json
 import os
 import struct
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Literal
 
-from paxlab.core.codec import decode_envelope, encode_envelope, encode_message
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import node_parts
-from paxlab.core.messages import Envelope
 
 __all__ = [
-    "ADMIN",
-    "ENVELOPE",
     "FRAME_BYTES_MAX",
     "HANDSHAKE_BYTES_MAX",
     "NONCE_BYTES",
-    "REPLY",
     "TAG_BYTES",
     "Acceptor",
     "AcceptorRefused",
     "Connector",
-    "EnvelopeEncoder",
     "FrameReader",
     "Keys",
     "Opener",
@@ -53,13 +47,9 @@ __all__ = [
     "Sealer",
     "Session",
     "WireError",
-    "admin_payload",
-    "decode_json_payload",
-    "decode_payload",
     "derive_keys",
-    "envelope_payload",
     "frame",
-    "reply_payload",
+    "json_object",
     "role_of",
 ]
 
@@ -256,7 +246,8 @@ def _session(key: bytes, transcript: bytes, peer: str, role: Role, *, connector:
     return Session(peer=peer, role=role, sealer=Sealer(send), opener=Opener(receive))
 
 
-def _json_object(body: bytes, what: str) -> dict[str, Any]:
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """`body` as a JSON object, or WireError naming `what` (never anything but JSON)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as error:
@@ -293,7 +284,7 @@ class Connector:
         return frame(json.dumps(body).encode())
 
     def on_challenge(self, body: bytes) -> tuple[bytes, Session]:
-        data = _json_object(body, "challenge")
+        data = json_object(body, "challenge")
         nonce_a = _hex_field(data, "nonce", NONCE_BYTES, "challenge")
         proof = _hex_field(data, "proof", TAG_BYTES, "challenge")
         transcript = _transcript(self.nonce, nonce_a, self.me, self.target)
@@ -329,7 +320,7 @@ class Acceptor:
         return self._pending is not None
 
     def on_hello(self, body: bytes) -> bytes:
-        data = _json_object(body, "hello")
+        data = json_object(body, "hello")
         node = data.get("node")
         if isinstance(node, str):
             self.claimed = node[:40]
@@ -360,64 +351,7 @@ class Acceptor:
         if self._pending is None or self.claimed is None:
             raise WireError("confirm before hello")
         key, transcript, role = self._pending
-        proof = _hex_field(_json_object(body, "confirm"), "proof", TAG_BYTES, "confirm")
+        proof = _hex_field(json_object(body, "confirm"), "proof", TAG_BYTES, "confirm")
         if not hmac.compare_digest(proof, _mac(key, b"connect", transcript)):
             raise WireError(f"confirm: {self.claimed} did not prove the {role} key")
         return _session(key, transcript, self.claimed, role, connector=False)
-
-
-# Payloads: one tag byte, then JSON.
-ENVELOPE, ADMIN, REPLY = b"E", b"A", b"R"
-
-
-def envelope_payload(envelope: Envelope) -> bytes:
-    return ENVELOPE + encode_envelope(envelope)
-
-
-class EnvelopeEncoder:
-    """`envelope_payload`, encoding each message once: a leader's broadcast hands the
-    same message object to every follower in a row, and the block in an Accept is the
-    costly part. The bytes equal `envelope_payload`'s (a test holds them equal)."""
-
-    __slots__ = ("_json", "_message")
-
-    def __init__(self) -> None:
-        self._message: object = None
-        self._json = b""
-
-    def payload(self, envelope: Envelope) -> bytes:
-        message = envelope.message
-        if message is not self._message:
-            self._json = encode_message(message)
-            self._message = message  # held, so its id cannot be reused meanwhile
-        return b"".join((b'E{"src":', _quote(envelope.source), b',"dst":',
-                         _quote(envelope.target), b',"msg":', self._json, b"}"))
-
-
-def _quote(node: str) -> bytes:
-    return encode_basestring_ascii(node).encode()
-
-
-def admin_payload(request: dict[str, Any]) -> bytes:
-    return ADMIN + json.dumps(request, separators=(",", ":")).encode()
-
-
-def reply_payload(reply: dict[str, Any]) -> bytes:
-    return REPLY + json.dumps(reply, separators=(",", ":")).encode()
-
-
-def decode_json_payload(payload: bytes) -> dict[str, Any]:
-    """The JSON object of an admin request or reply payload (tag byte already checked)."""
-    return _json_object(payload[1:], f"{payload[:1]!r} payload")
-
-
-def decode_payload(payload: bytes) -> tuple[bytes, Envelope | dict[str, Any]]:
-    """(tag, value): an Envelope for b"E", a dict for b"A"/b"R"; WireError/RemoteError
-    on anything else."""
-    tag = payload[:1]
-    if tag == ENVELOPE:
-        return tag, decode_envelope(payload[1:])
-    if tag in (ADMIN, REPLY):
-        return tag, decode_json_payload(payload)
-    raise WireError(f"unknown payload tag {tag!r}")
-

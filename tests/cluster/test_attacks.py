@@ -15,6 +15,7 @@ import pytest
 from paxlab.cluster import connection
 from paxlab.cluster.admin import AdminError, admin_request
 from paxlab.cluster.clusterfile import ClusterFile
+from paxlab.cluster.payload import admin_payload, envelope_payload
 from paxlab.cluster.transport import TcpTransport
 from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
@@ -23,9 +24,7 @@ from paxlab.cluster.wire import (
     FrameReader,
     Keys,
     Session,
-    admin_payload,
     derive_keys,
-    envelope_payload,
     frame,
 )
 from paxlab.core.ids import Ballot

@@ -7,7 +7,14 @@ import struct
 
 import pytest
 
-from paxlab.cluster import wire
+from paxlab.cluster import payload
+from paxlab.cluster.payload import (
+    EnvelopeEncoder,
+    admin_payload,
+    decode_payload,
+    envelope_payload,
+    reply_payload,
+)
 from paxlab.cluster.wire import (
     FRAME_BYTES_MAX,
     NONCE_BYTES,
@@ -15,16 +22,11 @@ from paxlab.cluster.wire import (
     Acceptor,
     AcceptorRefused,
     Connector,
-    EnvelopeEncoder,
     FrameReader,
     Session,
     WireError,
-    admin_payload,
-    decode_payload,
     derive_keys,
-    envelope_payload,
     frame,
-    reply_payload,
     role_of,
 )
 from paxlab.core.chain import GENESIS_PREV, Block, Txn
@@ -227,8 +229,8 @@ def test_the_encoder_gives_envelope_payload_bytes_and_encodes_a_broadcast_once(
             envelope = Envelope(source="s1", target=target, message=message)
             assert encoder.payload(envelope) == envelope_payload(envelope)
     calls: list[object] = []
-    real = wire.encode_message
-    monkeypatch.setattr(wire, "encode_message", lambda m: calls.append(m) or real(m))
+    real = payload.encode_message
+    monkeypatch.setattr(payload, "encode_message", lambda m: calls.append(m) or real(m))
     for target in ("s0", "s2", "s3", "s4"):
         encoder.payload(Envelope(source="s1", target=target, message=messages[1]))
     assert calls == [messages[1]]

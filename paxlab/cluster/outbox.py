@@ -1,0 +1,64 @@
+"""One peer's bounded send queue and its counters, shared by the transport's parts.
+
+Split from connection.py: the queue outlives any one connection (a dialer refills it
+across reconnects), and the counters are what `stats()` and the status command show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["SEND_QUEUE_MAX", "Outbox", "PeerStats", "QueueWriter"]
+
+SEND_QUEUE_MAX = 4096  # frames waiting for one peer; past it the oldest is dropped
+
+
+class QueueWriter(Protocol):
+    """The connection an Outbox drains into (cluster.connection.Connection), named by what
+    it does here so this module needs nothing from that one."""
+
+    def write_queue(self, box: Outbox) -> None: ...
+
+
+@dataclass(slots=True)
+class PeerStats:
+    """Counters for one peer, as `stats()` and the status command show them."""
+
+    up: bool = False  # our link to it is authenticated (servers: we dialed; clients: it did)
+    inbound: bool = False  # its link to us is authenticated
+    reconnects: int = 0  # times our link came back after being up
+    auth_failures: int = 0  # handshakes or frames claiming to be it that failed
+    dropped: int = 0  # frames lost: queue overflow, nowhere to send, or refused on receipt
+    cut: int = 0  # frames dropped because the link is cut by hand
+    sent: int = 0
+    received: int = 0
+    # Our last handshake with it failed because it did not prove our role's key: the two
+    # sides hold different secrets. Cleared when a handshake succeeds.
+    key_refused: bool = False
+
+
+class Outbox:
+    """One peer's bounded send queue. The transport's `send` appends in the node thread;
+    the loop drains it into whichever connection is up. deque append/popleft are atomic
+    under the GIL."""
+
+    __slots__ = ("conn", "dialer", "dirty", "peer", "queue", "stats")
+
+    def __init__(self, peer: str, stats: PeerStats) -> None:
+        self.peer = peer
+        self.stats = stats
+        self.queue: deque[bytes] = deque()
+        self.conn: QueueWriter | None = None
+        self.dialer: asyncio.Task[None] | None = None
+        self.dirty = False
+
+    def put(self, payload: bytes) -> None:
+        if len(self.queue) >= SEND_QUEUE_MAX:
+            with contextlib.suppress(IndexError):
+                self.queue.popleft()
+                self.stats.dropped += 1
+        self.queue.append(payload)
