@@ -195,17 +195,8 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    message=st.sampled_from(SAMPLES),
-    path_pick=st.integers(0, 10_000),
-    replacement=JSON,
-)
-def test_any_single_field_replacement_decodes_or_raises_remote_error(
-    message: m.Message, path_pick: int, replacement: Any
-) -> None:
-    """Replace one value anywhere in a valid frame's JSON tree with random JSON."""
-    data = as_json(message)
+def replace_one_value(data: Any, path_pick: int, replacement: Any) -> None:
+    """Replace the value at one place (picked by `path_pick`) in a JSON tree, in place."""
     slots: list[tuple[Any, Any]] = []
 
     def walk(node: Any) -> None:
@@ -218,6 +209,20 @@ def test_any_single_field_replacement_decodes_or_raises_remote_error(
     walk(data)
     parent, key = slots[path_pick % len(slots)]
     parent[key] = replacement
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    message=st.sampled_from(SAMPLES),
+    path_pick=st.integers(0, 10_000),
+    replacement=JSON,
+)
+def test_any_single_field_replacement_decodes_or_raises_remote_error(
+    message: m.Message, path_pick: int, replacement: Any
+) -> None:
+    """Replace one value anywhere in a valid frame's JSON tree with random JSON."""
+    data = as_json(message)
+    replace_one_value(data, path_pick, replacement)
     try:
         decoded = decode_envelope(json.dumps(data).encode())
     except RemoteError:

@@ -31,7 +31,7 @@ from paxlab.core.codec import (
 )
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId
-from tests.core.test_codec import JSON, MALFORMED, SAMPLES
+from tests.core.test_codec import JSON, MALFORMED, SAMPLES, replace_one_value
 
 HOT = (m.Accept, m.Accepted, m.Heartbeat, m.HeartbeatAck, m.Reject, m.Prepare,
        m.ClientRequest, m.ClientReply, m.Redirect)
@@ -275,18 +275,7 @@ def test_any_single_field_replacement_decodes_as_before(
 ) -> None:
     data = json.loads(encode_envelope(m.Envelope(source=NodeId("c4"), target=NodeId("s0"),
                                                  message=message)))
-    slots: list[tuple[Any, Any]] = []
-
-    def walk(node: Any) -> None:
-        keys = node.keys() if isinstance(node, dict) else range(len(node))
-        for key in list(keys):
-            slots.append((node, key))
-            if isinstance(node[key], dict | list):
-                walk(node[key])
-
-    walk(data)
-    parent, key = slots[path_pick % len(slots)]
-    parent[key] = replacement
+    replace_one_value(data, path_pick, replacement)
     assert_same_decoding(json.dumps(data, separators=(",", ":")).encode())
 
 
