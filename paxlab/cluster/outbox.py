@@ -44,21 +44,34 @@ class PeerStats:
 class Outbox:
     """One peer's bounded send queue. The transport's `send` appends in the node thread;
     the loop drains it into whichever connection is up. deque append/popleft are atomic
-    under the GIL."""
+    under the GIL. Each entry is (payload, message number): the number is the sender's
+    message recorder's (cluster/msgrecord.py; 0 when nothing records), so the frame
+    counter a payload is sealed under can be noted against it."""
 
     __slots__ = ("conn", "dialer", "dirty", "peer", "queue", "stats")
 
     def __init__(self, peer: str, stats: PeerStats) -> None:
         self.peer = peer
         self.stats = stats
-        self.queue: deque[bytes] = deque()
+        self.queue: deque[tuple[bytes, int]] = deque()
         self.conn: QueueWriter | None = None
         self.dialer: asyncio.Task[None] | None = None
         self.dirty = False
 
-    def put(self, payload: bytes) -> None:
+    def put(self, payload: bytes, number: int = 0) -> int | None:
+        """Queue one payload; if the queue was full, the oldest entry is dropped (and
+        counted) and its message number returned."""
+        lost = None
         if len(self.queue) >= SEND_QUEUE_MAX:
             with contextlib.suppress(IndexError):
-                self.queue.popleft()
+                lost = self.queue.popleft()[1]
                 self.stats.dropped += 1
-        self.queue.append(payload)
+        self.queue.append((payload, number))
+        return lost
+
+    def clear(self) -> list[int]:
+        """Drop everything queued (and count it); the message numbers dropped."""
+        numbers = [number for _, number in self.queue]
+        self.stats.dropped += len(numbers)
+        self.queue.clear()
+        return numbers

@@ -1,0 +1,233 @@
+"""One cluster node's own record of its messages: what it sent, what reached it, in its data dir.
+
+A TCP cluster has no router that sees every message, as the lab's does. So each server
+(and each client) writes what it sees, in `messages.jsonl` in its own folder, and
+`paxlab cluster check` joins the files (cluster/msgmerge.py) into the results folder's
+`messages.jsonl` (docs/results-contract.md, "Messages").
+
+To join a send with its arrival without changing the wire, the recorder uses what both
+ends of a frame already share: the session's transcript (`Session.link`, a short hash of
+it) and the direction's frame counter, which every frame's tag covers. The sender notes
+its own message number when the message is handed to the transport ("s"), and which
+frame counters its queued messages got when they were sealed ("w"); the receiver notes
+the link and counter of each frame it opened ("a"). A message lost before sealing (a
+full queue, a peer that cannot be dialed) is noted "d".
+
+Lines are JSON arrays, one per event; times are this host's wall clock in microseconds:
+
+    {"format": "paxlab-node-messages", "version": 1, "node": "s0", "pid": 412, ...}
+    ["s", n, t_us, dst, type, ballot, slot, ops, fate]   fate: deliver | cut | drop
+    ["w", dst, link, counter, [n, ...]]                  sealed as frames counter, counter+1, ...
+    ["d", [n, ...]]                                      queued, then dropped unsent
+    ["a", src, link, counter, t_us, outcome]             delivered | held | released | lost | cut
+
+Each start of the process appends a new header: message numbers restart with it. The
+writes are buffered (no fsync): a server flushes at least once a second, when it is
+dumped (`cluster check` dumps every server first), before it crashes itself, and when
+it stops; a client flushes every line. A kill -9 from outside loses at most the last
+second of a server's lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from paxlab.core.messages import (
+    Accept,
+    Accepted,
+    CatchUp,
+    ClientReply,
+    ClientRequest,
+    Envelope,
+    Heartbeat,
+    HeartbeatAck,
+    Message,
+    Prepare,
+    Promise,
+    Redirect,
+    Reject,
+)
+
+__all__ = ["NODE_FORMAT", "NODE_MESSAGES_FILE", "NODE_VERSION", "MessageRecorder",
+           "message_fields"]
+
+NODE_MESSAGES_FILE = "messages.jsonl"
+NODE_FORMAT = "paxlab-node-messages"
+NODE_VERSION = 1
+FLUSH_NS = 1_000_000_000  # a server's lines reach the file at least this often
+BUFFER_BYTES = 1 << 16
+
+
+def message_fields(message: Message) -> str:
+    """`type, ballot, slot, ops` of the results contract's send line, as JSON text
+    (without brackets): the ballot as "round.replica", the slot the message is about,
+    the [client, seq] pairs it serves."""
+    kind = type(message)
+    name = kind.__name__
+    if kind is Accept:
+        ops = ",".join(f"[{t.client},{t.seq}]" for t in message.block.txns)  # type: ignore[attr-defined]
+        return f'"{name}","{message.ballot}",{message.slot},[{ops}]'  # type: ignore[attr-defined]
+    if kind is Accepted:
+        return f'"{name}","{message.ballot}",{message.slot},null'  # type: ignore[attr-defined]
+    if kind in (Heartbeat, HeartbeatAck):
+        return f'"{name}","{message.ballot}",{message.commit_index},null'  # type: ignore[attr-defined]
+    if kind in (ClientRequest, ClientReply, Redirect):
+        return f'"{name}",null,null,[[{message.client},{message.seq}]]'  # type: ignore[attr-defined]
+    if kind in (Prepare, Promise):
+        return f'"{name}","{message.ballot}",{message.from_slot},null'  # type: ignore[attr-defined]
+    if kind is Reject:
+        return f'"{name}","{message.ballot}",null,null'  # type: ignore[attr-defined]
+    if kind is CatchUp:
+        return f'"{name}",null,{message.blocks[0].height},null'  # type: ignore[attr-defined]
+    return f"{json.dumps(name)},null,null,null"
+
+
+class MessageRecorder:
+    """The event file of node `node`. Used from the node's thread (the transport's loop
+    runs there too); `flush` may also come from the thread that crashes the server.
+
+    `deferred` (a server): the transport only notes where each arriving envelope came
+    from (`door`), and the server loop says what became of it (`take`, then
+    `delivered`/`hold`), since only the loop knows whether the server is paused. A
+    client (not deferred) records each arrival as delivered at once."""
+
+    def __init__(self, file: IO[str], node: str, *, flush_ns: int = FLUSH_NS,
+                 deferred: bool = False) -> None:
+        self.node = node
+        self.deferred = deferred
+        self._file = file
+        self._write = file.write
+        self._flush_ns = flush_ns
+        self._flushed_ns = time.monotonic_ns()
+        self._n = 0
+        self._fields_of: object = None  # the last message described (broadcasts repeat it)
+        self._fields = ""
+        # By id() of a live envelope: where it came from, until the loop says its fate
+        # (`_door`), or while it is held by a paused server (`_held`). The envelopes
+        # stay alive meanwhile (in the transport's inbox, in ServerState.held), so an
+        # id() is not reused while it is a key here.
+        self._door: dict[int, tuple[str, str, int, int]] = {}
+        self._held: dict[int, tuple[str, str, int]] = {}
+        self._stamps: dict[int, int] = {}  # envelopes delayed by slow mode: their send time
+        self.closed = False
+
+    @classmethod
+    def open(cls, folder: Path, node: str, *, flush_ns: int = FLUSH_NS,
+             deferred: bool = False) -> MessageRecorder:
+        """Append to `folder/messages.jsonl` under a fresh header. A last line torn by a
+        crash is ended first, so the header starts a line of its own."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / NODE_MESSAGES_FILE
+        torn = False
+        with contextlib.suppress(OSError), open(path, "rb") as old:
+            old.seek(0, os.SEEK_END)
+            if old.tell():
+                old.seek(-1, os.SEEK_END)
+                torn = old.read(1) != b"\n"
+        file = open(path, "a", encoding="utf-8", buffering=BUFFER_BYTES)  # noqa: SIM115
+        header = {"format": NODE_FORMAT, "version": NODE_VERSION, "node": node,
+                  "pid": os.getpid(), "clock": "wall", "time_unit": "us",
+                  "start_us": time.time_ns() // 1000}
+        file.write(("\n" if torn else "") + json.dumps(header, separators=(",", ":")) + "\n")
+        file.flush()
+        return cls(file, node, flush_ns=flush_ns, deferred=deferred)
+
+    # --- sending -----------------------------------------------------------------------
+
+    def sent(self, envelope: Envelope, fate: str) -> int:
+        """A message handed to the network: its number (unique in this process)."""
+        message = envelope.message
+        if message is not self._fields_of:
+            self._fields = message_fields(message)
+            self._fields_of = message
+        now_ns = time.time_ns()
+        t_us = self._stamps.pop(id(envelope), now_ns // 1000) if self._stamps else now_ns // 1000
+        n = self._n = self._n + 1
+        self._line(f'["s",{n},{t_us},"{envelope.target}",{self._fields},"{fate}"]\n')
+        return n
+
+    def stamp(self, envelope: Envelope) -> None:
+        """The node sends `envelope` now but the transport gets it later (slow mode's
+        hop): its send line keeps this time."""
+        self._stamps[id(envelope)] = time.time_ns() // 1000
+
+    def sealed(self, target: str, link: str, counter: int, numbers: list[int]) -> None:
+        """Messages `numbers` left as frames `counter`, `counter + 1`, ... of `link`."""
+        self._line(f'["w","{target}","{link}",{counter},{_ints(numbers)}]\n')
+
+    def dropped(self, numbers: Iterable[int]) -> None:
+        """Queued messages dropped before they were sealed (queue full, peer unreachable)."""
+        numbers = list(numbers)
+        if numbers:
+            self._line(f'["d",{_ints(numbers)}]\n')
+
+    # --- arriving ----------------------------------------------------------------------
+
+    def arrived(self, source: str, link: str, counter: int, outcome: str) -> None:
+        """Frame `counter` of `link` from `source` reached us, with this outcome."""
+        self._line(f'["a","{source}","{link}",{counter},{time.time_ns() // 1000},"{outcome}"]\n')
+
+    def door(self, envelope: Envelope, source: str, link: str, counter: int) -> None:
+        """The transport opened `envelope`: delivered now (a client), or noted for the
+        server loop's `take` (deferred)."""
+        if self.deferred:
+            self._door[id(envelope)] = (source, link, counter, time.time_ns() // 1000)
+        else:
+            self.arrived(source, link, counter, "delivered")
+
+    def take(self, envelope: Envelope, outcome: str) -> None:
+        """The server loop's verdict on an envelope from `door`: "delivered", "held"
+        (then `release` later) or "cut". Envelopes the transport did not see (a test's
+        fake) are ignored."""
+        where = self._door.pop(id(envelope), None)
+        if where is None:
+            return
+        source, link, counter, t_us = where
+        if outcome == "held":
+            self._held[id(envelope)] = (source, link, counter)
+        self._line(f'["a","{source}","{link}",{counter},{t_us},"{outcome}"]\n')
+
+    def release(self, envelope: Envelope, outcome: str) -> None:
+        """A held envelope is handed over ("released") or discarded ("lost")."""
+        where = self._held.pop(id(envelope), None)
+        if where is not None:
+            self.arrived(*where, outcome)
+
+    # --- the file ------------------------------------------------------------------------
+
+    def _line(self, text: str) -> None:
+        if self.closed:
+            return
+        self._write(text)
+        now = time.monotonic_ns()
+        if now - self._flushed_ns >= self._flush_ns:
+            self.flush(now)
+
+    def flush(self, now_ns: int | None = None) -> None:
+        """Hand the buffered lines to the kernel (no fsync: a crash of the process loses
+        nothing flushed; only a crash of the host does)."""
+        self._flushed_ns = time.monotonic_ns() if now_ns is None else now_ns
+        with contextlib.suppress(OSError, ValueError):
+            self._file.flush()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.flush()
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+    def pending(self) -> dict[str, Any]:
+        """Counts for tests and status: envelopes awaiting a verdict, held ones."""
+        return {"door": len(self._door), "held": len(self._held), "sent": self._n}
+
+
+def _ints(numbers: list[int]) -> str:
+    return "[" + ",".join(map(str, numbers)) + "]"
