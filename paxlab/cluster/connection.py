@@ -344,9 +344,12 @@ class Connection(asyncio.Protocol):
         first = sealer.counter
         frames = []
         numbers = []
+        unexpected = False  # a payload left as another frame than its send line says
         try:
             while True:
-                payload, number = queued.popleft()
+                payload, number, expected, counter = queued.popleft()
+                if expected is not session or counter != sealer.counter:
+                    unexpected = True
                 frames.append(seal(payload))
                 numbers.append(number)
         except IndexError:
@@ -355,7 +358,7 @@ class Connection(asyncio.Protocol):
             box.stats.sent += len(frames)
             transport.write(b"".join(frames))
             recorder = self.owner.recorder
-            if recorder is not None:
+            if unexpected and recorder is not None:
                 recorder.sealed(box.peer, session.link, first, numbers)
 
     def send_now(self, payload: bytes) -> None:

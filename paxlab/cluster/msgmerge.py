@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxlab.cluster.msgrecord import NODE_FORMAT, NODE_MESSAGES_FILE, NODE_VERSION
+from paxlab.cluster.msgrecord import (
+    NODE_FORMAT,
+    NODE_MESSAGES_FILE,
+    NODE_VERSION,
+    OLD_MESSAGES_FILE,
+)
 
 __all__ = ["NodeRecords", "node_files", "read_node_records", "write_messages"]
 
@@ -32,7 +37,9 @@ _FATES = frozenset({"deliver", "cut", "drop"})
 _OUTCOMES = frozenset({"delivered", "held", "released", "lost", "cut"})
 NOTES_PER_FILE_MAX = 5  # past this a file's problems are counted, not listed
 
-SendKey = tuple[str, int, int]  # (sender, its process start in the file, message number)
+Run = tuple[int, int]  # one start of a node's process: (pid, start_us) from its header
+SendKey = tuple[str, Run, int]  # (sender, which run of it, message number)
+Frame = tuple[str, str, str, int]  # (sender, receiver, link, frame counter)
 
 
 @dataclass(slots=True)
@@ -42,11 +49,30 @@ class NodeRecords:
 
     # [t_us, src, dst, type, ballot, slot, ops, fate], by sender, process start, number
     sends: dict[SendKey, list[Any]] = field(default_factory=dict)
-    frames: dict[tuple[str, str, str, int], SendKey] = field(default_factory=dict)
+    # (sender, receiver, link, frame counter) -> the send it carried: as noted when
+    # sealed ("w"), and as the send line expected ("s"; a later expectation wins, and
+    # one is void if its send was sealed otherwise or dropped)
+    frames: dict[Frame, SendKey] = field(default_factory=dict)
+    expected: dict[Frame, SendKey] = field(default_factory=dict)
+    expected_of: dict[SendKey, Frame] = field(default_factory=dict)
     arrivals: list[tuple[str, str, str, int, int, str]] = field(default_factory=list)
     dropped: set[SendKey] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     files: int = 0
+
+    def expect(self, key: SendKey, frame: Frame) -> None:
+        self.expected[frame] = key
+        self.expected_of[key] = frame
+
+    def carrier(self) -> dict[Frame, SendKey]:
+        """Which send each frame carried: the sealed notes, then the expectations not
+        voided by one (a send sealed as another frame, or dropped unsent)."""
+        expected = dict(self.expected)
+        for key in [*self.frames.values(), *self.dropped]:
+            frame = self.expected_of.get(key)
+            if frame is not None and expected.get(frame) == key:
+                del expected[frame]
+        return {**expected, **self.frames}
 
     def first_us(self) -> int | None:
         """The earliest time in any record (host wall clock, microseconds)."""
@@ -56,13 +82,15 @@ class NodeRecords:
 
 
 def node_files(data_dir: Path) -> list[tuple[str, Path]]:
-    """(node, path) of every node file in the data dir: servers, then clients, by id."""
+    """(node, path) of every node file in the data dir: servers, then clients, by id;
+    a node's older file (rotated away when full) before its current one."""
     found = []
     for kind, letter in (("servers", "s"), ("clients", "c")):
-        folders = [p for p in (data_dir / kind).glob(f"{letter}*")
-                   if p.name[1:].isdigit() and (p / NODE_MESSAGES_FILE).is_file()]
+        folders = [p for p in (data_dir / kind).glob(f"{letter}*") if p.name[1:].isdigit()]
         for folder in sorted(folders, key=lambda p: int(p.name[1:])):
-            found.append((folder.name, folder / NODE_MESSAGES_FILE))
+            found.extend((folder.name, folder / name)
+                         for name in (OLD_MESSAGES_FILE, NODE_MESSAGES_FILE)
+                         if (folder / name).is_file())
     return found
 
 
@@ -86,7 +114,7 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
     if torn:
         problems.append(f"line {len(lines) + 1}: cut short (the process died mid-write); "
                         "ignored")
-    segment = -1  # which start of the process the lines belong to (a header each)
+    segment: Run | None = None  # the run the lines belong to (each header starts one)
     skipping = False
     foreign = 0  # lines under a header we cannot read (another format or version)
     sends, frames, dropped = records.sends, records.frames, records.dropped
@@ -96,26 +124,30 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
         try:
             row = json.loads(line)
             if type(row) is dict:
-                segment += 1
                 skipping = True
-                _check_header(row, node)
+                segment = _run_of(row, node)
                 skipping = False
                 continue
-            if type(row) is not list:
-                raise _BadLine("not a message line")
-            if segment < 0:
-                raise _BadLine("before any header")
             if skipping:
                 foreign += 1
                 continue
+            if type(row) is not list:
+                raise _BadLine("not a message line")
+            if segment is None:
+                raise _BadLine("before any header")
             kind = row[0]
             if kind == "s":
-                _, n, t_us, dst, type_, ballot, slot, ops, fate = row
+                _, n, t_us, dst, type_, ballot, slot, ops, fate, *frame = row
                 if not (fate in _FATES and _ints(n, t_us) and _texts(dst, type_)
                         and (ballot is None or type(ballot) is str)
-                        and (slot is None or type(slot) is int) and _ops(ops)):
+                        and (slot is None or type(slot) is int) and _ops(ops)
+                        and (not frame or (len(frame) == 2 and _texts(frame[0])
+                                           and _ints(frame[1])))):
                     raise _BadLine("a send line with a field of the wrong kind")
-                sends[(node, segment, n)] = [t_us, node, dst, type_, ballot, slot, ops, fate]
+                key = (node, segment, n)
+                sends[key] = [t_us, node, dst, type_, ballot, slot, ops, fate]
+                if frame:
+                    records.expect(key, (node, dst, frame[0], frame[1]))
             elif kind == "w":
                 _, dst, link, counter, numbers = row
                 if not (_texts(dst, link) and _ints(counter, *numbers)):
@@ -146,11 +178,16 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
             records.notes.append(f"{path}: {more} more lines could not be read")
 
 
-def _check_header(header: dict[str, Any], node: str) -> None:
+def _run_of(header: dict[str, Any], node: str) -> Run:
+    """The run a header starts (or continues, after its file was rotated)."""
     if header.get("format") != NODE_FORMAT or header.get("version") != NODE_VERSION:
         raise _BadLine(f"not a version {NODE_VERSION} {NODE_FORMAT} header")
     if header.get("node") != node:
         raise _BadLine(f"header of {header.get('node')!r} in {node}'s folder")
+    pid, start_us = header.get("pid"), header.get("start_us")
+    if not _ints(pid, start_us):
+        raise _BadLine("a header without its pid and start_us")
+    return pid, start_us
 
 
 def _ints(*values: Any) -> bool:
@@ -200,7 +237,7 @@ def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
     sends = records.sends
     outcomes: dict[SendKey, list[tuple[int, str]]] = {}
     unmatched = 0
-    frames = records.frames
+    frames = records.carrier()
     for src, dst, link, counter, t_us, outcome in records.arrivals:
         key = frames.get((src, dst, link, counter))
         if key is None or key not in sends:

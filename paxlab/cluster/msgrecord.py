@@ -33,10 +33,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from paxlab.core.messages import (
     Accept,
@@ -54,14 +55,16 @@ from paxlab.core.messages import (
     Reject,
 )
 
-__all__ = ["NODE_FORMAT", "NODE_MESSAGES_FILE", "NODE_VERSION", "MessageRecorder",
-           "message_fields"]
+__all__ = ["FILE_BYTES_MAX", "NODE_FORMAT", "NODE_MESSAGES_FILE", "NODE_VERSION",
+           "OLD_MESSAGES_FILE", "MessageRecorder", "message_fields"]
 
 NODE_MESSAGES_FILE = "messages.jsonl"
 NODE_FORMAT = "paxlab-node-messages"
 NODE_VERSION = 1
 FLUSH_NS = 1_000_000_000  # a server's lines reach the file at least this often
-BUFFER_BYTES = 1 << 16
+LINES_HELD_MAX = 512  # or sooner, once this many lines wait (about 32 KiB)
+FILE_BYTES_MAX = 32 * 1024 * 1024  # then the file becomes OLD_MESSAGES_FILE and a new one starts
+OLD_MESSAGES_FILE = "messages.1.jsonl"
 
 
 def message_fields(message: Message) -> str:
@@ -97,12 +100,19 @@ class MessageRecorder:
     `delivered`/`hold`), since only the loop knows whether the server is paused. A
     client (not deferred) records each arrival as delivered at once."""
 
-    def __init__(self, file: IO[str], node: str, *, flush_ns: int = FLUSH_NS,
-                 deferred: bool = False) -> None:
+    def __init__(self, path: Path, node: str, *, flush_ns: int = FLUSH_NS,
+                 deferred: bool = False, file_bytes_max: int = FILE_BYTES_MAX) -> None:
         self.node = node
         self.deferred = deferred
-        self._file = file
-        self._write = file.write
+        self.path = path
+        self._file_bytes_max = file_bytes_max
+        self._header = json.dumps({"format": NODE_FORMAT, "version": NODE_VERSION,
+                                   "node": node, "pid": os.getpid(), "clock": "wall",
+                                   "time_unit": "us", "start_us": time.time_ns() // 1000},
+                                  separators=(",", ":")) + "\n"
+        self._fd = -1  # opened O_APPEND: each flush is one write at the end
+        self._bytes = 0  # the file's size
+        self._pending: list[str] = []  # lines not yet written
         self._flush_ns = flush_ns
         self._flushed_ns = time.monotonic_ns()
         self._n = 0
@@ -119,37 +129,52 @@ class MessageRecorder:
 
     @classmethod
     def open(cls, folder: Path, node: str, *, flush_ns: int = FLUSH_NS,
-             deferred: bool = False) -> MessageRecorder:
-        """Append to `folder/messages.jsonl` under a fresh header. A last line torn by a
-        crash is ended first, so the header starts a line of its own."""
+             deferred: bool = False, file_bytes_max: int = FILE_BYTES_MAX) -> MessageRecorder:
+        """Append to `folder/messages.jsonl` under a fresh header: a process start."""
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / NODE_MESSAGES_FILE
-        torn = False
-        with contextlib.suppress(OSError), open(path, "rb") as old:
-            old.seek(0, os.SEEK_END)
-            if old.tell():
-                old.seek(-1, os.SEEK_END)
-                torn = old.read(1) != b"\n"
-        file = open(path, "a", encoding="utf-8", buffering=BUFFER_BYTES)  # noqa: SIM115
-        header = {"format": NODE_FORMAT, "version": NODE_VERSION, "node": node,
-                  "pid": os.getpid(), "clock": "wall", "time_unit": "us",
-                  "start_us": time.time_ns() // 1000}
-        file.write(("\n" if torn else "") + json.dumps(header, separators=(",", ":")) + "\n")
-        file.flush()
-        return cls(file, node, flush_ns=flush_ns, deferred=deferred)
+        recorder = cls(folder / NODE_MESSAGES_FILE, node, flush_ns=flush_ns,
+                       deferred=deferred, file_bytes_max=file_bytes_max)
+        recorder._open_file()
+        return recorder
+
+    def _open_file(self) -> None:
+        """Open the file and write the header. A last line torn by a crash is ended
+        first, so the header starts a line of its own."""
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                           0o644)
+        self._bytes = size = os.fstat(self._fd).st_size
+        torn = size > 0 and os.pread(self._fd, 1, size - 1) != b"\n"
+        self._pending.insert(0, ("\n" if torn else "") + self._header)
+        self.flush()
+
+    def _rotate(self) -> None:
+        """The file is full: it becomes messages.1.jsonl (replacing an older one) and a
+        new file starts, under the same header, so an idle cluster left up for weeks
+        keeps its last 32 to 64 MiB of messages per node, not all of them."""
+        try:
+            os.close(self._fd)
+            os.replace(self.path, self.path.with_name(OLD_MESSAGES_FILE))
+        except OSError:
+            self._file_bytes_max = sys.maxsize  # cannot rename it: keep appending
+        self._open_file()
 
     # --- sending -----------------------------------------------------------------------
 
-    def sent(self, envelope: Envelope, fate: str) -> int:
-        """A message handed to the network: its number (unique in this process)."""
+    def sent(self, envelope: Envelope, fate: str, link: str | None = None,
+             counter: int = 0) -> int:
+        """A message handed to the network: its number (unique in this process). `link`
+        and `counter`: the frame it is expected to leave as (the connection notes it
+        with `sealed` if it leaves as another)."""
         message = envelope.message
         if message is not self._fields_of:
             self._fields = message_fields(message)
             self._fields_of = message
-        now_ns = time.time_ns()
-        t_us = self._stamps.pop(id(envelope), now_ns // 1000) if self._stamps else now_ns // 1000
+        t_us = time.time_ns() // 1000
+        if self._stamps:
+            t_us = self._stamps.pop(id(envelope), t_us)
         n = self._n = self._n + 1
-        self._line(f'["s",{n},{t_us},"{envelope.target}",{self._fields},"{fate}"]\n')
+        frame = "" if link is None else f',"{link}",{counter}'
+        self._line(f'["s",{n},{t_us},"{envelope.target}",{self._fields},"{fate}"{frame}]\n')
         return n
 
     def stamp(self, envelope: Envelope) -> None:
@@ -158,7 +183,8 @@ class MessageRecorder:
         self._stamps[id(envelope)] = time.time_ns() // 1000
 
     def sealed(self, target: str, link: str, counter: int, numbers: list[int]) -> None:
-        """Messages `numbers` left as frames `counter`, `counter + 1`, ... of `link`."""
+        """Messages `numbers` left as frames `counter`, `counter + 1`, ... of `link`
+        (noted when one of them did not leave as its send line expected)."""
         self._line(f'["w","{target}","{link}",{counter},{_ints(numbers)}]\n')
 
     def dropped(self, numbers: Iterable[int]) -> None:
@@ -202,19 +228,26 @@ class MessageRecorder:
     # --- the file ------------------------------------------------------------------------
 
     def _line(self, text: str) -> None:
-        if self.closed:
-            return
-        self._write(text)
-        now = time.monotonic_ns()
-        if now - self._flushed_ns >= self._flush_ns:
-            self.flush(now)
+        pending = self._pending
+        pending.append(text)
+        if len(pending) >= LINES_HELD_MAX \
+                or time.monotonic_ns() - self._flushed_ns >= self._flush_ns:
+            self.flush()
 
-    def flush(self, now_ns: int | None = None) -> None:
-        """Hand the buffered lines to the kernel (no fsync: a crash of the process loses
-        nothing flushed; only a crash of the host does)."""
-        self._flushed_ns = time.monotonic_ns() if now_ns is None else now_ns
-        with contextlib.suppress(OSError, ValueError):
-            self._file.flush()
+    def flush(self) -> None:
+        """Hand the lines held to the kernel in one write (no fsync: a crash of the
+        process loses nothing flushed; only a crash of the host does)."""
+        self._flushed_ns = time.monotonic_ns()
+        if not self._pending or self.closed:
+            return
+        pending, self._pending = self._pending, []  # one swap: the crash thread may flush too
+        data = "".join(pending).encode()
+        self._bytes += len(data)
+        with contextlib.suppress(OSError):  # a full disk costs the record, not the server
+            while data:
+                data = data[os.write(self._fd, data):]
+        if self._bytes >= self._file_bytes_max:
+            self._rotate()
 
     def close(self) -> None:
         if self.closed:
@@ -222,7 +255,7 @@ class MessageRecorder:
         self.flush()
         self.closed = True
         with contextlib.suppress(OSError):
-            self._file.close()
+            os.close(self._fd)
 
     def pending(self) -> dict[str, Any]:
         """Counts for tests and status: envelopes awaiting a verdict, held ones."""

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from paxlab.cluster.clusterfile import ClusterFile
 from paxlab.cluster.connection import Connection
 from paxlab.cluster.msgrecord import MessageRecorder
-from paxlab.cluster.outbox import SEND_QUEUE_MAX, PeerStats
+from paxlab.cluster.outbox import SEND_QUEUE_MAX, Outbox, PeerStats
 from paxlab.cluster.payload import EnvelopeEncoder
 from paxlab.cluster.peers import BACKOFF_S_MAX, BACKOFF_S_MIN, CutLinks, Peers
 from paxlab.cluster.ports import bind_listener, is_loopback
@@ -193,15 +193,28 @@ class TcpTransport:
         if recorder is None:
             box.put(payload)
         else:
-            lost = box.put(payload, recorder.sent(envelope, "deliver"))
-            if lost:
-                recorder.dropped((lost,))
+            self._put_recorded(box, payload, envelope, recorder)
         if not box.dirty:
             box.dirty = True
             peers.dirty.append(box)
             if threading.get_ident() != self._node_thread and not self._closed:
                 with contextlib.suppress(RuntimeError):  # another thread: wake the node
                     self._loop.call_soon_threadsafe(self._wake)
+
+    @staticmethod
+    def _put_recorded(box: Outbox, payload: bytes, envelope: Envelope,
+                      recorder: MessageRecorder) -> None:
+        """Queue a payload and note its send, with the frame it will leave as when the
+        link is up (else the connection notes the frame when it leaves)."""
+        frame = box.next_frame()
+        if frame is None:
+            lost = box.put(payload, recorder.sent(envelope, "deliver"))
+        else:
+            session, counter = frame
+            lost = box.put(payload, recorder.sent(envelope, "deliver", session.link, counter),
+                           session, counter)
+        if lost:
+            recorder.dropped((lost,))
 
     def receive(self, deadline_ms: float | None) -> list[Envelope] | None:
         """Write what was sent, then run the loop until something arrives or the deadline

@@ -117,7 +117,8 @@ def test_a_client_notes_arrivals_at_once_and_a_restart_starts_a_fresh_line(
 def write_node(data: Path, node: str, rows: list[object], tail: str = "") -> Path:
     folder = data / ("servers" if node[0] == "s" else "clients") / node
     folder.mkdir(parents=True, exist_ok=True)
-    header = {"format": "paxlab-node-messages", "version": 1, "node": node}
+    header = {"format": "paxlab-node-messages", "version": 1, "node": node, "pid": 10,
+              "start_us": 1000}
     path = folder / NODE_MESSAGES_FILE
     path.write_text("".join(json.dumps(row) + "\n" for row in [header, *rows]) + tail)
     return path
@@ -220,7 +221,8 @@ def test_torn_corrupt_and_orphan_lines_are_noted_and_the_rest_is_joined(
 
 def test_each_start_of_a_process_numbers_its_messages_afresh(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    header = {"format": "paxlab-node-messages", "version": 1, "node": "s0"}
+    header = {"format": "paxlab-node-messages", "version": 1, "node": "s0", "pid": 11,
+              "start_us": 1800}
     path = write_node(data, "s0", [["s", 1, 1100, "s1", "Prepare", "1.0", 0, None, "deliver"],
                                    ["w", "s1", "l1", 0, [1]], header,
                                    ["s", 1, 1900, "s1", "Prepare", "2.0", 0, None, "deliver"],
@@ -237,9 +239,11 @@ def test_each_start_of_a_process_numbers_its_messages_afresh(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("header", [{"format": "other", "version": 1, "node": "s0"},
                                     {"format": "paxlab-node-messages", "version": 2,
-                                     "node": "s0"},
+                                     "node": "s0", "pid": 1, "start_us": 1},
                                     {"format": "paxlab-node-messages", "version": 1,
-                                     "node": "s5"}])
+                                     "node": "s5", "pid": 1, "start_us": 1},
+                                    {"format": "paxlab-node-messages", "version": 1,
+                                     "node": "s0", "pid": 1}])
 def test_a_foreign_header_is_refused_with_its_lines(tmp_path: Path,
                                                    header: dict[str, object]) -> None:
     data = tmp_path / "data"
@@ -254,3 +258,52 @@ def test_a_foreign_header_is_refused_with_its_lines(tmp_path: Path,
         [str(path), records.notes[0].split(": ", 1)[1]],
         [str(path), "1 lines under a header we cannot read; ignored"]]
     assert "line 1: " in records.notes[0] and records.sends == {}
+
+
+def test_a_send_line_s_expected_frame_counts_unless_it_left_as_another(
+        tmp_path: Path) -> None:
+    """A send on a live link names the frame it should leave as; the connection notes
+    ("w") only those that left otherwise. Here the queue overflowed: message 2 was
+    dropped, so 3 left as frame 1, not 2, and 4 (sent after the drop) as frame 2."""
+    data = tmp_path / "data"
+
+    def send(n: int, t_us: int, frame: int) -> list[object]:
+        return ["s", n, t_us, "s1", "Heartbeat", "1.0", n, None, "deliver", "L", frame]
+
+    write_node(data, "s0", [send(1, 1100, 0), send(2, 1200, 1), send(3, 1300, 2),
+                            ["d", [2]], send(4, 1400, 2), ["w", "s1", "L", 1, [3]]])
+    write_node(data, "s1", [["a", "s0", "L", 0, 1150, "delivered"],
+                            ["a", "s0", "L", 1, 1350, "delivered"],
+                            ["a", "s0", "L", 2, 1450, "delivered"]])
+    (merged, read), notes = join(data, tmp_path)
+    assert notes == [] and merged.unmatched == 0  # type: ignore[attr-defined]
+    by_slot = {s.slot: s for s in read.sends}
+    arrived = {a.id: a.t_us for a in read.arrivals}
+    assert by_slot[2].fate == "drop" and by_slot[2].id not in arrived
+    assert [arrived[by_slot[n].id] for n in (1, 3, 4)] == [150, 350, 450]
+
+
+def test_a_full_file_rotates_and_the_join_reads_both(tmp_path: Path) -> None:
+    """Past its size limit a node's file becomes messages.1.jsonl (one older file kept)
+    and a new one starts under the same run's header: sends in one file meet their
+    arrivals and frame notes in the other."""
+    data = tmp_path / "data"
+    folder = data / "servers" / "s0"
+    rec = MessageRecorder.open(folder, "s0", file_bytes_max=400)
+    for _ in range(12):
+        rec.sent(env("s0", "s1"), "deliver", "L", rec.pending()["sent"])
+        rec.flush()
+    rec.close()
+    old = folder / "messages.1.jsonl"
+    assert old.exists() and (folder / NODE_MESSAGES_FILE).stat().st_size < 400
+    headers = [json.loads(line) for path in (old, folder / NODE_MESSAGES_FILE)
+               for line in path.read_text().splitlines() if line.startswith("{")]
+    assert len(headers) == 2 and headers[0] == headers[1]  # one run, continued
+    first_kept = json.loads(old.read_text().splitlines()[1])[1]
+    write_node(data, "s1", [["a", "s0", "L", counter, 10**17, "delivered"]
+                            for counter in range(12)])
+    (merged, read), notes = join(data, tmp_path, t0_us=0)
+    # The oldest file was replaced: arrivals of the sends it held match nothing.
+    assert len(read.sends) == 13 - first_kept > 1 and first_kept > 1
+    assert len(read.arrivals) == len(read.sends)
+    assert merged.unmatched == first_kept - 1 and len(notes) == 1  # type: ignore[attr-defined]
