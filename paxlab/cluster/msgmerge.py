@@ -57,6 +57,7 @@ class NodeRecords:
     expected_of: dict[SendKey, Frame] = field(default_factory=dict)
     arrivals: list[tuple[str, str, str, int, int, str]] = field(default_factory=list)
     dropped: set[SendKey] = field(default_factory=set)
+    last_us: dict[str, int] = field(default_factory=dict)  # each node's last noted time
     notes: list[str] = field(default_factory=list)
     files: int = 0
 
@@ -116,6 +117,7 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
                         "ignored")
     segment: Run | None = None  # the run the lines belong to (each header starts one)
     skipping = False
+    last = 0  # the latest time noted
     foreign = 0  # lines under a header we cannot read (another format or version)
     sends, frames, dropped = records.sends, records.frames, records.dropped
     for number, line in enumerate(lines, 1):
@@ -146,6 +148,7 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
                     raise _BadLine("a send line with a field of the wrong kind")
                 key = (node, segment, n)
                 sends[key] = [t_us, node, dst, type_, ballot, slot, ops, fate]
+                last = max(last, t_us)
                 if frame:
                     records.expect(key, (node, dst, frame[0], frame[1]))
             elif kind == "w":
@@ -159,6 +162,7 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
                 if not (outcome in _OUTCOMES and _texts(src, link) and _ints(counter, t_us)):
                     raise _BadLine("an arrival line with a field of the wrong kind")
                 records.arrivals.append((src, node, link, counter, t_us, outcome))
+                last = max(last, t_us)
             elif kind == "d":
                 _, numbers = row
                 if not _ints(*numbers):
@@ -168,6 +172,7 @@ def _read_file(records: NodeRecords, node: str, path: Path) -> None:
                 raise _BadLine(f"unknown line kind {kind!r}")
         except (ValueError, TypeError, IndexError, KeyError) as error:
             problems.append(f"line {number}: {_why(error)}; ignored")
+    records.last_us[node] = max(last, records.last_us.get(node, 0))
     if foreign:
         problems.append(f"{foreign} lines under a header we cannot read; ignored")
     if problems:
@@ -222,7 +227,10 @@ class Merged:
 
     sends: int
     arrivals: int
-    unmatched: int  # arrivals whose send no file holds (the sender's file is cut or elsewhere)
+    # arrivals whose send no file holds though the sender's record goes on past them
+    # (its file is cut or was rotated away); arrivals of what was sent after the
+    # sender's record ends are not counted
+    unmatched: int
 
 
 def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
@@ -238,10 +246,14 @@ def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
     outcomes: dict[SendKey, list[tuple[int, str]]] = {}
     unmatched = 0
     frames = records.carrier()
+    last_us = records.last_us
     for src, dst, link, counter, t_us, outcome in records.arrivals:
         key = frames.get((src, dst, link, counter))
         if key is None or key not in sends:
-            unmatched += 1
+            # Sent after the sender's record ends (the servers are dumped, and so
+            # flushed, one after another while they run): nothing is missing.
+            if t_us < last_us.get(src, 0):
+                unmatched += 1
             continue
         outcomes.setdefault(key, []).append((t_us, outcome))
     order = sorted(sends, key=lambda k: (sends[k][0], k))

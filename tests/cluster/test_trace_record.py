@@ -196,7 +196,10 @@ def test_torn_corrupt_and_orphan_lines_are_noted_and_the_rest_is_joined(
         if node == "s1":  # its send line is lost: the arrival at s0 matches nothing
             rows = [rows[0], "not a row", ["x", 1], ["s", 1, "late", "s0"],
                     ["s", 2, 5, "s0", 7, None, None, None, "deliver"],
-                    ["a", "s0", "l2", 0, 5, "eaten"]]
+                    ["a", "s0", "l2", 0, 5, "eaten"],
+                    # From s0, on a link it never noted, but after s0's record ends: sent
+                    # after s0 was flushed, so not counted as missing.
+                    ["a", "s0", "l9", 0, 1600, "delivered"]]
         write_node(data, node, rows, tail='garbage{\n["a","s0","l2",9,1' if node == "s1" else "")  # type: ignore[arg-type]
     bad = data / "servers" / "s3"
     bad.mkdir()
@@ -204,12 +207,12 @@ def test_torn_corrupt_and_orphan_lines_are_noted_and_the_rest_is_joined(
     (merged, read), notes = join(data, tmp_path)
     s1 = str(data / "servers" / "s1" / NODE_MESSAGES_FILE)
     assert notes == [
-        f"{s1}: line 9: cut short (the process died mid-write); ignored",
+        f"{s1}: line 10: cut short (the process died mid-write); ignored",
         f"{s1}: line 3: not a message line; ignored",
         f"{s1}: line 4: unknown line kind 'x'; ignored",
         f"{s1}: line 5: not a message line; ignored",
         f"{s1}: line 6: a send line with a field of the wrong kind; ignored",
-        f"{s1}: 2 more lines could not be read",  # line 7's outcome, line 8 not JSON
+        f"{s1}: 2 more lines could not be read",  # line 7's outcome, line 9 not JSON
         f"{bad / NODE_MESSAGES_FILE}: line 1: before any header; ignored",
         "messages: 1 arrivals match no send line (the sender's file is missing, cut "
         "short, or on another host)",
@@ -300,7 +303,7 @@ def test_a_full_file_rotates_and_the_join_reads_both(tmp_path: Path) -> None:
                for line in path.read_text().splitlines() if line.startswith("{")]
     assert len(headers) == 2 and headers[0] == headers[1]  # one run, continued
     first_kept = json.loads(old.read_text().splitlines()[1])[1]
-    write_node(data, "s1", [["a", "s0", "L", counter, 10**17, "delivered"]
+    write_node(data, "s1", [["a", "s0", "L", counter, 10**15, "delivered"]
                             for counter in range(12)])
     (merged, read), notes = join(data, tmp_path, t0_us=0)
     # The oldest file was replaced: arrivals of the sends it held match nothing.
