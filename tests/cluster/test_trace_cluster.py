@@ -148,3 +148,28 @@ def test_a_failed_link_cuts_messages_and_torn_node_files_do_not_break_check(
     assert joined.delivered("ClientRequest", src="c7", op=[7, 1])
     assert joined.delivered("ClientReply", dst="c7", op=[7, 2]) == []  # its line was torn
     assert joined.find("ClientReply", dst="c7", op=[7, 2])  # the server's send is there
+
+
+def test_a_crash_keeps_the_record_up_to_it_and_a_restart_starts_a_new_run(
+        cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    leader = cluster.wait_ready(WAIT_S)
+    follower = (leader + 1) % 3
+    client(capsys, cluster, "put 'a' 1")
+    # `cluster crash`: the server writes what it holds of its record, then SIGKILLs itself.
+    code, out = run(capsys, "cluster", "crash", str(follower), "--cluster", str(cluster.path))
+    assert code == 0, out
+    cluster.wait_exit(follower, WAIT_S)
+    cluster.start(follower)
+    cluster.wait_converged([0, 1, 2], WAIT_S)
+    client(capsys, cluster, "put 'b' 2")
+    code, data = check(capsys, cluster)
+    assert code == 0 and data["passed"], data
+    headers = [line for line in node_file(cluster, f"s{follower}").read_text().splitlines()
+               if line.startswith("{")]
+    assert len(headers) == 2  # one per start of the process
+    joined = Joined(data["run_dir"])
+    me, lead = f"s{follower}", f"s{leader}"
+    assert joined.delivered("Accept", src=lead, dst=me, op=[7, 1])  # before the crash
+    # After the restart (which may have made it the leader):
+    assert joined.delivered("Accept", dst=me, op=[7, 2]) \
+        or joined.delivered("Accept", src=me, op=[7, 2])
