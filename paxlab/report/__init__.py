@@ -12,6 +12,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from paxlab.report.model import build_model
 
@@ -20,14 +21,16 @@ __all__ = ["REPORT_FILE", "build_model", "write_report"]
 REPORT_FILE = "report.html"
 
 
-def write_report(run_dir: Path, out: Path | None = None) -> Path:
+def write_report(run_dir: Path, out: Path | None = None,
+                 model: dict[str, Any] | None = None) -> Path:
     """Build the model of `run_dir`, draw it, and write the page to `out` (default
-    run_dir/report.html) atomically, so a reader never opens half a page. Returns the path."""
+    run_dir/report.html) atomically, so a reader never opens half a page. Returns the path.
+    `model`: build_model(run_dir) when the caller has it already (it also draws PNGs)."""
     from paxlab.report.page import render_page  # the page's assets load only when drawn
 
     run_dir = Path(run_dir)
     path = Path(out) if out is not None else run_dir / REPORT_FILE
-    write_bytes_atomic(path, render_page(build_model(run_dir)))
+    write_bytes_atomic(path, render_page(model if model is not None else build_model(run_dir)))
     return path
 
 
