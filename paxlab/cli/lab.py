@@ -27,12 +27,19 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def add_folder_parsers(commands: argparse._SubParsersAction) -> None:
-    """`paxlab check [RUN_DIR]` and `paxlab report [RUN_DIR]`."""
+    """`paxlab check [RUN_DIR]` and `paxlab report [RUN_DIR] [--html [--out FILE]] [--png]`."""
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("run_dir", type=Path, nargs="?", default=Path("results/latest"),
                          help="a run folder (default: results/latest)")
+        if name == "report":
+            sub.add_argument("--html", action="store_true",
+                             help="write one self-contained page, RUN_DIR/report.html")
+            sub.add_argument("--out", type=Path, help="the page's path (with --html)")
+            sub.add_argument("--png", action="store_true",
+                             help="write PNG plots beside the page (needs matplotlib: "
+                                  "pip install 'paxlab[plots]')")
 
 
 def _run(args: argparse.Namespace) -> ExitCode:
@@ -61,6 +68,10 @@ def _check(args: argparse.Namespace) -> ExitCode:
 
 
 def _report(args: argparse.Namespace) -> ExitCode:
+    if args.out is not None and not args.html:
+        return bad_input("--out names the page: use it with --html")
+    if args.html or args.png:
+        return _report_files(args)
     run_dir = results.resolve_run_dir(args.run_dir)
     print(render_report(run_dir))
     summary = results.read_summary(run_dir)
@@ -68,6 +79,43 @@ def _report(args: argparse.Namespace) -> ExitCode:
     passed = (bool(verdicts) and all(v == "pass" for v in verdicts)
               and not summary.get("partial") and not summary.get("errors"))
     return ExitCode.OK if passed else ExitCode.CHECK_FAILED
+
+
+def _report_files(args: argparse.Namespace) -> ExitCode:
+    """--html and --png: build the model once, write the page and/or the plots, print each
+    path. A damaged or partial folder still gets its page; it says what it could not read.
+    Without matplotlib, --png says how to get it and the page is written all the same."""
+    from paxlab.report import build_model, write_report  # the report only when asked for
+    from paxlab.report.png import PlotsUnavailable, write_pngs
+
+    run_dir = _report_dir(args.run_dir)
+    model = build_model(run_dir)
+    written: list[Path] = []
+    if args.html:
+        written.append(write_report(run_dir, args.out, model=model))
+    code = ExitCode.OK if model["verdict"]["passed"] else ExitCode.CHECK_FAILED
+    if args.png:
+        folder = written[0].parent if written else run_dir
+        try:
+            written += write_pngs(model, folder)
+        except PlotsUnavailable as error:
+            code = bad_input(error)
+    for path in written:
+        print(path)
+    return code
+
+
+def _report_dir(path: Path) -> Path:
+    """The run folder `path` names (as for the text report), or, for a folder that has no
+    history or summary yet (a run stopped early), the folder itself if it holds any part
+    of a run: the page says what is missing."""
+    try:
+        return results.resolve_run_dir(path)
+    except results.ResultsError:
+        parts = ("config.yaml", "history-parts", "chains", "messages.jsonl", "kv")
+        if Path(path).is_dir() and any((Path(path) / part).exists() for part in parts):
+            return Path(path).resolve()
+        raise
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
