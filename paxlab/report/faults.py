@@ -56,10 +56,12 @@ def fault_nodes(fault: dict[str, Any], servers: Sequence[str], clients: Sequence
         return list(dict.fromkeys(nodes))
     action = str(fault.get("action", ""))
     detail = str(fault.get("detail", ""))
-    named = _NAMED.findall(detail)
-    if named:  # a resolved target: "crash leader (s3)", "partition_halves (s0 s4 | s1 s2)"
-        return list(dict.fromkeys(named))
     rest = detail.removeprefix(action).strip()
+    if action in _PARTITIONS and action != "partition_ring":
+        return _cut_off(rest.split("|"), servers)
+    named = _NAMED.findall(detail)
+    if named:  # a resolved target: "crash leader (s3)", "isolate leader (s4)"
+        return list(dict.fromkeys(named))
     if action in ("heal", "set_network"):
         return []
     if action in (*_LINKS, "fix_link", "set_link"):
@@ -72,6 +74,22 @@ def fault_nodes(fault: dict[str, Any], servers: Sequence[str], clients: Sequence
     if action == "partition_ring" or rest.startswith("all"):
         return list(servers)
     return [f"s{n}" for n in dict.fromkeys(_NUMBER.findall(rest))]
+
+
+def _cut_off(parts: list[str], servers: Sequence[str]) -> list[str]:
+    """The servers a partition cut off, as faults record them (scenario/faults.py,
+    cut_off): those in a group smaller than a majority (servers in no group form one
+    more); with a bridge, every server but the bridge (each lost some link)."""
+    groups = [_NAMED.findall(p) or [f"s{n}" for n in _NUMBER.findall(p)] for p in parts]
+    named = {s for g in groups for s in g}
+    bridge = {s for p, g in zip(parts, groups, strict=True) if "bridge" in p for s in g}
+    if bridge:
+        return sorted(named - bridge, key=node_order)
+    rest = [s for s in servers if s not in named]
+    groups = [g for g in groups if g] + ([rest] if rest else [])
+    majority = max(len(servers), len(named)) // 2 + 1
+    alone = {s for g in groups if len(g) < majority for s in g}
+    return sorted(alone or named, key=node_order)
 
 
 def _settings(detail: str) -> dict[str, float]:

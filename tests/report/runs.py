@@ -9,8 +9,11 @@ simulator records them); `write_messages` writes a message file in the contract'
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
+import os
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,9 +43,15 @@ CONFIGS = {
 
 def sim_folder(root: Path, config: str = "basic", seed: int = 1, mutant: str | None = None
                ) -> Path:  # fmt: skip
-    """A results folder of one simulated run of CONFIGS[config]."""
+    """A results folder of one simulated run of CONFIGS[config], with its messages when
+    the simulator records them (RECORD's `messages_to`; until that lands, none)."""
     made = CONFIGS[config]()
-    run = simulate(made, seed, mutant)
+    options = {}
+    if "messages_to" in inspect.signature(simulate).parameters:
+        fd, name = tempfile.mkstemp(dir=root, suffix=".messages.jsonl")
+        os.close(fd)
+        options["messages_to"] = Path(name)
+    run = simulate(made, seed, mutant, **options)
     return write_results(run, made, Path(root))
 
 

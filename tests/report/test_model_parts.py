@@ -33,8 +33,10 @@ def fault(ms: int, action: str, detail: str, **extra: Any) -> dict[str, Any]:
     ("crash", "crash 1", ["s1"]),
     ("fail_link", "fail_link 0-1", ["s0", "s1"]),
     ("fail_link_one_way", "fail_link_one_way 2->4", ["s2", "s4"]),
-    ("partition", "partition [0] | [1, 2]", ["s0", "s1", "s2"]),
-    ("partition_halves", "partition_halves (s0 s4 | s1 s2 s3)", ["s0", "s4", "s1", "s2", "s3"]),
+    ("partition", "partition [0] | [1, 2]", SERVERS),  # s3 s4 are a third group: no majority
+    ("partition", "partition [0, 1, 2] | [3]", ["s3", "s4"]),
+    ("partition_halves", "partition_halves (s0 s4 | s1 s2 s3)", ["s0", "s4"]),
+    ("partition_bridge", "partition_bridge (s3 s4 | bridge s0 | s1 s2)", ["s1", "s2", "s3", "s4"]),
     ("partition_ring", "partition_ring", SERVERS),
     ("isolate", "isolate leader (s4)", ["s4"]),
     ("isolate", "isolate 2", ["s2"]),
