@@ -30,11 +30,11 @@ def write_report(run_dir: Path, out: Path | None = None,
 
     run_dir = Path(run_dir)
     path = Path(out) if out is not None else run_dir / REPORT_FILE
-    write_bytes_atomic(path, render_page(model if model is not None else build_model(run_dir)))
+    _write_bytes_atomic(path, render_page(model if model is not None else build_model(run_dir)))
     return path
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write a temp file beside `path`, then rename it over, as results.format.write_atomic
     does for text: a reader (or a crash) sees the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)

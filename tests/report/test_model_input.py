@@ -93,6 +93,20 @@ def test_odd_values_in_the_summary_do_not_break_the_card(run: Path) -> None:
     assert model["verdict"]["ops"]["put"]["ok"] > 0  # from the history instead
 
 
+def test_a_cluster_session_folder(run: Path) -> None:
+    """`cluster check` writes driver "cluster", no seed and no leader_changes."""
+    summary = json.loads((run / "summary.json").read_text())
+    summary.update(driver="cluster", faults=[
+        {"time_ms": 5, "action": "crash", "detail": "crash 1 (s1)"},
+        {"time_ms": 9, "action": "restart", "detail": "restart 1 (s1)"}])
+    del summary["seed"], summary["leader_changes"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    (run / "config.yaml").write_text("driver: cluster\ncluster_file: /x/cluster.yaml\n")
+    model = built(run)
+    assert (model["run"]["driver"], model["run"]["seed"]) == ("cluster", None)
+    assert model["down"] == [{"node": 1, "start_us": 5000, "end_us": 9000, "kind": "crash"}]
+
+
 def test_an_empty_folder_builds_an_empty_model(tmp_path: Path) -> None:
     model = built(tmp_path)
     assert model["verdict"]["overall"].startswith("NO CHECKS RUN")
