@@ -15,7 +15,7 @@ from typing import Any
 
 from paxlab.check.ops import history_ops
 
-__all__ = ["OpsTable", "final_chain", "key_order", "ops_table"]
+__all__ = ["OpsTable", "fill_heights", "final_chain", "key_order", "ops_table"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -87,6 +87,9 @@ def fill_heights(table: OpsTable, blocks: Iterable[dict | None]) -> None:
         for txn in block["txns"]:
             if not isinstance(txn, dict):
                 continue
-            row = row_of.get((txn.get("client"), txn.get("seq")))  # type: ignore[arg-type]
+            client, seq = txn.get("client"), txn.get("seq")
+            if type(client) is not int or type(seq) is not int:  # a malformed txn
+                continue
+            row = row_of.get((client, seq))
             if row is not None and heights[row] == -1:
                 heights[row] = height

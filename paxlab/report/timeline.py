@@ -161,7 +161,8 @@ def chain_commits(blocks: Sequence[dict | None], ok_end_us: dict[tuple[int, int]
         if block is None:
             continue
         times = [ok_end_us[key] for txn in block["txns"] if isinstance(txn, dict)
-                 and (key := (txn.get("client"), txn.get("seq"))) in ok_end_us]  # fmt: skip
+                 and type(txn.get("client")) is int and type(txn.get("seq")) is int
+                 and (key := (txn["client"], txn["seq"])) in ok_end_us]
         if times:
             found.append((min(times), height))
     found.sort()

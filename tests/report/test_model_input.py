@@ -66,6 +66,19 @@ def test_corrupt_lines_are_named_and_skipped(run: Path) -> None:
     assert model["chains"]["diverge_at"] is None  # an unreadable block is not a different one
 
 
+def test_malformed_txns_are_left_to_the_checks(run: Path) -> None:
+    """A block whose txns are junk is still a block: the grid shows it, no op points at it."""
+    path = run / "chains" / "server-0.jsonl"
+    blocks = [json.loads(line) for line in path.read_text().splitlines()]
+    blocks[0]["txns"] = [{"client": [0], "seq": {}}, "junk", 7]
+    path.write_text("".join(json.dumps(b) + "\n" for b in blocks))
+    for name in ("server-1.jsonl", "server-2.jsonl"):
+        (run / "chains" / name).write_text(path.read_text())
+    (run / "messages.jsonl").unlink(missing_ok=True)
+    model = built(run)
+    assert 0 not in model["ops"]["height"] and model["chains"]["length"][0] == 40
+
+
 def test_unreadable_json_files_and_config(run: Path) -> None:
     (run / "kv" / "server-0.json").write_text('{"k0": "1", ')
     (run / "chains" / "meta.json").unlink()
