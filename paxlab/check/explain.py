@@ -304,6 +304,8 @@ def _why(words: _Words, get: Op, state: str | None, path: list[Op], left: list[O
 
 def _explain(key: str, ops: Sequence[Op], found: _Deepest, proven: bool,
              budget_s: float) -> Explanation:  # fmt: skip
+    """The explanation from a search's deepest point. The window ends where the next op
+    must complete: ops invoked later cannot come next, so they explain nothing."""
     searched = found.search.ops
     value_of = found.search.value_of
     path = [searched[i] for i, _v in found.best]
@@ -343,7 +345,7 @@ def _summary(words: _Words, key: str, n_ops: int, n_path: int, state: str | None
              budget_s: float) -> tuple[str, str | None]:  # fmt: skip
     """One sentence: how far one order gets, and the op that must come next and cannot;
     and when undecided, why the search stopped."""
-    leaves = f"leaving {state}" if state is not None else "leaving it not found"
+    leaves = f"leaving {state}" if state is not None else f"leaving {key} not found"
     if proven:
         head = f"Key {key} is not linearizable: after its longest linearizable prefix"
         head += " found" if found.result is None else ""
@@ -357,8 +359,8 @@ def _summary(words: _Words, key: str, n_ops: int, n_path: int, state: str | None
         summary = f"{head}the search could not yet tell what must come next."
     gave_up = None
     if not proven:
-        gave_up = (f"out of time ({budget_s:g} s budget): {found.steps} search steps "
-                   f"did not decide key {key} ({n_ops} ops)")  # fmt: skip
+        gave_up = (f"out of time ({budget_s:g} s budget): key {key} ({n_ops} ops) was not "
+                   "decided; this is the longest linearizable prefix the search found")  # fmt: skip
     return summary, gave_up
 
 
