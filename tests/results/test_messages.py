@@ -69,6 +69,12 @@ def test_writer_refuses_unknown_fates_and_drivers(tmp_path: Path) -> None:
             log.sent(1, 0, "s0", "s1", "Prepare", "1.0", 0, None, "lost")
         with pytest.raises(ValueError, match="outcome"):
             log.arrived(1, 0, "dropped")
+        with pytest.raises(ValueError):
+            log.arrived(1, 0.5, "delivered")  # type: ignore[arg-type]  # times are whole us
+        with pytest.raises(ValueError):
+            log.sent("1", 0, "s0", "s1", "Prepare", "1.0", 0, None, "drop")  # type: ignore[arg-type]
+    assert read_messages(tmp_path).problems == ["messages.jsonl: missing"]  # other file
+    assert (tmp_path / "m.jsonl").read_text().count("\n") == 1  # the header only
 
 
 def test_writer_buffers_then_flushes_after_a_second(
