@@ -17,12 +17,7 @@ from typing import Any
 
 from paxlab import results
 from paxlab.results import format as fmt
-
-try:  # RECORD's reader (contract section 1); older trees have none
-    from paxlab.results.messages import MessageRecords, read_messages
-except ImportError:  # pragma: no cover - until paxlab/results/messages.py lands
-    MessageRecords = Any  # type: ignore[misc,assignment]
-    read_messages = None  # type: ignore[assignment]
+from paxlab.results.messages import MessageRecords, read_messages
 
 __all__ = ["RunFiles", "read_run"]
 
@@ -51,7 +46,7 @@ class RunFiles:
     chains: dict[int, list[dict | None]] = field(default_factory=dict)
     kvs: dict[int, dict[str, str]] = field(default_factory=dict)
     difficulty: int | None = None
-    messages: Any = None  # MessageRecords, or None when there was no reader or no file
+    messages: MessageRecords | None = None
     unread: list[str] = field(default_factory=list)
 
 
@@ -249,9 +244,6 @@ def _read_kvs(files: RunFiles) -> None:
 
 
 def _read_messages(files: RunFiles) -> None:
-    if read_messages is None:
-        files.unread.append("messages.jsonl: this paxlab has no message reader")
-        return
     try:
         records = read_messages(files.run_dir)
     except Exception as e:  # the reader promises not to raise; a report must not either

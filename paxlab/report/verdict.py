@@ -15,6 +15,7 @@ from typing import Any
 
 from paxlab import results
 from paxlab.check import check_records
+from paxlab.check.explain import explain_linearizability
 from paxlab.report.read import RunFiles
 from paxlab.results.report import overall_line
 from paxlab.results.stats import summarize_history
@@ -90,11 +91,6 @@ def explain_failure(checks: Sequence[CheckResult], history: list[dict],
     """The failing key's explanation (paxlab.check.explain) with times in us, when the
     linearizable check did not pass; None otherwise or when it cannot be had."""
     if not history or all(c.name != "linearizable" or c.verdict == "pass" for c in checks):
-        return None
-    try:
-        from paxlab.check.explain import explain_linearizability
-    except ImportError:  # pragma: no cover - until paxlab/check/explain.py lands
-        unread.append("failure: this paxlab cannot explain a linearizability failure")
         return None
     try:
         explanation = explain_linearizability(history)

@@ -1,15 +1,13 @@
 """Results folders for the report's tests, made in-process by the simulator in well under a
 second each, and helpers to write hand-made message files and to damage folders.
 
-`sim_folder` writes what `paxlab sim --out` writes (messages.jsonl too, once the
-simulator records them); `write_messages` writes a message file in the contract's format
-(section 1) for tests that need exact messages.
+`sim_folder` writes what `paxlab sim --out` writes; `write_messages` writes a message
+file in the contract's format (section 1) for tests that need exact messages.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import os
 import shutil
@@ -43,15 +41,12 @@ CONFIGS = {
 
 def sim_folder(root: Path, config: str = "basic", seed: int = 1, mutant: str | None = None
                ) -> Path:  # fmt: skip
-    """A results folder of one simulated run of CONFIGS[config], with its messages when
-    the simulator records them (RECORD's `messages_to`; until that lands, none)."""
+    """A results folder of one simulated run of CONFIGS[config], messages.jsonl included,
+    as `paxlab sim --out` writes it."""
     made = CONFIGS[config]()
-    options = {}
-    if "messages_to" in inspect.signature(simulate).parameters:
-        fd, name = tempfile.mkstemp(dir=root, suffix=".messages.jsonl")
-        os.close(fd)
-        options["messages_to"] = Path(name)
-    run = simulate(made, seed, mutant, **options)
+    fd, name = tempfile.mkstemp(dir=root, suffix=".messages.jsonl")
+    os.close(fd)
+    run = simulate(made, seed, mutant, messages_to=Path(name))
     return write_results(run, made, Path(root))
 
 

@@ -4,14 +4,12 @@ failure explanation's units and the first problem."""
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from paxlab.report import build_model
+from paxlab.report import build_model, verdict
 from paxlab.report.faults import down_intervals, fault_intervals, fault_nodes
 from paxlab.report.timeline import bucket_us, leader_reigns, recovery, series
 from paxlab.report.verdict import first_problem
@@ -168,7 +166,7 @@ def test_fates_copies_quorums_and_the_answering_server(basic: Path, tmp_path: Pa
 
 def test_the_failure_is_explained_in_microseconds(basic: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """With explain.py's API (contract section 3) faked: ns become us, and the first
+    """With an explanation of contract section 3's shape: ns become us, and the first
     problem points at the failing window."""
     run = copy_run(basic, tmp_path, "run")
     summary_path = run / "summary.json"
@@ -185,9 +183,7 @@ def test_the_failure_is_explained_in_microseconds(basic: Path, tmp_path: Path,
                     "blocked": [{"op": 0, "why": "get cannot come next"}],
                     "summary": "A get read 3 after 5 was written.", "gave_up": None}
 
-    fake = types.ModuleType("paxlab.check.explain")
-    fake.explain_linearizability = lambda history, budget_s=10.0: Explanation()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "paxlab.check.explain", fake)
+    monkeypatch.setattr(verdict, "explain_linearizability", lambda history: Explanation())
     model = build_model(run)
     assert_model_shape(model)
     failure = model["failure"]
