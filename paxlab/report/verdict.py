@@ -3,7 +3,8 @@
 Checks come from summary.json, as the run judged itself; a folder without them (a run
 stopped before its summary) has them recomputed from whatever records could be read,
 and says so. The first problem is the earliest moment a failed check points at: the
-failing key's window for linearizability, the first divergent height's commit for the
+first op that cannot come next for linearizability (the failing key's window, which can
+open with the run, when none is named), the first divergent height's commit for the
 chains, a lost write's acknowledgement, an invariant violation's time.
 """
 
@@ -118,10 +119,23 @@ def _us(ns: Any) -> int | None:
     return ns // 1000 if isinstance(ns, int) and not isinstance(ns, bool) else None
 
 
+def _stuck_at(failure: dict[str, Any]) -> int:
+    """When the failure shows: the earliest invoke of an op that cannot come next after
+    the longest linearizable prefix, else the failing window's start. The window spans
+    the key's whole history (from 0 when one key is all the run writes), while the ops
+    that cannot come next are where the history stopped making sense."""
+    ops = failure.get("ops") or []
+    times = [ops[b["op"]]["invoke_us"] for b in failure.get("blocked") or []
+             if isinstance(b.get("op"), int) and 0 <= b["op"] < len(ops)
+             and isinstance(ops[b["op"]].get("invoke_us"), int)]  # fmt: skip
+    return min(times) if times else failure["window_us"][0]
+
+
 def first_problem(checks: Sequence[CheckResult], failure: dict[str, Any] | None,
                   diverge_at: int | None, commit_at: Mapping[int, int],
                   lost: tuple[int, str] | None) -> dict[str, Any] | None:
     """The earliest problem a failed (or unknown) check points at; None when all pass.
+    A linearizability failure is at its first op that cannot come next (_stuck_at).
     `commit_at`: height -> when it was chosen; `lost`: (t_us, text) of the first lost
     write. A problem whose time cannot be told counts as at 0, after those that can."""
     found: list[tuple[int, int, int, str, str]] = []  # (untimed, t_us, order, text, panel)
@@ -133,7 +147,7 @@ def first_problem(checks: Sequence[CheckResult], failure: dict[str, Any] | None,
         text = f"{check.name} {check.verdict}: {line}"
         t_us: int | None = None
         if check.name == "linearizable" and failure is not None:
-            t_us = failure["window_us"][0]
+            t_us = _stuck_at(failure)
             text = f"linearizable {check.verdict}: {failure.get('summary') or line}"
         elif check.name in ("chains_identical", "kv_identical") and diverge_at is not None:
             t_us = commit_at.get(diverge_at)

@@ -99,8 +99,10 @@ def test_a_stale_read_is_explained_and_is_the_first_problem(folders: dict[str, P
     assert 0 <= start <= end <= model["run"]["end_us"]
     assert all(start <= op["invoke_us"] <= end for op in failure["ops"])
     problem = model["verdict"]["first_problem"]
-    assert problem == {"t_us": start, "panel": "failure",
+    stuck = min(failure["ops"][b["op"]]["invoke_us"] for b in failure["blocked"])
+    assert problem == {"t_us": stuck, "panel": "failure",
                        "text": f"linearizable fail: {failure['summary']}"}
+    assert stuck > start  # the key's window opens with the run; the stale read came later
     leaders = [model["nodes"][r["node"]] for r in model["leaders"]]
     assert len(leaders) >= 3  # isolated, crashed and paused in turn: others took over
     assert {f["action"] for f in model["faults"]} == {"isolate", "crash", "pause"}

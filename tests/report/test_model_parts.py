@@ -178,9 +178,11 @@ def test_the_failure_is_explained_in_microseconds(basic: Path, tmp_path: Path,
         def to_dict(self) -> dict[str, Any]:
             op = {"process": 0, "seq": 1, "f": "get", "value": "'3'", "type": "ok",
                   "invoke_ns": 1_500_000, "end_ns": 2_000_999}
+            first = {**op, "seq": 0, "invoke_ns": 1_000_000}
             return {"key": "'k3'", "verdict": "fail", "window_ns": [1_500_000, 9_000_000],
-                    "ops": [op, {**op, "seq": 2, "end_ns": None}], "prefix": [],
-                    "blocked": [{"op": 0, "why": "get cannot come next"}],
+                    "ops": [first, op, {**op, "seq": 2, "end_ns": None}],
+                    "prefix": [{"op": 0, "value_after": None}],
+                    "blocked": [{"op": 1, "why": "get cannot come next"}],
                     "summary": "A get read 3 after 5 was written.", "gave_up": None}
 
     monkeypatch.setattr(verdict, "explain_linearizability", lambda history: Explanation())
@@ -188,9 +190,9 @@ def test_the_failure_is_explained_in_microseconds(basic: Path, tmp_path: Path,
     assert_model_shape(model)
     failure = model["failure"]
     assert failure["window_us"] == [1500, 9000] and "window_ns" not in failure
-    assert [(op["invoke_us"], op["end_us"]) for op in failure["ops"]] == [(1500, 2000),
-                                                                        (1500, None)]
+    assert [(op["invoke_us"], op["end_us"]) for op in failure["ops"]] == [
+        (1000, 2000), (1500, 2000), (1500, None)]
     assert failure["key"] == "'k3'" and failure["blocked"][0]["why"] == "get cannot come next"
     assert model["verdict"]["first_problem"] == {
-        "t_us": 1500, "panel": "failure",
+        "t_us": 1500, "panel": "failure",  # the blocked op's invoke
         "text": "linearizable fail: A get read 3 after 5 was written."}
