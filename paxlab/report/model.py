@@ -28,8 +28,17 @@ FORMAT = 1
 """The model's version: the page refuses a model it does not know."""
 
 
+_NODES_MAX = 1024  # more servers or clients than this in a file is a corrupt count
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _count(value: Any) -> int | None:
+    """A server or client count, or None when it is not a plausible one."""
+    number = _int(value)
+    return number if number is not None and 0 < number <= _NODES_MAX else None
 
 
 def _section(config: dict | None, name: str) -> dict[str, Any]:
@@ -94,10 +103,10 @@ def _build(run_dir: Path) -> dict[str, Any]:
     files = read_run(run_dir)
     summary = files.summary or {}
     config = files.config or {}
-    servers = (_int(summary.get("servers")) or _int(_section(config, "cluster").get("servers"))
-               or (max(files.chains, default=-1) + 1))  # fmt: skip
-    clients = (_int(summary.get("clients")) or _int(_section(config, "clients").get("count"))
-               or (max((e["process"] for e in files.history), default=-1) + 1))  # fmt: skip
+    servers = (_count(summary.get("servers")) or _count(_section(config, "cluster").get("servers"))
+               or min(max(files.chains, default=-1) + 1, _NODES_MAX))  # fmt: skip
+    clients = (_count(summary.get("clients")) or _count(_section(config, "clients").get("count"))
+               or min(max((e["process"] for e in files.history), default=-1) + 1, _NODES_MAX))
     partial = summary.get("partial") is True or files.summary is None
     end_us = _end_us(files)
 

@@ -97,13 +97,15 @@ def test_unreadable_json_files_and_config(run: Path) -> None:
 def test_odd_values_in_the_summary_do_not_break_the_card(run: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
     summary.update(faults="none", ops={"put": 3}, latency_ms=[1], throughput_ops_s="fast",
-                   checks=[{"name": "linearizable"}, "junk"], errors="x", servers="3")
+                   checks=[{"name": "linearizable"}, "junk"], errors="x", servers=10**12,
+                   clients=-1)
     (run / "summary.json").write_text(json.dumps(summary))
     model = built(run)
     assert model["faults"] == []
     assert model["verdict"]["checks"] == [
         {"name": "linearizable", "verdict": "unknown", "details": ""}]
     assert model["verdict"]["ops"]["put"]["ok"] > 0  # from the history instead
+    assert (model["run"]["servers"], model["run"]["clients"]) == (3, 2)  # from config.yaml
 
 
 def test_a_cluster_session_folder(run: Path) -> None:
