@@ -308,6 +308,11 @@
     if (sub) { ctx.fillStyle = "#8a94a6"; ctx.fillText(sub, GUTTER - 10, y + 7); }
     ctx.textAlign = "left";
   }
+  function gutterLabelAt(c, text, y, sub, right) { // a gutter label that leaves room for axis ticks
+    const ctx = c.ctx;
+    ctx.textAlign = "right"; ctx.fillStyle = "#344054"; ctx.font = "600 " + FONT; ctx.fillText(text, right, y - 6);
+    ctx.font = FONT; ctx.fillStyle = "#8a94a6"; ctx.fillText(sub, right, y + 7); ctx.textAlign = "left";
+  }
   function label(ctx, text, x, y, maxW) { // text clipped to maxW pixels, "…" when cut
     if (maxW < 14) return;
     if (ctx.measureText(text).width > maxW) {
@@ -385,7 +390,7 @@
       ["seed", run.seed == null ? "–" : str(run.seed)], ["mutant", run.mutant == null ? "none" : str(run.mutant)],
       ["cluster", (run.servers == null ? "?" : run.servers) + " servers, " + (run.clients == null ? "?" : run.clients) + " clients" +
         (run.difficulty == null ? "" : ", difficulty " + run.difficulty)],
-      ["duration", fmtS(D.t1 - D.t0, 2) + (run.partial ? " (partial: interrupted)" : "")],
+      ["duration", (run.end_us > run.start_us ? fmtS(run.end_us - run.start_us, 2) : "–") + (run.partial ? " (partial: interrupted)" : "")],
       ["throughput", v.throughput_ops_s == null ? "–" : v.throughput_ops_s + " ops/s"],
       ["latency", lat ? "p50 " + fmtMs(lat.p50) + " · p95 " + fmtMs(lat.p95) + " · p99 " + fmtMs(lat.p99) + " · max " + fmtMs(lat.max) : "–"],
       ["messages", fmtInt(M.messages.count || D.nMsg)],
@@ -551,7 +556,7 @@
   }
   const perfPanel = {
     cv: null, cols: null, marks: [],
-    height() { return 8 + 96 + 18 + 110 + 8; },
+    height() { return M.series.n ? 8 + 96 + 18 + 110 + 8 : 40; },
     draw() {
       const c = prepCanvas(this.cv, this.height()), ctx = c.ctx, s = M.series, n = s.n;
       const yT = 8, hT = 96, yLt = yT + hT + 18, hL = 110;
@@ -559,8 +564,8 @@
       clipPlot(c, 0, c.h); faultBands(c, 0, c.h, 0.09); ctx.restore();
       const bus = s.bucket_us > 0 ? s.bucket_us : n > 1 ? num(s.t_us[1], 0) - num(s.t_us[0], 0) : 0;
       if (!n || !(bus > 0)) {
-        gutterLabel(c, "throughput", yT + hT / 2);
-        ctx.fillStyle = "#98a2b3"; ctx.fillText("no completed operations to plot", GUTTER + 8, yT + hT / 2);
+        gutterLabel(c, "throughput", c.h / 2);
+        ctx.fillStyle = "#98a2b3"; ctx.fillText("no completed operations to plot", GUTTER + 8, c.h / 2);
         this.cols = null; return;
       }
       // one column per 2 px (or per bucket when buckets are wider): rates and worst latencies
@@ -575,7 +580,7 @@
         for (const t of TYPES) col[t][j] += num(s[t][i], 0);
         for (const p of PCT) { const v = s[p[0]][i]; if (typeof v === "number" && !(v <= col[p[0]][j])) col[p[0]][j] = v; }
       }
-      let maxRate = 0, maxLat = 0;
+      let maxRate = 0, maxLat = 0, minLat = Infinity;
       for (let j = 0; j < nc; j++) {
         if (!col.nb[j]) continue;
         const secs = (col.nb[j] * bus) / 1e6;
@@ -583,14 +588,30 @@
         maxRate = Math.max(maxRate, col.ok[j] + col.fail[j] + col.info[j]);
         if (col.p99_ms[j] > maxLat) maxLat = col.p99_ms[j];
         if (col.p95_ms[j] > maxLat) maxLat = col.p95_ms[j];
+        if (col.p50_ms[j] > 0 && col.p50_ms[j] < minLat) minLat = col.p50_ms[j];
       }
       maxRate = niceMax(maxRate); maxLat = niceMax(maxLat);
+      // latency on a log scale when spikes (a fault's timeouts) would flatten the rest
+      const logLo = Math.pow(10, Math.floor(Math.log10(minLat))), logHi = Math.pow(10, Math.ceil(Math.log10(maxLat)));
+      const useLog = isFinite(minLat) && maxLat / minLat > 12 && logHi > logLo;
+      const yLat = useLog
+        ? (v) => yLt + hL - ((Math.log10(Math.max(v, logLo)) - Math.log10(logLo)) / (Math.log10(logHi) - Math.log10(logLo))) * hL
+        : (v) => yLt + hL - (v / maxLat) * hL;
       this.cols = { col, colPx, nc, bus };
-      gutterLabel(c, "throughput", yT + hT / 2, "ops/s");
-      gutterLabel(c, "latency", yLt + hL / 2, "p50 p95 p99");
+      gutterLabelAt(c, "throughput", yT + hT / 2, "ops/s", GUTTER - 40);
       ctx.fillStyle = "#98a2b3"; ctx.textAlign = "right";
       ctx.fillText(fmtInt(maxRate), GUTTER - 4, yT + 4); ctx.fillText("0", GUTTER - 4, yT + hT);
-      ctx.fillText(fmtMs(maxLat), GUTTER - 4, yLt + 4); ctx.fillText("0", GUTTER - 4, yLt + hL);
+      if (useLog) {
+        ctx.strokeStyle = "#eef1f5"; ctx.beginPath();
+        for (let v = logLo; v <= logHi * 1.001; v *= 10) {
+          const y = Math.round(yLat(v)) + 0.5;
+          ctx.fillText(fmtMs(v), GUTTER - 4, Math.min(yLt + hL - 4, Math.max(yLt + 4, y)));
+          ctx.moveTo(GUTTER, y); ctx.lineTo(c.x.right, y);
+        }
+        ctx.stroke();
+      } else { ctx.fillText(fmtMs(maxLat), GUTTER - 4, yLt + 4); ctx.fillText("0", GUTTER - 4, yLt + hL); }
+      ctx.textAlign = "left";
+      gutterLabelAt(c, "latency", yLt + hL / 2, useLog ? "log scale" : "ms", GUTTER - 50);
       ctx.textAlign = "left";
       ctx.strokeStyle = "#d0d5dd"; ctx.beginPath();
       ctx.moveTo(GUTTER, yT + hT + 0.5); ctx.lineTo(c.x.right, yT + hT + 0.5);
@@ -612,7 +633,7 @@
         for (let j = 0; j < nc; j++) {
           const v = col[p[0]][j];
           if (!(v >= 0)) { pen = false; continue; }
-          const x = GUTTER + (j + 0.5) * colPx, y = yLt + hL - (v / maxLat) * hL;
+          const x = GUTTER + (j + 0.5) * colPx, y = yLat(v);
           if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
           pen = true;
         }
@@ -621,15 +642,20 @@
       ctx.lineWidth = 1;
       // time to first ok and to recovery after each fault
       this.marks = [];
+      const rowsRight = [-Infinity, -Infinity, -Infinity, -Infinity]; // labels stack instead of overlapping
       for (const r of M.recovery) {
         const f = M.faults[num(r.fault, -1)]; if (!f) continue;
         const marks = [[num(f.start_us, NaN) + num(r.first_ok_us, NaN), "#2f9e5b", "first ok +" + fmtDur(r.first_ok_us)],
           [num(f.end_us, NaN) + num(r.recover_us, NaN), "#1d4ed8", "recovered +" + fmtDur(r.recover_us)]];
         marks.forEach((m, k) => {
           if (!isFinite(m[0])) return;
-          const x = c.x(m[0]), y = yT + 12 + k * 14;
+          const x = c.x(m[0]), text = m[2] + " (" + faultText(f) + ")";
+          let row = rowsRight.findIndex((right) => right < x - 6);
+          if (row < 0) row = k;
+          const y = yT + 10 + row * 14;
+          rowsRight[row] = x + 8 + Math.min(220, ctx.measureText(text).width);
           ctx.fillStyle = m[1]; ctx.beginPath(); ctx.moveTo(x, y - 5); ctx.lineTo(x + 5, y); ctx.lineTo(x, y + 5); ctx.lineTo(x - 5, y); ctx.fill();
-          ctx.fillStyle = "#344054"; label(ctx, m[2] + " (" + faultText(f) + ")", x + 8, y, 220);
+          ctx.fillStyle = "#344054"; label(ctx, text, x + 8, y, 220);
           this.marks.push({ x, y, text: m[2], fault: f, kind: k ? "recovered after the fault ended" : "first ok after the fault started" });
         });
       }
@@ -665,7 +691,7 @@
   }
 
   // ---------------------------------------------------------------- 7. the failure view
-  const FAIL = { rows: [], procs: [], rowH: 28 };
+  const FAIL = { rows: [], procs: [], rowH: 38 };
   function failureOps() { return arr(M.failure && M.failure.ops).map(obj); }
   function opLabel(o) {
     const key = str(M.failure.key);
@@ -719,20 +745,26 @@
       FAIL.procs.forEach((p, k) => gutterLabel(c, clientName(isNaN(Number(p)) ? p : Number(p)), 12 + k * FAIL.rowH + FAIL.rowH / 2));
       clipPlot(c, 0, c.h);
       if (win.length === 2) { ctx.fillStyle = "rgba(217,45,32,0.07)"; ctx.fillRect(c.x(win[0]), 0, c.x(win[1]) - c.x(win[0]), c.h); }
-      for (const r of FAIL.rows) {
-        const o = r.o, y = 12 + r.lane * FAIL.rowH + 3, bh = FAIL.rowH - 8;
-        const x0 = c.x(num(o.invoke_us, D.t0)), x1 = Math.max(x0 + 2, c.x(o.end_us == null ? D.t1 : o.end_us));
+      const xs = FAIL.rows.map((r) => c.x(num(r.o.invoke_us, D.t0)));
+      FAIL.rows.forEach((r, j) => {
+        const o = r.o, y = 12 + r.lane * FAIL.rowH + 3, bh = 13;
+        const x0 = xs[j], x1 = Math.max(x0 + 3, c.x(o.end_us == null ? D.t1 : o.end_us));
         const col = r.why != null ? "#d92d20" : r.step ? "#2f9e5b" : "#98a2b3";
         ctx.fillStyle = col; ctx.globalAlpha = r.why != null || r.step ? 0.9 : 0.5;
+        if (o.end_us == null) ctx.globalAlpha *= 0.5;
         ctx.fillRect(x0, y, x1 - x0, bh); ctx.globalAlpha = 1;
-        if (r.why != null) { ctx.strokeStyle = "#7a271a"; ctx.lineWidth = 2; ctx.strokeRect(x0, y, x1 - x0, bh); ctx.lineWidth = 1; }
-        const text = (r.step ? r.step.k + ". " : r.why != null ? "✗ " : "") + opLabel(o) + (r.step ? "   ⇒ " + (r.step.after == null ? "(none)" : str(r.step.after)) : "");
-        ctx.fillStyle = "#fff"; ctx.font = "600 " + FONT;
-        const lx = Math.max(x0, GUTTER) + 5;
-        label(ctx, text, lx, y + bh / 2, Math.min(x1, c.x.right) - lx - 3);
+        if (r.why != null) { ctx.strokeStyle = "#7a271a"; ctx.lineWidth = 1.5; ctx.strokeRect(x0, y, x1 - x0, bh); ctx.lineWidth = 1; }
+        // the label goes under the bar, up to the next op of the same client
+        let next = c.x.right;
+        FAIL.rows.forEach((q, k) => { if (q.lane === r.lane && xs[k] > x0 + 1 && xs[k] < next) next = xs[k]; });
+        const text = (r.step ? r.step.k + ". " : r.why != null ? "✗ " : "") + opLabel(o) +
+          (r.step ? "  ⇒ " + (r.step.after == null ? "(none)" : str(r.step.after)) : r.why != null ? "  cannot come next" : "");
+        ctx.fillStyle = r.why != null ? "#b42318" : r.step ? "#1d2330" : "#667085"; ctx.font = (r.why != null || r.step ? "600 " : "") + FONT;
+        const lx = Math.max(x0, GUTTER + 2);
+        label(ctx, text, lx, y + bh + 9, next - lx - 6);
         ctx.font = FONT;
-        hits.push({ x0, x1, y0: y, y1: y + bh, r });
-      }
+        hits.push({ x0, x1: Math.max(x1, lx + Math.min(next - lx - 6, ctx.measureText(text).width)), y0: y, y1: y + bh + 16, r });
+      });
       problemLine(c, 0, c.h);
       ctx.restore();
     },
@@ -1011,14 +1043,17 @@
         if (lat >= 0 && fate !== "down" && fate !== "lost") { g.lat[a] += lat; g.latN[a]++; } else g.bad[a]++;
       }
       const n = g.count.length;
+      let maxCount = 1;
+      for (let a = 0; a < n; a++) if (g.count[a] > maxCount) maxCount = g.count[a];
       for (let a = 0; a < n; a++) {
         const x0 = GUTTER + (g.bin[a] + 0.5) * bin, y0 = laneY(g.src[a]);
         const lat = g.latN[a] ? g.lat[a] / g.latN[a] : D.typicalLat;
         let x1 = x0 + lat * x.k, y1 = laneY(g.dst[a]);
         if (!g.latN[a]) y1 = y0 + (y1 - y0) * 0.55;
         const col = kindColor(M.messages.kinds[g.kind[a]] || "?");
-        ctx.globalAlpha = fol ? 0.08 : 0.5; ctx.strokeStyle = col;
-        ctx.lineWidth = Math.min(5, 0.7 + 0.8 * Math.log2(g.count[a]));
+        const weight = Math.log(1 + g.count[a]) / Math.log(1 + maxCount); // darker and wider: more messages
+        ctx.globalAlpha = fol ? 0.06 : 0.12 + 0.6 * weight; ctx.strokeStyle = col;
+        ctx.lineWidth = 0.8 + 2.2 * weight;
         ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
         if (g.bad[a]) { ctx.globalAlpha = fol ? 0.1 : 0.9; ctx.strokeStyle = "#d92d20"; ctx.lineWidth = 1.4; cross(ctx, x1, y1, 2.5 + Math.min(2.5, g.bad[a] / 4)); }
         this.addSeg(x0, y0, x1, y1, -(a + 1));
@@ -1033,13 +1068,17 @@
       // chosen slots on the top strip
       const T = D.commitT, H = M.commits.height;
       const a = lowerBound(T, V.t0), b = upperBound(T, V.t1), many = b - a > x.pw / 14;
+      let lastRight = -Infinity;
+      const qRight = new Map();
       for (let i = a; i < b; i++) {
         const cx = x(T[i]), hit = fs != null && H[i] === fs;
         ctx.fillStyle = hit ? "#b42318" : "#0f766e"; ctx.globalAlpha = fs != null && !hit ? 0.3 : 1;
         if (many && !hit) ctx.fillRect(Math.round(cx), 4, 1, MSG.chosenH - 10);
         else {
           ctx.beginPath(); ctx.moveTo(cx - 4, 4); ctx.lineTo(cx + 4, 4); ctx.lineTo(cx, 11); ctx.fill();
-          ctx.globalAlpha = 1; ctx.fillText(String(H[i]), cx + 5, 9);
+          ctx.globalAlpha = 1;
+          const w = ctx.measureText(String(H[i])).width, room = i + 1 < b ? x(T[i + 1]) - 5 - cx : Infinity;
+          if ((cx - 4 > lastRight && room > w + 6) || hit) { ctx.fillText(String(H[i]), cx + 5, 9); lastRight = cx + 5 + w; }
           this.marks.push({ x0: cx - 5, x1: cx + 5, y0: 0, y1: MSG.chosenH, chosen: i });
         }
       }
@@ -1052,7 +1091,11 @@
         ctx.globalAlpha = fs != null && !hit ? 0.25 : 1;
         ctx.fillStyle = hit ? "#b42318" : "#0b2e6e";
         ctx.beginPath(); ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.fill();
-        if (!qmany || hit) { ctx.fillStyle = "#0b2e6e"; ctx.fillText("q" + Q.height[i], cx + 5, cy - 8); }
+        const qw = ctx.measureText("q" + Q.height[i]).width, qroom = i + 1 < qb ? x(QT[i + 1]) - 5 - cx : Infinity;
+        if ((!qmany && cx - 4 > (qRight.has(k) ? qRight.get(k) : -Infinity) && qroom > qw + 6) || hit) {
+          ctx.fillStyle = "#0b2e6e"; ctx.fillText("q" + Q.height[i], cx + 5, cy - 8);
+          qRight.set(k, cx + 5 + ctx.measureText("q" + Q.height[i]).width);
+        }
         this.marks.push({ x0: cx - 5, x1: cx + 5, y0: cy - 5, y1: cy + 5, quorum: i });
       }
       ctx.globalAlpha = 1;
@@ -1065,7 +1108,7 @@
       else if (L.aggregated) {
         text = "Too dense to draw one by one: the " + fmtInt(L.inView) + " messages in view are drawn as " + fmtInt(L.groups) +
           " aggregated arrows, one per sender, receiver and kind in each " + MSG.binPx + " px column (about " + fmtDur(L.binUs) +
-          "); thicker lines carry more messages, a red cross marks groups with lost copies. Drag to zoom in below " +
+          "); darker, thicker lines carry more messages; a red cross marks groups with lost copies. Drag to zoom in below " +
           fmtInt(Math.max(1500, Math.round(plotW(this.cv.clientWidth) * 2.5))) + " messages to see each one.";
       } else text = "Drawing each of the " + fmtInt(L.inView) + " messages in view, out of " + fmtInt(total) + " recorded.";
       if (total) {
@@ -1138,7 +1181,7 @@
   }
 
   // ---------------------------------------------------------------- 6. chains and the KV diff
-  const CH = { rowH: 22, top: 24, maj: null, div: null, len: 0, colors: [] };
+  const CH = { rowH: 24, top: 26, maj: null, div: null, len: 0, colors: [] };
   function prepChains() {
     const C = M.chains, rows = C.cells;
     CH.len = rows.reduce((m, r) => Math.max(m, r.length), 0);
@@ -1162,50 +1205,63 @@
   const chainsPanel = {
     cv: null,
     height() { return CH.top + Math.max(1, M.chains.cells.length) * CH.rowH + 8; },
+    range() { // the heights chosen in the time view (all of them for the whole run)
+      const T = D.commitT, H = M.commits.height, n = T.length;
+      if (!n || (V.t0 <= D.t0 && V.t1 >= D.t1)) return [0, CH.len - 1];
+      const lo = lowerBound(T, V.t0), hi = upperBound(T, V.t1) - 1;
+      let a = lo < n ? num(H[lo], 0) : CH.len - 1, b = hi >= 0 ? num(H[hi], 0) : 0;
+      if (b < a) b = a;
+      a = Math.max(0, Math.min(a, CH.len - 1)); b = Math.max(a, Math.min(b, CH.len - 1));
+      return [a, b];
+    },
     draw() {
       const c = prepCanvas(this.cv, this.height()), ctx = c.ctx, rows = M.chains.cells, pw = c.x.pw;
       if (!rows.length || !CH.len) { ctx.fillStyle = "#98a2b3"; ctx.fillText("no chains were read", GUTTER + 8, CH.top + 10); return; }
-      const cw = pw / CH.len;
-      const tk = ticks(0, CH.len, pw);
+      const [a, b] = (this.shown = this.range()), span = b - a + 1, cw = pw / span;
+      const raw = span / Math.max(2, pw / 90), p10 = Math.pow(10, Math.floor(Math.log10(Math.max(1, raw))));
+      let step = Math.max(1, [1, 2, 5, 10].map((m) => m * p10).find((v) => v >= raw) || 10 * p10);
+      if (cw * step < 24) step *= 2;
       ctx.fillStyle = "#667085"; ctx.strokeStyle = "#eef1f5";
-      for (const t of tk.list.concat([])) {
-        const hgt = Math.round(t), px = GUTTER + hgt * cw;
-        if (hgt >= CH.len) continue;
-        ctx.fillText(fmtInt(hgt), px + 2, 8); ctx.beginPath(); ctx.moveTo(Math.round(px) + 0.5, 12); ctx.lineTo(Math.round(px) + 0.5, c.h); ctx.stroke();
+      for (let hgt = Math.ceil(a / step) * step; hgt <= b; hgt += step) {
+        const px = Math.round(GUTTER + (hgt - a) * cw) + 0.5;
+        ctx.fillText(fmtInt(hgt), px + 2, 8); ctx.beginPath(); ctx.moveTo(px, 12); ctx.lineTo(px, c.h); ctx.stroke();
       }
       gutterLabel(c, "height", 8, null, "#667085");
+      if (span < CH.len) { ctx.fillStyle = "#667085"; ctx.textAlign = "right"; ctx.fillText("heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", chosen in the time view", c.x.right, CH.top - 12); ctx.textAlign = "left"; }
+      const bad = (r, hgt) => CH.div[hgt] && r[hgt] !== CH.maj[hgt];
       rows.forEach((r, k) => {
-        const y = CH.top + k * CH.rowH;
-        gutterLabel(c, chainServer(k), y + CH.rowH / 2, fmtInt(num(M.chains.length[k], r.length)) + " blocks");
+        const y = CH.top + k * CH.rowH, n = Math.min(r.length, b + 1);
+        gutterLabel(c, chainServer(k) + " · " + fmtInt(num(M.chains.length[k], r.length)), y + CH.rowH / 2);
         if (cw >= 1) {
           const gap = cw > 5 ? 1 : 0;
-          for (let hgt = 0; hgt < r.length; hgt++) {
-            ctx.fillStyle = CH.div[hgt] && r[hgt] !== CH.maj[hgt] ? "#d92d20" : CH.colors[r[hgt]] || "#ccc";
-            ctx.fillRect(GUTTER + hgt * cw, y + 2, cw - gap, CH.rowH - 5);
+          for (let hgt = a; hgt < n; hgt++) {
+            ctx.fillStyle = bad(r, hgt) ? "#d92d20" : CH.colors[r[hgt]] || "#ccc";
+            ctx.fillRect(GUTTER + (hgt - a) * cw, y + 2, cw - gap, CH.rowH - 6);
           }
         } else {
           for (let px = 0; px < pw; px++) {
-            const a = Math.floor(px / cw), b = Math.min(r.length, Math.floor((px + 1) / cw));
-            if (a >= r.length) break;
-            let bad = false;
-            for (let hgt = a; hgt < b && !bad; hgt++) bad = CH.div[hgt] && r[hgt] !== CH.maj[hgt];
-            ctx.fillStyle = bad ? "#d92d20" : CH.colors[r[a]] || "#ccc";
-            ctx.fillRect(GUTTER + px, y + 2, 1, CH.rowH - 5);
+            const h0 = a + Math.floor(px / cw), h1 = Math.min(n, a + Math.floor((px + 1) / cw));
+            if (h0 >= n) break;
+            let red = false;
+            for (let hgt = h0; hgt < h1 && !red; hgt++) red = bad(r, hgt);
+            ctx.fillStyle = red ? "#d92d20" : CH.colors[r[h0]] || "#ccc";
+            ctx.fillRect(GUTTER + px, y + 2, 1, CH.rowH - 6);
           }
         }
+        if (r.length <= b) { ctx.fillStyle = "#98a2b3"; label(ctx, "ends at height " + fmtInt(r.length - 1), GUTTER + Math.max(0, r.length - a) * cw + 6, y + CH.rowH / 2, 200); }
       });
       ctx.fillStyle = "#d92d20";
-      for (let hgt = 0; hgt < CH.len; hgt++) if (CH.div[hgt]) ctx.fillRect(GUTTER + hgt * cw, CH.top - 6, Math.max(1, cw), 4);
-      if (FOLLOW.slot != null && FOLLOW.slot < CH.len) {
+      for (let hgt = a; hgt <= b; hgt++) if (CH.div[hgt]) ctx.fillRect(GUTTER + (hgt - a) * cw, CH.top - 5, Math.max(1, cw), 3);
+      if (FOLLOW.slot != null && FOLLOW.slot >= a && FOLLOW.slot <= b) {
         ctx.strokeStyle = "#111827"; ctx.lineWidth = 2;
-        ctx.strokeRect(GUTTER + FOLLOW.slot * cw - 1, CH.top, Math.max(2, cw) + 2, rows.length * CH.rowH); ctx.lineWidth = 1;
+        ctx.strokeRect(GUTTER + (FOLLOW.slot - a) * cw - 1, CH.top, Math.max(2, cw) + 2, rows.length * CH.rowH); ctx.lineWidth = 1;
       }
     },
     find(px, py) {
       const k = Math.floor((py - CH.top) / CH.rowH), rows = M.chains.cells;
-      if (k < 0 || k >= rows.length || px < GUTTER || !CH.len) return null;
-      const hgt = Math.floor(((px - GUTTER) / plotW(this.cv.clientWidth)) * CH.len);
-      if (hgt < 0 || hgt >= rows[k].length) return null;
+      if (k < 0 || k >= rows.length || px < GUTTER || !CH.len || !this.shown) return null;
+      const [a, b] = this.shown, hgt = a + Math.floor(((px - GUTTER) / plotW(this.cv.clientWidth)) * (b - a + 1));
+      if (hgt < a || hgt > b || hgt >= rows[k].length) return null;
       return { k, hgt };
     },
     tipOf(f) {
@@ -1223,7 +1279,7 @@
   };
   function renderChainsText() {
     const C = M.chains, hint = $("chains-hint");
-    hint.textContent = C.cells.length ? "server × height, coloured by block hash (same colour, same block); red where a server differs from the majority" +
+    hint.textContent = C.cells.length ? "server × height (the heights chosen in the time view), coloured by block hash: same colour, same block; red where a server differs from the majority" +
       (C.diverge_at != null ? " · the chains diverge at height " + C.diverge_at : " · all chains agree") : "";
     const box = $("kv-diff"), servers = C.servers.map((s, k) => chainServer(k));
     if (!M.kv_diff.length) { fill(box, h("p", { class: "empty", text: "Key-value stores: no key differs between the servers." })); return; }
@@ -1517,7 +1573,7 @@
     const t = num(fp.t_us, NaN), win = M.failure ? arr(M.failure.window_us).map(Number) : [];
     let a, b;
     if (fp.panel === "failure" && win.length === 2 && win[1] >= win[0]) {
-      const pad = Math.max((win[1] - win[0]) * 0.15, 1000); a = win[0] - pad; b = win[1] + pad;
+      const pad = Math.max((win[1] - win[0]) * 0.15, 1000); a = win[0] - pad; b = win[1] + 2.5 * pad; // room for labels
     } else if (isFinite(t)) {
       const span = Math.max((D.t1 - D.t0) / 12, 4000); a = t - span / 2; b = t + span / 2;
     }
@@ -1530,8 +1586,9 @@
   // ---------------------------------------------------------------- drawing everything
   function renderTime() {
     for (const p of TIME) safe(p === msgPanel ? "messages panel" : "time panel", () => p.draw());
+    safe("chains panel", () => chainsPanel.draw());
   }
-  function renderAll() { renderTime(); safe("chains panel", () => chainsPanel.draw()); }
+  const renderAll = renderTime;
   let resizeQueued = false;
   window.addEventListener("resize", () => {
     if (resizeQueued) return;
