@@ -226,6 +226,9 @@
     for (let i = 0; i < k; i++) D.sentSorted[i] = D.mSent[D.order[i]];
     D.maxSpan = Math.max(maxSpan, D.typicalLat * 3);
     D.fateName = (i) => g.fates[D.mFate[i]] || "?";
+    D.mLost = new Uint8Array(k); // no arrival, or an arrival at a down node: not delivered
+    const lostFate = g.fates.map((f) => f === "down" || f === "lost");
+    for (let i = 0; i < k; i++) D.mLost[i] = !isFinite(D.mArrive[i]) || lostFate[D.mFate[i]] ? 1 : 0;
     D.mask = new Uint8Array(k).fill(1);
     D.cand = new Int32Array(k);
     // time range of the whole run
@@ -1021,84 +1024,114 @@
       this.note();
     },
     drawAggregated(ctx, x, nc, fol) {
+      // one group per (pixel column, sender, receiver, kind); each drawn as one line whose
+      // darkness and width grow with its count. Lines are batched into a few paths by
+      // kind and weight, since thousands of separate strokes would cost more than the rest.
       const last = MSG.last, nN = M.nodes.length, nK = Math.max(1, M.messages.kinds.length), bin = MSG.binPx;
-      const idx = new Map(), g = { src: [], dst: [], kind: [], bin: [], count: [], lat: [], latN: [], bad: [], t0: [], t1: [] };
+      const nBins = Math.ceil(x.pw / bin) + 2, space = nBins * nN * nN * nK;
+      const table = space <= 8e6 ? new Int32Array(space).fill(-1) : null, map = table ? null : new Map();
+      const g = { src: new Int32Array(nc), dst: new Int32Array(nc), kind: new Int32Array(nc), bin: new Int32Array(nc),
+        count: new Int32Array(nc), lat: new Float64Array(nc), latN: new Int32Array(nc), bad: new Int32Array(nc),
+        t0: new Float64Array(nc), t1: new Float64Array(nc) };
+      let n = 0;
       for (let j = 0; j < nc; j++) {
         const i = D.cand[j];
         if (fol && fol[i]) continue;
         const s = D.mSrc[i], d = D.mDst[i], kd = D.mKind[i];
-        if (s < 0 || d < 0 || s >= nN || d >= nN) continue;
-        const b = Math.floor((x(D.mSent[i]) - GUTTER) / bin);
-        const key = (((b + 100000) * nN + s) * nN + d) * nK + kd;
-        let a = idx.get(key);
-        if (a === undefined) {
-          a = g.count.length; idx.set(key, a);
-          g.src.push(s); g.dst.push(d); g.kind.push(kd); g.bin.push(b); g.count.push(0); g.lat.push(0); g.latN.push(0); g.bad.push(0);
-          g.t0.push(D.mSent[i]); g.t1.push(D.mSent[i]);
+        if (s < 0 || d < 0 || s >= nN || d >= nN || kd < 0) continue;
+        const b = Math.max(-1, Math.min(nBins - 2, Math.floor((x(D.mSent[i]) - GUTTER) / bin)));
+        const key = (((b + 1) * nN + s) * nN + d) * nK + kd;
+        let a = table ? table[key] : map.has(key) ? map.get(key) : -1;
+        if (a < 0) {
+          a = n++;
+          if (table) table[key] = a; else map.set(key, a);
+          g.src[a] = s; g.dst[a] = d; g.kind[a] = kd; g.bin[a] = b; g.t0[a] = g.t1[a] = D.mSent[i];
         }
         g.count[a]++;
-        if (D.mSent[i] < g.t0[a]) g.t0[a] = D.mSent[i];
-        if (D.mSent[i] > g.t1[a]) g.t1[a] = D.mSent[i];
-        const lat = D.mArrive[i] - D.mSent[i], fate = D.fateName(i);
-        if (lat >= 0 && fate !== "down" && fate !== "lost") { g.lat[a] += lat; g.latN[a]++; } else g.bad[a]++;
+        const t = D.mSent[i];
+        if (t < g.t0[a]) g.t0[a] = t;
+        if (t > g.t1[a]) g.t1[a] = t;
+        if (D.mLost[i]) g.bad[a]++; else { g.lat[a] += D.mArrive[i] - t; g.latN[a]++; }
       }
-      const n = g.count.length;
       let maxCount = 1;
       for (let a = 0; a < n; a++) if (g.count[a] > maxCount) maxCount = g.count[a];
+      const LEVELS = 6, paths = new Map(), crosses = new Path2D(), logMax = Math.log(1 + maxCount);
       for (let a = 0; a < n; a++) {
         const x0 = GUTTER + (g.bin[a] + 0.5) * bin, y0 = laneY(g.src[a]);
         const lat = g.latN[a] ? g.lat[a] / g.latN[a] : D.typicalLat;
-        let x1 = x0 + lat * x.k, y1 = laneY(g.dst[a]);
+        const x1 = x0 + lat * x.k;
+        let y1 = laneY(g.dst[a]);
         if (!g.latN[a]) y1 = y0 + (y1 - y0) * 0.55;
-        const col = kindColor(M.messages.kinds[g.kind[a]] || "?");
-        const weight = Math.log(1 + g.count[a]) / Math.log(1 + maxCount); // darker and wider: more messages
-        ctx.globalAlpha = fol ? 0.06 : 0.12 + 0.6 * weight; ctx.strokeStyle = col;
-        ctx.lineWidth = 0.8 + 2.2 * weight;
-        ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
-        if (g.bad[a]) { ctx.globalAlpha = fol ? 0.1 : 0.9; ctx.strokeStyle = "#d92d20"; ctx.lineWidth = 1.4; cross(ctx, x1, y1, 2.5 + Math.min(2.5, g.bad[a] / 4)); }
+        const level = Math.min(LEVELS - 1, Math.floor((Math.log(1 + g.count[a]) / logMax) * LEVELS));
+        const pk = g.kind[a] * LEVELS + level;
+        let path = paths.get(pk);
+        if (!path) { path = new Path2D(); paths.set(pk, path); }
+        path.moveTo(x0, y0); path.lineTo(x1, y1);
+        if (g.bad[a]) { const r = 2.5 + Math.min(2.5, g.bad[a] / 4); crosses.moveTo(x1 - r, y1 - r); crosses.lineTo(x1 + r, y1 + r); crosses.moveTo(x1 - r, y1 + r); crosses.lineTo(x1 + r, y1 - r); }
         this.addSeg(x0, y0, x1, y1, -(a + 1));
       }
+      for (const [pk, path] of [...paths.entries()].sort((p, q) => p[0] % LEVELS - q[0] % LEVELS)) {
+        const w = ((pk % LEVELS) + 1) / LEVELS;
+        ctx.strokeStyle = kindColor(M.messages.kinds[Math.floor(pk / LEVELS)] || "?");
+        ctx.globalAlpha = fol ? 0.06 : 0.12 + 0.6 * w; ctx.lineWidth = 0.8 + 2.2 * w;
+        ctx.stroke(path);
+      }
+      ctx.globalAlpha = fol ? 0.1 : 0.9; ctx.strokeStyle = "#d92d20"; ctx.lineWidth = 1.4; ctx.stroke(crosses);
       ctx.globalAlpha = 1; ctx.lineWidth = 1;
       this.agg = g;
       last.aggregated = true; last.groups = n; last.arrows += n; last.binUs = bin / x.k;
       if (fol) last.faded = n;
     },
     drawMarkers(ctx, x) {
+      // when they are dense, markers go into one path each (thousands of fills are slow)
+      // and carry no labels or hover targets: zoom in for those
       const fs = FOLLOW.slot;
-      // chosen slots on the top strip
-      const T = D.commitT, H = M.commits.height;
+      const T = D.commitT, H = M.commits.height; // chosen slots on the top strip
       const a = lowerBound(T, V.t0), b = upperBound(T, V.t1), many = b - a > x.pw / 14;
+      const dense = new Path2D(), lit = [];
       let lastRight = -Infinity;
-      const qRight = new Map();
       for (let i = a; i < b; i++) {
-        const cx = x(T[i]), hit = fs != null && H[i] === fs;
-        ctx.fillStyle = hit ? "#b42318" : "#0f766e"; ctx.globalAlpha = fs != null && !hit ? 0.3 : 1;
-        if (many && !hit) ctx.fillRect(Math.round(cx), 4, 1, MSG.chosenH - 10);
-        else {
-          ctx.beginPath(); ctx.moveTo(cx - 4, 4); ctx.lineTo(cx + 4, 4); ctx.lineTo(cx, 11); ctx.fill();
-          ctx.globalAlpha = 1;
-          const w = ctx.measureText(String(H[i])).width, room = i + 1 < b ? x(T[i + 1]) - 5 - cx : Infinity;
-          if ((cx - 4 > lastRight && room > w + 6) || hit) { ctx.fillText(String(H[i]), cx + 5, 9); lastRight = cx + 5 + w; }
-          this.marks.push({ x0: cx - 5, x1: cx + 5, y0: 0, y1: MSG.chosenH, chosen: i });
-        }
+        const cx = x(T[i]);
+        if (fs != null && H[i] === fs) { lit.push(i); continue; }
+        if (many) { dense.rect(Math.round(cx), 4, 1, MSG.chosenH - 10); continue; }
+        dense.moveTo(cx - 4, 4); dense.lineTo(cx + 4, 4); dense.lineTo(cx, 11); dense.closePath();
+        const w = ctx.measureText(String(H[i])).width, room = i + 1 < b ? x(T[i + 1]) - 5 - cx : Infinity;
+        ctx.fillStyle = "#0f766e"; ctx.globalAlpha = fs != null ? 0.3 : 1;
+        if (cx - 4 > lastRight && room > w + 6) { ctx.fillText(String(H[i]), cx + 5, 9); lastRight = cx + 5 + w; }
+        this.marks.push({ x0: cx - 5, x1: cx + 5, y0: 0, y1: MSG.chosenH, chosen: i });
       }
-      ctx.globalAlpha = 1;
-      // quorum reached at the leader
+      ctx.fillStyle = "#0f766e"; ctx.globalAlpha = fs != null ? 0.3 : 1; ctx.fill(dense); ctx.globalAlpha = 1;
+      for (const i of lit) {
+        const cx = x(T[i]);
+        ctx.fillStyle = "#b42318"; ctx.beginPath(); ctx.moveTo(cx - 5, 3); ctx.lineTo(cx + 5, 3); ctx.lineTo(cx, 12); ctx.fill();
+        ctx.fillText(String(H[i]), cx + 6, 9);
+        this.marks.push({ x0: cx - 5, x1: cx + 5, y0: 0, y1: MSG.chosenH, chosen: i });
+      }
+      // where the leader heard a majority
       const Q = M.quorums, QT = D.quorumT, qa = lowerBound(QT, V.t0), qb = upperBound(QT, V.t1), qmany = qb - qa > x.pw / 14;
+      const diamonds = new Path2D(), qlit = [], qRight = new Map();
+      const diamond = (p, cx, cy, r) => { p.moveTo(cx, cy - r); p.lineTo(cx + r, cy); p.lineTo(cx, cy + r); p.lineTo(cx - r, cy); p.closePath(); };
+      ctx.fillStyle = "#0b2e6e";
       for (let i = qa; i < qb; i++) {
-        const k = num(Q.node[i], -1); if (k < 0 || k >= M.nodes.length) continue;
-        const cx = x(QT[i]), cy = laneY(k), hit = fs != null && Q.height[i] === fs, r = hit ? 5.5 : 3.6;
-        ctx.globalAlpha = fs != null && !hit ? 0.25 : 1;
-        ctx.fillStyle = hit ? "#b42318" : "#0b2e6e";
-        ctx.beginPath(); ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.fill();
-        const qw = ctx.measureText("q" + Q.height[i]).width, qroom = i + 1 < qb ? x(QT[i + 1]) - 5 - cx : Infinity;
-        if ((!qmany && cx - 4 > (qRight.has(k) ? qRight.get(k) : -Infinity) && qroom > qw + 6) || hit) {
-          ctx.fillStyle = "#0b2e6e"; ctx.fillText("q" + Q.height[i], cx + 5, cy - 8);
-          qRight.set(k, cx + 5 + ctx.measureText("q" + Q.height[i]).width);
+        const k = num(Q.node[i], -1);
+        if (k < 0 || k >= M.nodes.length) continue;
+        if (fs != null && Q.height[i] === fs) { qlit.push(i); continue; }
+        const cx = x(QT[i]), cy = laneY(k);
+        if (qmany) { ctx.globalAlpha = fs != null ? 0.25 : 1; ctx.fillRect(cx - 1.5, cy - 1.5, 3, 3); continue; } // cheap when dense
+        diamond(diamonds, cx, cy, 3.6);
+        const text = "q" + Q.height[i], qw = ctx.measureText(text).width, qroom = i + 1 < qb ? x(QT[i + 1]) - 5 - cx : Infinity;
+        if (cx - 4 > (qRight.has(k) ? qRight.get(k) : -Infinity) && qroom > qw + 6) {
+          ctx.globalAlpha = fs != null ? 0.25 : 1; ctx.fillText(text, cx + 5, cy - 8); qRight.set(k, cx + 5 + qw);
         }
         this.marks.push({ x0: cx - 5, x1: cx + 5, y0: cy - 5, y1: cy + 5, quorum: i });
       }
-      ctx.globalAlpha = 1;
+      ctx.globalAlpha = fs != null ? 0.25 : 1; ctx.fill(diamonds); ctx.globalAlpha = 1;
+      for (const i of qlit) {
+        const cx = x(QT[i]), cy = laneY(num(Q.node[i], 0)), p = new Path2D();
+        diamond(p, cx, cy, 5.5); ctx.fillStyle = "#b42318"; ctx.fill(p);
+        ctx.fillStyle = "#0b2e6e"; ctx.fillText("q" + Q.height[i], cx + 6, cy - 8);
+        this.marks.push({ x0: cx - 5, x1: cx + 5, y0: cy - 5, y1: cy + 5, quorum: i });
+      }
     },
     note() {
       const el = $("aggregation-note"), L = MSG.last, total = D.nMsg;
@@ -1584,9 +1617,14 @@
   function goHash() { const k = decodeURIComponent(location.hash.slice(1)); if (ANCHORS[k]) scrollToPanel(k, false); }
 
   // ---------------------------------------------------------------- drawing everything
+  const PANEL_NAMES = ["axis", "timeline", "perf", "failure", "ops", "messages", "chains"];
+  P.drawMs = {}; // how long each panel took to draw last time (for the budget measurements)
   function renderTime() {
-    for (const p of TIME) safe(p === msgPanel ? "messages panel" : "time panel", () => p.draw());
-    safe("chains panel", () => chainsPanel.draw());
+    [...TIME, chainsPanel].forEach((p, k) => {
+      const t = performance.now();
+      safe(PANEL_NAMES[k] + " panel", () => p.draw());
+      P.drawMs[PANEL_NAMES[k]] = Math.round((performance.now() - t) * 10) / 10;
+    });
   }
   const renderAll = renderTime;
   let resizeQueued = false;
@@ -1598,11 +1636,14 @@
   window.addEventListener("hashchange", goHash);
 
   function init() {
+    const t = performance.now();
     let raw = {};
     try { raw = JSON.parse($("paxlab-model").textContent); } catch (e) { P.errors.push("the embedded model is not valid JSON: " + e.message); }
     P.model = raw;
     M = normalise(raw);
+    P.drawMs.parse = Math.round((performance.now() - t) * 10) / 10;
     prepare(); prepChains(); layoutFaults(); failurePanel.prep(); opsPanel.layout();
+    P.drawMs.prepare = Math.round((performance.now() - t) * 10) / 10 - P.drawMs.parse;
     V.t0 = D.t0; V.t1 = D.t1; P.view.t0_us = Math.round(D.t0); P.view.t1_us = Math.round(D.t1);
     $("run-name").textContent = M.run.name + (M.run.driver ? " · " + M.run.driver : "") + (M.run.mutant ? " · mutant " + M.run.mutant : "");
     safe("verdict", renderVerdict); safe("recovery", renderRecovery); safe("failure", renderFailureText);
