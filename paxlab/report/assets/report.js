@@ -358,6 +358,12 @@
     const v = str(verdict).toLowerCase();
     return h("span", { class: "badge " + v + (big ? " big" : ""), text: v || "?" });
   }
+  function detailsText(text) { // a long explanation folds away behind its first line
+    const first = text.split("\n")[0];
+    if (text.length <= 240 && first === text) return text;
+    const head = first.length > 200 ? first.slice(0, 200) + "…" : first;
+    return h("details", { class: "more" }, h("summary", { text: head }), h("pre", { text }));
+  }
   function renderVerdict() {
     const v = M.verdict, run = M.run, card = $("verdict");
     const state = v.passed ? "pass" : /^NO CHECKS/.test(v.overall) || !v.checks.length ? "none" : "fail";
@@ -376,7 +382,7 @@
     const checks = v.checks.length ? h("table", null,
       h("thead", null, h("tr", null, h("th", { text: "check" }), h("th", { text: "verdict" }), h("th", { text: "details" }))),
       h("tbody", null, v.checks.map((c) => h("tr", null, h("td", null, h("code", { text: str(c.name) })),
-        h("td", null, badge(c.verdict)), h("td", { class: "details", text: str(c.details) })))))
+        h("td", null, badge(c.verdict)), h("td", { class: "details" }, detailsText(str(c.details)))))))
       : h("p", { class: "empty", text: "No checks were run." });
     const kinds = Object.keys(v.ops).sort();
     const total = { ok: 0, fail: 0, info: 0 };
@@ -572,12 +578,16 @@
         this.cols = null; return;
       }
       // one column per 2 px (or per bucket when buckets are wider): rates and worst latencies
-      const colPx = Math.max(2, bus * c.x.k), nc = Math.ceil(c.x.pw / colPx) + 1;
+      // columns hold a whole number of buckets and sit on the bucket grid, so no column
+      // gets two buckets while its neighbour gets none (which would draw false gaps)
+      const per = Math.max(1, Math.ceil(2 / (bus * c.x.k))), colUs = per * bus, colPx = colUs * c.x.k;
+      const base = Math.floor((V.t0 - num(s.t_us[0], 0)) / colUs) * colUs + num(s.t_us[0], 0);
+      const nc = Math.ceil((V.t1 - base) / colUs) + 1, colX = (j) => c.x(base + j * colUs);
       const col = { ok: new Float64Array(nc), fail: new Float64Array(nc), info: new Float64Array(nc), nb: new Float64Array(nc),
         p50_ms: new Float64Array(nc).fill(NaN), p95_ms: new Float64Array(nc).fill(NaN), p99_ms: new Float64Array(nc).fill(NaN), t: new Float64Array(nc) };
       const a = Math.max(0, lowerBound(s.t_us, V.t0 - bus)), b = Math.min(n, upperBound(s.t_us, V.t1) + 1);
       for (let i = a; i < b; i++) {
-        const j = Math.floor((c.x(num(s.t_us[i], 0)) - GUTTER) / colPx);
+        const j = Math.floor((num(s.t_us[i], 0) - base) / colUs + 1e-9);
         if (j < 0 || j >= nc) continue;
         col.nb[j]++; col.t[j] = col.t[j] || num(s.t_us[i], 0);
         for (const t of TYPES) col[t][j] += num(s[t][i], 0);
@@ -600,7 +610,7 @@
       const yLat = useLog
         ? (v) => yLt + hL - ((Math.log10(Math.max(v, logLo)) - Math.log10(logLo)) / (Math.log10(logHi) - Math.log10(logLo))) * hL
         : (v) => yLt + hL - (v / maxLat) * hL;
-      this.cols = { col, colPx, nc, bus };
+      this.cols = { col, colX, colUs, nc, bus, base };
       gutterLabelAt(c, "throughput", yT + hT / 2, "ops/s", GUTTER - 40);
       ctx.fillStyle = "#98a2b3"; ctx.textAlign = "right";
       ctx.fillText(fmtInt(maxRate), GUTTER - 4, yT + 4); ctx.fillText("0", GUTTER - 4, yT + hT);
@@ -627,7 +637,7 @@
         for (const t of TYPES) {
           const hh = (col[t][j] / maxRate) * hT;
           if (hh <= 0) continue;
-          ctx.fillStyle = TYPE_COLORS[t]; ctx.fillRect(GUTTER + j * colPx, y - hh, bw, hh); y -= hh;
+          ctx.fillStyle = TYPE_COLORS[t]; ctx.fillRect(colX(j), y - hh, bw, hh); y -= hh;
         }
       }
       for (const p of PCT) {
@@ -636,7 +646,7 @@
         for (let j = 0; j < nc; j++) {
           const v = col[p[0]][j];
           if (!(v >= 0)) { pen = false; continue; }
-          const x = GUTTER + (j + 0.5) * colPx, y = yLat(v);
+          const x = colX(j + 0.5), y = yLat(v);
           if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
           pen = true;
         }
@@ -658,6 +668,7 @@
           const y = yT + 10 + row * 14;
           rowsRight[row] = x + 8 + Math.min(220, ctx.measureText(text).width);
           ctx.fillStyle = m[1]; ctx.beginPath(); ctx.moveTo(x, y - 5); ctx.lineTo(x + 5, y); ctx.lineTo(x, y + 5); ctx.lineTo(x - 5, y); ctx.fill();
+          ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x + 6, y - 7, Math.min(220, ctx.measureText(text).width) + 4, 14);
           ctx.fillStyle = "#344054"; label(ctx, text, x + 8, y, 220);
           this.marks.push({ x, y, text: m[2], fault: f, kind: k ? "recovered after the fault ended" : "first ok after the fault started" });
         });
@@ -669,7 +680,7 @@
       for (const m of this.marks) if (Math.abs(x - m.x) < 7 && Math.abs(y - m.y) < 7)
         return tip(m.text, [["fault", faultText(m.fault)], ["meaning", m.kind]]);
       if (!this.cols || x < GUTTER) return null;
-      const { col, colPx, nc, bus } = this.cols, j = Math.floor((x - GUTTER) / colPx);
+      const { col, colUs, nc, bus, base } = this.cols, j = Math.floor((mapper(this.cv.clientWidth).t(x) - base) / colUs);
       if (j < 0 || j >= nc || !col.nb[j]) return null;
       return tip("From " + fmtS(col.t[j]) + " (" + (col.nb[j] > 1 ? col.nb[j] + " buckets of " : "one bucket of ") + fmtDur(bus) + ")", [
         ["ok", col.ok[j].toFixed(1) + " ops/s"], ["fail", col.fail[j].toFixed(1) + " ops/s"], ["info", col.info[j].toFixed(1) + " ops/s"],
@@ -695,6 +706,7 @@
 
   // ---------------------------------------------------------------- 7. the failure view
   const FAIL = { rows: [], procs: [], rowH: 38 };
+  const PREFIX_SHOWN = 12;
   function failureOps() { return arr(M.failure && M.failure.ops).map(obj); }
   function opLabel(o) {
     const key = str(M.failure.key);
@@ -716,10 +728,13 @@
     const who = (o) => clientName(o.process) + " #" + str(o.seq);
     fill($("failure-body"), 
       h("div", null, h("h3", { text: "Longest linearizable prefix: " + prefix.length + " step" + (prefix.length === 1 ? "" : "s") }),
-        prefix.length ? h("table", null, h("thead", null, h("tr", null, ["#", "op", "", "invoked", "completed", "value after"].map((x) => h("th", { text: x })))),
+        prefix.length > PREFIX_SHOWN ? h("p", { class: "hint" }, "The last " + PREFIX_SHOWN + " steps, just before the ops that cannot come next. ",
+          h("button", { type: "button", id: "prefix-all", onclick: (e) => { e.target.parentElement.nextSibling.classList.add("all"); e.target.parentElement.remove(); } },
+            "show all " + prefix.length)) : null,
+        prefix.length ? h("table", { class: "prefix" }, h("thead", null, h("tr", null, ["#", "op", "", "invoked", "completed", "value after"].map((x) => h("th", { text: x })))),
           h("tbody", null, prefix.map((p, k) => {
             const o = row(p.op);
-            return h("tr", null, h("td", { class: "num", text: k + 1 }), h("td", null, h("code", { text: who(o) })), h("td", null, opLabel(o), " ", badge(o.type)),
+            return h("tr", { class: k < prefix.length - PREFIX_SHOWN ? "early" : null }, h("td", { class: "num", text: k + 1 }), h("td", null, h("code", { text: who(o) })), h("td", null, opLabel(o), " ", badge(o.type)),
               h("td", { class: "num", text: fmtS(o.invoke_us, 6) }), h("td", { class: "num", text: o.end_us == null ? "never" : fmtS(o.end_us, 6) }),
               h("td", null, h("code", { text: p.value_after == null ? "(none)" : str(p.value_after) })));
           }))) : h("p", { class: "empty", text: "Not even the first op can be placed." })),
