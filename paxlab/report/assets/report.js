@@ -1630,6 +1630,22 @@
     scrollToPanel(fp.panel || "timeline", true);
   };
   function goHash() { const k = decodeURIComponent(location.hash.slice(1)); if (ANCHORS[k]) scrollToPanel(k, false); }
+  // Opened with a view in the URL (report.html#failure), the page puts that panel first,
+  // right under the bar, instead of scrolling to it: headless Chromium's --screenshot
+  // paints a scrolled page blank, and README's pictures are taken that way. The failure
+  // view also zooms to the failing key's window. Later hash changes scroll as usual.
+  function openAtHash() {
+    const k = decodeURIComponent(location.hash.slice(1)), el = $(ANCHORS[k] || "");
+    if (!el || el.hidden || k === "verdict") return goHash();
+    el.style.order = "-1";
+    $("main").classList.add("reordered");
+    const win = M.failure ? arr(M.failure.window_us).map(Number) : [];
+    if (k === "failure" && win.length === 2 && win[1] >= win[0]) {
+      const pad = Math.max((win[1] - win[0]) * 0.15, 1000);
+      setView(win[0] - pad, win[1] + 2.5 * pad);
+    }
+    window.scrollTo(0, 0);
+  }
 
   // ---------------------------------------------------------------- drawing everything
   const PANEL_NAMES = ["axis", "timeline", "perf", "failure", "ops", "messages", "chains"];
@@ -1682,7 +1698,7 @@
     } finally {
       P.ready = true; P.readyMs = performance.now();
       document.documentElement.setAttribute("data-ready", "1");
-      safe("hash", goHash);
+      safe("hash", openAtHash);
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
