@@ -93,7 +93,8 @@ def _report(args: argparse.Namespace) -> ExitCode:
 def _report_files(args: argparse.Namespace) -> ExitCode:
     """--html, --png and --screenshot: build the model once, write the page, the plots
     and the picture asked for, print each path. A damaged or partial folder still gets its
-    page; it says what it could not read. Without matplotlib, --png says how to get it and the page is written all the same."""
+    page; it says what it could not read. Without matplotlib, --png says how to get it and
+    the page is written all the same."""
     from paxlab.report import build_model, write_report  # the report only when asked for
     from paxlab.report.png import PlotsUnavailable, write_pngs
     from paxlab.report.screenshot import ScreenshotError, screenshot
