@@ -9,6 +9,8 @@ breaks it: the rule can fail, and says where.
 - `check` imports only `results` and the standard library (an outside tool can run it);
 - the drivers `lab`, `sim` and `cluster` never import each other;
 - only `cli` and `bench` import `cluster` (the TCP driver is a leaf under its commands);
+- `report` reads only `results`, `check`, `config`, the standard library and matplotlib, and
+  only `cli` and `bench` import it (a report is drawn from a results folder, never from a driver);
 - no import cycle, neither between modules nor between top-level packages.
 """
 
@@ -21,9 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "storage", "host", "config", "scenario", "network", "results", "check",
-            "lab", "sim", "cluster", "bench", "cli")
+            "lab", "sim", "cluster", "report", "bench", "cli")
 DRIVERS = ("lab", "sim", "cluster")
 CLUSTER_USERS = ("cluster", "cli", "bench")
+REPORT_USERS = ("report", "cli", "bench")
+REPORT_READS = ("report", "results", "check", "config")
+REPORT_EXTRAS = ("matplotlib",)  # optional, imported lazily by report/png.py
 
 Graph = Mapping[str, set[str]]
 
@@ -106,6 +111,22 @@ def cluster_importers(graph: Graph) -> list[str]:
     return [f"{m} imports {i}" for m, deps in sorted(graph.items())
             if package_of(m) not in CLUSTER_USERS for i in sorted(deps)
             if package_of(i) == "cluster"]
+
+
+def report_leaks(graph: Graph) -> list[str]:
+    """report imports only report, results, check, config, the standard library and
+    matplotlib; only cli and bench (and report itself) import report."""
+    def allowed(name: str) -> bool:
+        top = name.split(".")[0]
+        if top == "paxlab":
+            return package_of(name) in REPORT_READS
+        return top in sys.stdlib_module_names or top in REPORT_EXTRAS
+    leaks = [f"{m} imports {i}" for m, deps in sorted(graph.items()) if package_of(m) == "report"
+             for i in sorted(deps) if not allowed(i)]
+    leaks += [f"{m} imports {i}" for m, deps in sorted(graph.items())
+              if package_of(m) not in REPORT_USERS for i in sorted(deps)
+              if package_of(i) == "report"]
+    return leaks
 
 
 def cycles(graph: Graph) -> list[list[str]]:
@@ -195,6 +216,10 @@ def test_only_cli_and_bench_import_cluster() -> None:
     assert cluster_importers(GRAPH) == []
 
 
+def test_report_reads_only_results_and_is_used_only_by_commands() -> None:
+    assert report_leaks(GRAPH) == []
+
+
 def test_no_import_cycle_between_modules() -> None:
     assert cycles(GRAPH) == []
 
@@ -234,6 +259,19 @@ def test_cluster_rule_finds_a_planted_importer() -> None:
                       ("paxlab.lab.launcher", "paxlab.cluster")])
     assert cluster_importers(graph) == ["paxlab.lab.launcher imports paxlab.cluster",
                                         "paxlab.scenario.faults imports paxlab.cluster.admin"]
+
+
+def test_report_rule_finds_planted_leaks_and_importers() -> None:
+    graph = _planted([("paxlab.report.model", "paxlab.results.messages"),
+                      ("paxlab.report.png", "matplotlib.pyplot"),
+                      ("paxlab.report.model", "paxlab.check.explain"),
+                      ("paxlab.report.model", "paxlab.sim.run"),
+                      ("paxlab.report.page", "numpy"),
+                      ("paxlab.cli.lab", "paxlab.report.model"),
+                      ("paxlab.lab.launcher", "paxlab.report")])
+    assert report_leaks(graph) == ["paxlab.report.model imports paxlab.sim.run",
+                                   "paxlab.report.page imports numpy",
+                                   "paxlab.lab.launcher imports paxlab.report"]
 
 
 def test_cycle_rule_finds_planted_module_and_package_cycles() -> None:

@@ -6,14 +6,17 @@ They import only paxlab.results and the standard library, never paxlab.core, so 
 bug cannot hide from them and an outside tool can check a run the same way.
 """
 
+from paxlab.check.explain import Explanation, explain_linearizability
 from paxlab.check.runner import CHECK_NAMES, check_records, check_run, checks_passed
 from paxlab.check.verdict import CheckResult, Verdict
 
 __all__ = [
     "CHECK_NAMES",
     "CheckResult",
+    "Explanation",
     "Verdict",
     "check_records",
     "check_run",
     "checks_passed",
+    "explain_linearizability",
 ]

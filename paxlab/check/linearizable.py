@@ -26,7 +26,7 @@ from paxlab.check.ops import Op, history_ops
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown
 from paxlab.check.zones import Conflict, find_conflict
 
-__all__ = ["BUDGET_S_DEFAULT", "check_linearizable", "search_key"]
+__all__ = ["BUDGET_S_DEFAULT", "KeySearches", "check_linearizable", "search_key", "search_keys"]
 
 BUDGET_S_DEFAULT = 10.0
 """Seconds the whole check may search, over all keys, before it answers unknown."""
@@ -290,15 +290,32 @@ def _ops_table(ops: Sequence[Op], culprit: Op | None) -> str:
     return "\n".join(lines)
 
 
-def check_linearizable(
+@dataclass
+class KeySearches:
+    """Every key's search once the budget is spent or all are decided: what the check
+    reports from, and what check.explain starts from so it names the same key."""
+
+    by_key: dict[str, list[Op]]  # each key's ops, by invoke time
+    order: list[str]  # keys smallest first (fewest ops, then name): the order searched
+    searches: dict[str, _Search]
+    deadline: float  # perf_counter() time the budget ends
+
+    @property
+    def failed(self) -> list[str]:
+        return [key for key in self.order if self.searches[key].result is False]
+
+    @property
+    def undecided(self) -> list[str]:
+        return [key for key in self.order if self.searches[key].result is None]
+
+
+def search_keys(
     history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT,
     index: HistoryIndex | None = None,
-) -> CheckResult:
-    """linearizable: every key's ops as a register (initially not found). Fails naming the
-    smallest failing key with its ops; unknown, naming the keys left undecided, when
-    budget_s seconds (over all keys) run out first. `index` is index_history of the
-    history when the caller has it (check_records)."""
-    name = "linearizable"
+) -> KeySearches:
+    """Searches every key of the history, smallest first, within budget_s seconds over
+    all keys: first a fair share of the time each, then the undecided ones with what is
+    left."""
     deadline = time.perf_counter() + budget_s
     ops = history_ops(history, index)
     by_key: dict[str, list[Op]] = {}
@@ -312,8 +329,21 @@ def check_linearizable(
         searches[key].run(now + max(0.0, deadline - now) / left)
     for key in order:  # then the undecided ones, with whatever time is left
         searches[key].run(deadline)
-    failed = [key for key in order if searches[key].result is False]
-    undecided = [key for key in order if searches[key].result is None]
+    return KeySearches(by_key, order, searches, deadline)
+
+
+def check_linearizable(
+    history: Sequence[dict], budget_s: float = BUDGET_S_DEFAULT,
+    index: HistoryIndex | None = None,
+) -> CheckResult:
+    """linearizable: every key's ops as a register (initially not found). Fails naming the
+    smallest failing key with its ops; unknown, naming the keys left undecided, when
+    budget_s seconds (over all keys) run out first. `index` is index_history of the
+    history when the caller has it (check_records)."""
+    name = "linearizable"
+    keys = search_keys(history, budget_s, index)
+    by_key, order, searches, deadline = keys.by_key, keys.order, keys.searches, keys.deadline
+    failed, undecided = keys.failed, keys.undecided
     if failed:
         key = failed[0]
         search = _explained(by_key[key], searches[key], deadline)

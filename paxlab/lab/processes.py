@@ -28,6 +28,7 @@ from paxlab.lab.client_proc import client_main
 from paxlab.lab.control import send_control
 from paxlab.lab.router import router_main
 from paxlab.lab.server_proc import server_main
+from paxlab.results.messages import messages_path
 from paxlab.scenario.client_driver import info_for_outstanding
 
 __all__ = ["ProcessTable"]
@@ -91,7 +92,8 @@ class ProcessTable:
         links = {node: self._spawn(node) for node in self.servers + self.clients}
         lab_end, proc_end = self.ctx.Pipe(duplex=True)
         router_args = (links, proc_end, self.config.network, self.config.seed,
-                       str(results.log_path(self.run_dir, "router")))
+                       str(results.log_path(self.run_dir, "router")),
+                       str(messages_path(self.run_dir)))
         router = self.ctx.Process(target=router_main, args=router_args, name="paxlab-router",
                                   daemon=True)
         router.start()

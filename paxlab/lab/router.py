@@ -5,6 +5,13 @@ It also watches the traffic to tell the launcher who leads (the sender of the
 highest-ballot Heartbeat or Accept), which the live progress line and the `isolate:
 leader` fault need, and feeds every message to the invariant monitor (paxlab.network.monitor),
 whose report goes to the launcher when the router stops.
+
+Given a path, it records every message in the results folder's messages.jsonl
+(paxlab.network.recorder): a send line with the model's fate as the message comes in,
+and an arrival line for each copy when it reaches its target's door (delivered, down,
+held for a paused target, released on resume, or lost). In-flight and held copies carry
+their message's id for that; the file is written as the run goes, so a Ctrl-C run keeps
+what was sent.
 """
 
 from __future__ import annotations
@@ -26,9 +33,15 @@ from paxlab.core.messages import Envelope
 from paxlab.lab.control import RunClock, await_start, recv_control, send_control
 from paxlab.network.model import NetworkModel
 from paxlab.network.monitor import InvariantMonitor
+from paxlab.network.recorder import MessageRecorder
 from paxlab.network.watch import HeldMessages, LeaderWatch
 
-__all__ = ["router_main"]
+__all__ = ["Router", "router_main"]
+
+# A copy on its way: (deliver at, monotonic s; tie-break counter; target; frame; message id,
+# 0 when not recording; the outcome to record when handed over: "delivered", or "released"
+# for a copy held while its target was paused).
+InFlight = tuple[float, int, str, bytes, int, str]
 
 class Router:
     def __init__(
@@ -38,6 +51,7 @@ class Router:
         model: NetworkModel,
         log: TextIO,
         clock: RunClock,
+        recorder: MessageRecorder | None = None,
     ) -> None:
         self.links = links
         servers = sum(1 for node in links if node_kind(node) == "server")
@@ -47,12 +61,13 @@ class Router:
         self.model = model
         self.log = log
         self.clock = clock
-        self.in_flight: list[tuple[float, int, str, bytes]] = []
+        self.recorder = recorder
+        self.in_flight: list[InFlight] = []
         self.counter = itertools.count()
         self.leader = LeaderWatch()
         # Messages for a paused (SIGSTOPped) process wait here, not in its pipe, so a
         # frozen reader can never block the router; they are released on resume.
-        self.held: HeldMessages[bytes] = HeldMessages()
+        self.held: HeldMessages[tuple[int, bytes]] = HeldMessages()  # (message id, frame)
         self.counts = {"routed": 0, "deliver": 0, "drop": 0, "duplicate": 0, "cut": 0,
                        "invalid": 0}
         self.running = True
@@ -61,17 +76,29 @@ class Router:
     def _log(self, text: str) -> None:
         self.log.write(f"{self.clock.now_ms():>7} ms  {text}\n")
 
+    def _t_us(self) -> int:
+        return self.clock.now_ns() // 1000
+
     def serve(self) -> None:
-        while self.running:
-            timeout = None
-            if self.in_flight:
-                timeout = max(0.0, self.in_flight[0][0] - time.monotonic())
-            for conn in wait([*self.links.values(), self.control], timeout):
-                if conn is self.control:
-                    self._command(recv_control(self.control))
-                else:
-                    self._receive(conn)  # type: ignore[arg-type]
-            self._deliver_due()
+        recorder = self.recorder
+        try:
+            while self.running:
+                timeout = None
+                if self.in_flight:
+                    timeout = max(0.0, self.in_flight[0][0] - time.monotonic())
+                if recorder is not None:  # wake at least every second to flush the file
+                    timeout = 1.0 if timeout is None else min(timeout, 1.0)
+                for conn in wait([*self.links.values(), self.control], timeout):
+                    if conn is self.control:
+                        self._command(recv_control(self.control))
+                    else:
+                        self._receive(conn)  # type: ignore[arg-type]
+                self._deliver_due()
+                if recorder is not None:
+                    recorder.log.flush_if_due()
+        finally:
+            if recorder is not None:
+                recorder.close()
         self.counts["drop"] += self.held.dropped  # held past the cap
         self._log("router stopped; " + ", ".join(f"{k}={v}" for k, v in self.counts.items()))
 
@@ -97,10 +124,12 @@ class Router:
         if fate.reason != "deliver":
             self._log(f"{fate.reason} {envelope.describe()}")
         now = time.monotonic()
+        recorder = self.recorder
+        message_id = 0 if recorder is None else recorder.send(self._t_us(), envelope,
+                                                              fate.reason)
         for delay_ms in fate.delays_ms:
-            heapq.heappush(
-                self.in_flight, (now + delay_ms / 1000, next(self.counter), envelope.target, data)
-            )
+            heapq.heappush(self.in_flight, (now + delay_ms / 1000, next(self.counter),
+                                            envelope.target, data, message_id, "delivered"))
 
     def _observe(self, envelope: Envelope) -> None:
         """The invariant monitor sees every message, whatever its fate; each violation it
@@ -125,17 +154,30 @@ class Router:
 
     def _deliver_due(self) -> None:
         now = time.monotonic()
+        recorder = self.recorder
+        held = self.held
         while self.in_flight and self.in_flight[0][0] <= now:
-            _, _, target, data = heapq.heappop(self.in_flight)
-            if self.held.hold(target, data):
+            _, _, target, data, message_id, handed = heapq.heappop(self.in_flight)
+            if recorder is not None and held.is_paused(target):
+                pushed_out = held.pushed_out_next(target)
+                t_us = self._t_us()
+                if pushed_out is not None:
+                    recorder.arrive(pushed_out[0], t_us, "lost")
+                recorder.arrive(message_id, t_us, "held")
+            if held.hold(target, (message_id, data)):
                 continue
             conn = self.links.get(target)
+            outcome = handed
             if conn is None:
-                continue  # crashed: the message is lost, as on a real network
-            try:
-                conn.send_bytes(data)
-            except OSError:
-                self._log(f"{target} link broken; message lost")
+                outcome = "down"  # crashed: the message is lost, as on a real network
+            else:
+                try:
+                    conn.send_bytes(data)
+                except OSError:
+                    self._log(f"{target} link broken; message lost")
+                    outcome = "down"
+            if recorder is not None:
+                recorder.arrive(message_id, self._t_us(), outcome)
 
     def _command(self, command: dict[str, Any]) -> None:
         name = command["cmd"]
@@ -165,7 +207,11 @@ class Router:
             if conn is not None:
                 conn.close()
             self.down.add(node)
-            self.held.forget(node)
+            lost = self.held.forget(node)
+            if self.recorder is not None:
+                t_us = self._t_us()
+                for message_id, _ in lost:
+                    self.recorder.arrive(message_id, t_us, "lost")
         elif name == "relink":
             # The launcher passes the new process's link over our control socket.
             fd = reduction.recv_handle(self.control)
@@ -176,10 +222,15 @@ class Router:
             self.held.pause(node)
         elif name == "resume":
             now = time.monotonic()
-            for data in self.held.release(node):
-                heapq.heappush(self.in_flight, (now, next(self.counter), node, data))
+            for message_id, data in self.held.release(node):
+                heapq.heappush(self.in_flight, (now, next(self.counter), node, data,
+                                                message_id, "released"))
         self._log(f"process: {name} {node}")
         self._report_faults()
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def router_main(
@@ -188,9 +239,13 @@ def router_main(
     network: NetworkConfig,
     seed: int,
     log_path: str,
+    messages_path: str | None = None,
 ) -> None:
-    """Process entry point. Ctrl-C is the launcher's to handle: it stops us in order."""
+    """Process entry point. Ctrl-C is the launcher's to handle: it stops us in order.
+    With `messages_path`, every message is recorded there (messages.jsonl)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Terminated (the launcher gave up waiting): unwind, so messages.jsonl is flushed.
+    signal.signal(signal.SIGTERM, _exit_on_term)
     with open(log_path, "a", buffering=1) as log:
         send_control(control, {"event": "ready"})
         clock = await_start(control)
@@ -198,7 +253,9 @@ def router_main(
             return  # stopped before the run began
         model = NetworkModel(rules=network, rng=random.Random(f"{seed}:network"))
         try:
-            router = Router(links, control, model, log, clock)
+            recorder = (None if messages_path is None
+                        else MessageRecorder.open(messages_path, "lab"))
+            router = Router(links, control, model, log, clock, recorder)
             router.serve()
             router.report_invariants()
             send_control(control, {"event": "stopped"})

@@ -81,13 +81,20 @@ class HeldMessages(Generic[T]):
         held.append(item)
         return True
 
+    def pushed_out_next(self, node: str) -> T | None:
+        """The item the next `hold` for `node` would push out past the cap (None: none),
+        so a recording driver can say which message was lost."""
+        held = self._held.get(node)
+        return held[0] if held is not None and len(held) == self.cap else None
+
     def release(self, node: str) -> list[T]:
         """`node` resumes: what was held for it, oldest first, and it is no longer paused."""
         return list(self._held.pop(node, ()))
 
-    def forget(self, node: str) -> None:
-        """`node` crashed: what was held for it is lost, as on a real network."""
-        self._held.pop(node, None)
+    def forget(self, node: str) -> list[T]:
+        """`node` crashed: what was held for it is lost, as on a real network; the lost
+        items, oldest first (a recording driver records each)."""
+        return list(self._held.pop(node, ()))
 
     def __iter__(self) -> Iterator[str]:
         """The paused nodes, sorted."""

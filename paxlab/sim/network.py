@@ -6,6 +6,13 @@ Like the router, and with the same `paxlab.network.watch` pieces, it holds messa
 paused node until it resumes (with the router's cap), and watches who leads; a message
 for a crashed node is lost when it arrives (a restarted node gets what arrives after it).
 Every message sent passes the invariant monitor first, whatever its fate, as in the router.
+
+Given a `MessageRecorder` (only when a results folder is written), it records every
+message as the router does: `send` becomes `_send_recorded`, which draws exactly what
+`send` draws and pushes an `Arrival` (the envelope with its message id) per copy at the
+same (time, seq) where `send` would push the envelope, so events run in the same order
+and the trace digest is unchanged; the cluster hands each `Arrival` to `arrive_recorded`.
+A duplicate is one Envelope pushed twice, so the id must travel with each copy.
 """
 
 from __future__ import annotations
@@ -18,10 +25,30 @@ from paxlab.config.types import NetworkConfig
 from paxlab.core.messages import Accept, Envelope, Heartbeat
 from paxlab.network.model import NetworkModel
 from paxlab.network.monitor import InvariantMonitor
+from paxlab.network.recorder import MessageRecorder
 from paxlab.network.watch import HeldMessages, LeaderWatch
 from paxlab.sim.clock import EventHeap
 
-__all__ = ["SimNetwork"]
+__all__ = ["Arrival", "SimNetwork"]
+
+
+class Arrival:
+    """One copy of a recorded message on its way: the event a recording network pushes
+    instead of the bare envelope. `outcome` is what to record when it is handed over:
+    "delivered", or "released" for a copy held while its target was paused."""
+
+    __slots__ = ("envelope", "message_id", "outcome")
+
+    def __init__(self, envelope: Envelope, message_id: int, outcome: str = "delivered"
+                 ) -> None:
+        self.envelope = envelope
+        self.message_id = message_id
+        self.outcome = outcome
+
+
+def _t_us(now_ms: float) -> int:
+    """Virtual ms as messages.jsonl's whole microseconds."""
+    return round(now_ms * 1000)
 
 
 class _Destinations(Protocol):
@@ -30,8 +57,8 @@ class _Destinations(Protocol):
 
 
 class SimNetwork:
-    def __init__(self, rules: NetworkConfig, seed: int, heap: EventHeap, servers: int
-                 ) -> None:
+    def __init__(self, rules: NetworkConfig, seed: int, heap: EventHeap, servers: int,
+                 recorder: MessageRecorder | None = None) -> None:
         self.model = NetworkModel(rules=rules, rng=random.Random(f"{seed}:network"))
         self.heap = heap
         self.held: HeldMessages[Envelope] = HeldMessages()
@@ -41,6 +68,9 @@ class SimNetwork:
         self.leader_watch = LeaderWatch()  # who leads, as the router sees it
         self._last_ballot: object = None  # the ballot `send` looked at last
         self.monitor = InvariantMonitor(servers)
+        self.recorder = recorder
+        if recorder is not None:  # nodes bind `send` after this: they get the recording one
+            self.send = self._send_recorded  # type: ignore[method-assign]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -83,6 +113,55 @@ class SimNetwork:
         for delay_ms in delays_ms:  # each >= 0: never before now, as push would clamp
             heappush(heap.queue, (now_ms + delay_ms, next(heap.seq), envelope))
 
+    def _send_recorded(self, envelope: Envelope) -> None:
+        """`send`, recording the message and pushing an Arrival per copy. Keep the draws,
+        counts and pushes exactly as in `send`: the recorded run must be the same run."""
+        heap = self.heap
+        now_ms = heap.now_ms
+        self.monitor.observe(now_ms, envelope)
+        message = envelope.message
+        kind = type(message)
+        if kind is Heartbeat or kind is Accept:
+            ballot = message.ballot  # type: ignore[attr-defined]
+            if ballot is not self._last_ballot:
+                self._last_ballot = ballot
+                self.leader_watch.see_ballot(ballot, envelope.source)
+        model = self.model
+        delay_ms = model.plain_delay_ms()
+        if delay_ms is not None:
+            delays_ms: tuple[float, ...] = (delay_ms,)
+            reason = "deliver"
+        else:
+            delays_ms, reason = model.fate(envelope.source, envelope.target)
+        self._counts[reason] += 1
+        message_id = self.recorder.send(_t_us(now_ms), envelope, reason)  # type: ignore[union-attr]
+        for delay_ms in delays_ms:
+            heappush(heap.queue, (now_ms + delay_ms, next(heap.seq),
+                                  Arrival(envelope, message_id)))
+
+    def arrive_recorded(self, arrival: Arrival, nodes: _Destinations) -> bool:
+        """`arrive` for a recorded copy, writing what became of it: True if the target
+        should step it now. Counts as `arrive` (and the fast path) would."""
+        recorder = self.recorder
+        assert recorder is not None
+        target = arrival.envelope.target
+        status = nodes.status(target)
+        t_us = _t_us(self.heap.now_ms)
+        if status == "down":
+            self._counts["lost_down"] += 1
+            recorder.arrive(arrival.message_id, t_us, "down")
+            return False
+        if status == "paused":
+            self._counts["held"] += 1
+            pushed_out = self.held.pushed_out_next(target)
+            if pushed_out is not None:
+                recorder.arrive(pushed_out.message_id, t_us, "lost")  # type: ignore[attr-defined]
+            self.held.hold(target, arrival)  # type: ignore[arg-type]
+            recorder.arrive(arrival.message_id, t_us, "held")
+            return False
+        recorder.arrive(arrival.message_id, t_us, arrival.outcome)
+        return True
+
     def arrive(self, envelope: Envelope, nodes: _Destinations) -> bool:
         """A message reached its target's door: True if the target should step it now."""
         status = nodes.status(envelope.target)
@@ -100,8 +179,15 @@ class SimNetwork:
 
     def resume(self, node: str) -> None:
         """Release what was held for `node`, in arrival order, now."""
-        for envelope in self.held.release(node):
-            self.heap.push(self.heap.now_ms, envelope)
+        recording = self.recorder is not None
+        for item in self.held.release(node):
+            if recording:  # an Arrival: handed over on resume
+                item = Arrival(item.envelope, item.message_id, "released")  # type: ignore[attr-defined]
+            self.heap.push(self.heap.now_ms, item)
 
     def down(self, node: str) -> None:
-        self.held.forget(node)
+        lost = self.held.forget(node)
+        if self.recorder is not None:
+            t_us = _t_us(self.heap.now_ms)
+            for arrival in lost:
+                self.recorder.arrive(arrival.message_id, t_us, "lost")  # type: ignore[attr-defined]

@@ -2,13 +2,18 @@
 
 `simulate(config, seed)` is a pure function of its arguments: the same config and seed
 give the same `trace_bytes()` in any process (tests run it under another PYTHONHASHSEED).
+Recording the messages (`messages_to`, for a results folder) does not change the run:
+the digest is the same with and without.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,8 @@ from paxlab.check import CheckResult, check_records, checks_passed
 from paxlab.config import config_to_dict
 from paxlab.config.types import Config
 from paxlab.network.monitor import MonitorReport, invariants_check
+from paxlab.network.recorder import MessageRecorder
+from paxlab.results.messages import messages_path
 from paxlab.sim.cluster import SimCluster
 from paxlab.sim.disk import disk_counts
 from paxlab.sim.liveness import liveness_check
@@ -41,6 +48,7 @@ class SimRun:
     notes: list[str] = field(default_factory=list)
     healed_ms: float | None = None  # when the run last became fault free (sim/liveness.py)
     monitor: MonitorReport | None = None  # the online invariant monitor's findings
+    messages: Path | None = None  # the recorded messages.jsonl (simulate's messages_to)
 
     @property
     def partial(self) -> bool:
@@ -65,11 +73,20 @@ class SimRun:
         return hashlib.sha256(self.trace_bytes()).hexdigest()
 
 
-def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
-    """`mutant`: a name from sim/mutants.py to run a planted bug; KeyError if unknown."""
+def simulate(config: Config, seed: int, mutant: str | None = None,
+             messages_to: Path | None = None) -> SimRun:
+    """`mutant`: a name from sim/mutants.py to run a planted bug; KeyError if unknown.
+    `messages_to`: record every message there (messages.jsonl), for write_results; a
+    sweep records nothing and pays nothing for it."""
     config = replace(config, seed=seed)
-    cluster = SimCluster(config, seed, get_mutant(mutant))
-    cluster.run()
+    planted = get_mutant(mutant)
+    recorder = None if messages_to is None else MessageRecorder.open(messages_to, "sim")
+    cluster = SimCluster(config, seed, planted, recorder)
+    try:
+        cluster.run()
+    finally:
+        if recorder is not None:
+            recorder.close()
     monitor = cluster.network.monitor
     servers = [cluster.server_nodes[name] for name in cluster.servers]
     chains = _chain_records(servers)
@@ -84,7 +101,7 @@ def simulate(config: Config, seed: int, mutant: str | None = None) -> SimRun:
         counts=counts, quiescent=cluster.quiescent, workload_ms=cluster.workload_ms,
         duration_ms=cluster.heap.now_ms, leader_changes=cluster.network.leader_changes,
         errors=cluster.errors, notes=cluster.notes, healed_ms=cluster.healed_ms,
-        monitor=monitor.report(),
+        monitor=monitor.report(), messages=messages_to,
     )
 
 
@@ -124,9 +141,20 @@ def passed(checks: list[CheckResult]) -> bool:
     return checks_passed(checks)
 
 
+def _move_in(source: Path, target: Path) -> None:
+    """Move the recorded messages into the folder (a rename when on one file system)."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        with contextlib.suppress(OSError):
+            os.unlink(source)
+
+
 def write_results(sim_run: SimRun, config: Config, out_root: Path,
                   checks: list[CheckResult] | None = None) -> Path:
-    """A results folder like the lab's, so `paxlab report` and `paxlab check` read it."""
+    """A results folder like the lab's, so `paxlab report` and `paxlab check` read it.
+    messages.jsonl is there when the run was simulated with `messages_to` (moved in)."""
     from paxlab.results.summary import build_summary  # the same summary shape as the lab's
 
     config = replace(config, seed=sim_run.seed)
@@ -139,6 +167,8 @@ def write_results(sim_run: SimRun, config: Config, out_root: Path,
         results.write_chain(run_dir, sid, blocks)
     for sid, kv in sim_run.records.kvs.items():
         results.write_kv(run_dir, sid, kv)
+    if sim_run.messages is not None:
+        _move_in(sim_run.messages, messages_path(run_dir))
     log = "\n".join(sim_run.notes) + "\n"
     results.log_path(run_dir, "sim").write_text(log, encoding="utf-8")
     summary = build_summary(

@@ -35,3 +35,17 @@ def test_held_messages_wait_for_resume_and_keep_at_most_the_cap() -> None:
     held.hold("s1", 9)
     held.forget("s1")
     assert held.release("s1") == []
+
+
+def test_held_messages_name_what_they_lose() -> None:
+    """A recording driver writes a "lost" line per copy pushed out or forgotten."""
+    held: HeldMessages[str] = HeldMessages(cap=2)
+    held.pause("s0")
+    assert held.pushed_out_next("s0") is None
+    held.hold("s0", "a")
+    held.hold("s0", "b")
+    assert held.pushed_out_next("s0") == "a"  # the cap is reached: "a" goes next
+    held.hold("s0", "c")
+    assert held.pushed_out_next("s0") == "b"
+    assert held.forget("s0") == ["b", "c"]
+    assert held.forget("s0") == [] and held.pushed_out_next("s0") is None
