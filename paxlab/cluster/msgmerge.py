@@ -30,6 +30,7 @@ from paxlab.cluster.msgrecord import (
     NODE_VERSION,
     OLD_MESSAGES_FILE,
 )
+from paxlab.results.messages import MessageLog, messages_path
 
 __all__ = ["NodeRecords", "node_files", "read_node_records", "write_messages"]
 
@@ -236,12 +237,6 @@ class Merged:
 def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
     """Write the joined records as the results folder's messages.jsonl, times minus
     `t0_us` (the history's zero), ids in time order."""
-    try:
-        from paxlab.results.messages import MessageLog, messages_path
-    except ImportError:  # until the results package's messages module lands (issue 13)
-        records.notes.append("messages: not written (this paxlab has no "
-                             "paxlab.results.messages)")
-        return Merged(sends=0, arrivals=0, unmatched=0)
     sends = records.sends
     outcomes: dict[SendKey, list[tuple[int, str]]] = {}
     unmatched = 0
@@ -257,7 +252,7 @@ def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
             continue
         outcomes.setdefault(key, []).append((t_us, outcome))
     order = sorted(sends, key=lambda k: (sends[k][0], k))
-    ids = {key: i for i, key in enumerate(order)}
+    ids = {key: i for i, key in enumerate(order, 1)}  # from 1, as the lab's and the sim's
     events: list[tuple[int, int, int, Any]] = []
     for key in order:
         send = sends[key]
@@ -278,7 +273,8 @@ def write_messages(run_dir: Path, records: NodeRecords, t0_us: int) -> Merged:
         for t_us, kind, message_id, data in events:
             if kind == 0:
                 _, src, dst, type_, ballot, slot, ops, fate = data
-                log.sent(message_id, t_us - t0_us, src, dst, type_, ballot, slot, ops, fate)
+                log.sent(message_id, t_us - t0_us, src, dst, type_, ballot, slot,
+                         None if ops is None else [tuple(op) for op in ops], fate)
             else:
                 log.arrived(message_id, t_us - t0_us, data)
                 arrivals += 1

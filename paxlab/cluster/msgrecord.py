@@ -39,24 +39,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from paxlab.core.messages import (
-    Accept,
-    Accepted,
-    CatchUp,
-    ClientReply,
-    ClientRequest,
-    Envelope,
-    Heartbeat,
-    HeartbeatAck,
-    Message,
-    Prepare,
-    Promise,
-    Redirect,
-    Reject,
-)
+from paxlab.core.messages import Envelope, Message
+from paxlab.network.recorder import message_fields
 
 __all__ = ["FILE_BYTES_MAX", "NODE_FORMAT", "NODE_MESSAGES_FILE", "NODE_VERSION",
-           "OLD_MESSAGES_FILE", "MessageRecorder", "message_fields"]
+           "OLD_MESSAGES_FILE", "MessageRecorder", "fields_text"]
 
 NODE_MESSAGES_FILE = "messages.jsonl"
 NODE_FORMAT = "paxlab-node-messages"
@@ -67,28 +54,15 @@ FILE_BYTES_MAX = 32 * 1024 * 1024  # then the file becomes OLD_MESSAGES_FILE and
 OLD_MESSAGES_FILE = "messages.1.jsonl"
 
 
-def message_fields(message: Message) -> str:
-    """`type, ballot, slot, ops` of the results contract's send line, as JSON text
-    (without brackets): the ballot as "round.replica", the slot the message is about,
-    the [client, seq] pairs it serves."""
-    kind = type(message)
-    name = kind.__name__
-    if kind is Accept:
-        ops = ",".join(f"[{t.client},{t.seq}]" for t in message.block.txns)  # type: ignore[attr-defined]
-        return f'"{name}","{message.ballot}",{message.slot},[{ops}]'  # type: ignore[attr-defined]
-    if kind is Accepted:
-        return f'"{name}","{message.ballot}",{message.slot},null'  # type: ignore[attr-defined]
-    if kind in (Heartbeat, HeartbeatAck):
-        return f'"{name}","{message.ballot}",{message.commit_index},null'  # type: ignore[attr-defined]
-    if kind in (ClientRequest, ClientReply, Redirect):
-        return f'"{name}",null,null,[[{message.client},{message.seq}]]'  # type: ignore[attr-defined]
-    if kind in (Prepare, Promise):
-        return f'"{name}","{message.ballot}",{message.from_slot},null'  # type: ignore[attr-defined]
-    if kind is Reject:
-        return f'"{name}","{message.ballot}",null,null'  # type: ignore[attr-defined]
-    if kind is CatchUp:
-        return f'"{name}",null,{message.blocks[0].height},null'  # type: ignore[attr-defined]
-    return f"{json.dumps(name)},null,null,null"
+def fields_text(message: Message) -> str:
+    """`type, ballot, slot, ops` of the results contract's send line
+    (paxlab.network.recorder.message_fields: the lab's and the simulator's reading of a
+    message), as JSON text without brackets."""
+    kind, ballot, slot, ops = message_fields(message)
+    ops_text = "null" if ops is None else "[" + ",".join(
+        ["[%d,%d]" % op for op in ops]) + "]"  # noqa: UP031
+    return (f'{json.dumps(kind)},{"null" if ballot is None else json.dumps(ballot)},'
+            f'{"null" if slot is None else int(slot)},{ops_text}')
 
 
 class MessageRecorder:
@@ -167,7 +141,7 @@ class MessageRecorder:
         with `sealed` if it leaves as another)."""
         message = envelope.message
         if message is not self._fields_of:
-            self._fields = message_fields(message)
+            self._fields = fields_text(message)
             self._fields_of = message
         t_us = time.time_ns() // 1000
         if self._stamps:

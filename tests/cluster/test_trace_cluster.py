@@ -17,15 +17,14 @@ import pytest
 
 from paxlab.cli.main import main
 from paxlab.cluster.msgrecord import NODE_MESSAGES_FILE
+from paxlab.results.messages import read_messages
 from tests.cluster.harness import LocalCluster, wait_until, write_cluster
-from tests.cluster.trace_fake import messages_module
 
 WAIT_S = 15  # one step; a loaded 2-core machine takes a small part of it
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
-    messages_module()
     with LocalCluster(write_cluster(tmp_path, 3)) as running:
         yield running
 
@@ -50,7 +49,7 @@ class Joined:
     """The results folder's messages: sends by id, and each id's arrivals."""
 
     def __init__(self, run_dir: str) -> None:
-        read = messages_module().read_messages(Path(run_dir))
+        read = read_messages(Path(run_dir))
         assert read.problems == [] and read.header["driver"] == "cluster"
         self.sends = {s.id: s for s in read.sends}
         assert len(self.sends) == len(read.sends)  # one id per message
@@ -61,7 +60,7 @@ class Joined:
         assert min(s.t_us for s in read.sends) == 0  # the session's first event
 
     def find(self, kind: str, src: str | None = None, dst: str | None = None,
-             op: list[int] | None = None, slot: int | None = None) -> list[Any]:
+             op: tuple[int, int] | None = None, slot: int | None = None) -> list[Any]:
         return [s for s in self.sends.values() if s.type == kind
                 and (src is None or s.src == src) and (dst is None or s.dst == dst)
                 and (op is None or op in (s.ops or [])) and (slot is None or s.slot == slot)]
@@ -88,7 +87,7 @@ def test_each_op_s_messages_are_joined_send_to_arrival(
     me, lead = "c7", f"s{leader}"
     followers = [f"s{i}" for i in range(3) if i != leader]
     for seq in (1, 2, 3):
-        op = [7, seq]
+        op = (7, seq)
         assert joined.delivered("ClientRequest", src=me, dst=lead, op=op)
         accepts = {s.dst: s for s in joined.delivered("Accept", src=lead, op=op)}
         assert sorted(accepts) == followers, f"seq {seq}: {accepts}"
@@ -145,9 +144,9 @@ def test_a_failed_link_cuts_messages_and_torn_node_files_do_not_break_check(
     cut = [s for s in joined.sends.values() if s.fate == "cut"]
     assert cut and all({s.src, s.dst} == pair for s in cut)
     assert all(s.id not in joined.arrivals for s in cut)
-    assert joined.delivered("ClientRequest", src="c7", op=[7, 1])
-    assert joined.delivered("ClientReply", dst="c7", op=[7, 2]) == []  # its line was torn
-    assert joined.find("ClientReply", dst="c7", op=[7, 2])  # the server's send is there
+    assert joined.delivered("ClientRequest", src="c7", op=(7, 1))
+    assert joined.delivered("ClientReply", dst="c7", op=(7, 2)) == []  # its line was torn
+    assert joined.find("ClientReply", dst="c7", op=(7, 2))  # the server's send is there
 
 
 def test_a_crash_keeps_the_record_up_to_it_and_a_restart_starts_a_new_run(
@@ -169,7 +168,7 @@ def test_a_crash_keeps_the_record_up_to_it_and_a_restart_starts_a_new_run(
     assert len(headers) == 2  # one per start of the process
     joined = Joined(data["run_dir"])
     me, lead = f"s{follower}", f"s{leader}"
-    assert joined.delivered("Accept", src=lead, dst=me, op=[7, 1])  # before the crash
+    assert joined.delivered("Accept", src=lead, dst=me, op=(7, 1))  # before the crash
     # After the restart (which may have made it the leader):
-    assert joined.delivered("Accept", dst=me, op=[7, 2]) \
-        or joined.delivered("Accept", src=me, op=[7, 2])
+    assert joined.delivered("Accept", dst=me, op=(7, 2)) \
+        or joined.delivered("Accept", src=me, op=(7, 2))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paxlab.cluster.msgmerge import node_files, read_node_records, write_messages
-from paxlab.cluster.msgrecord import NODE_MESSAGES_FILE, MessageRecorder, message_fields
+from paxlab.cluster.msgrecord import NODE_MESSAGES_FILE, MessageRecorder, fields_text
 from paxlab.core.chain import Block, Txn
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import (
@@ -26,7 +26,7 @@ from paxlab.core.messages import (
     Redirect,
     Reject,
 )
-from tests.cluster.trace_fake import messages_module
+from paxlab.results.messages import read_messages
 
 B = Ballot(3, 1)
 BLOCK = Block(height=4, prev="0" * 64, txns=(
@@ -35,7 +35,7 @@ BLOCK = Block(height=4, prev="0" * 64, txns=(
 
 
 def fields(message: object) -> list[object]:
-    return json.loads("[" + message_fields(message) + "]")  # type: ignore[arg-type]
+    return json.loads("[" + fields_text(message) + "]")  # type: ignore[arg-type]
 
 
 def test_each_message_names_its_type_ballot_slot_and_ops() -> None:
@@ -125,12 +125,11 @@ def write_node(data: Path, node: str, rows: list[object], tail: str = "") -> Pat
 
 
 def join(data: Path, tmp_path: Path, t0_us: int = 1000) -> tuple[object, list[str]]:
-    mod = messages_module()
     run = tmp_path / "run"
     run.mkdir()
     records = read_node_records(node_files(data))
     merged = write_messages(run, records, t0_us)
-    read = mod.read_messages(run)
+    read = read_messages(run)
     assert read.problems == [] and read.header["driver"] == "cluster"
     return (merged, read), records.notes
 
@@ -185,7 +184,7 @@ def test_sends_meet_their_arrivals_by_link_and_frame_counter(tmp_path: Path) -> 
     fates = sorted((s.src, s.dst, s.t_us, s.fate) for s in read.sends if s.type == "Heartbeat")
     assert fates == [("s0", "s1", 360, "cut"), ("s0", "s1", 370, "drop"),
                      ("s0", "s2", 202, "cut")]
-    assert sends[("s0", "s1", "Accept")].ops == [[7, 1]]
+    assert sends[("s0", "s1", "Accept")].ops == ((7, 1),)
     assert merged.sends == 8 and merged.arrivals == 6 and merged.unmatched == 0  # type: ignore[attr-defined]
 
 
