@@ -49,6 +49,7 @@ NODE_MESSAGES_FILE = "messages.jsonl"
 NODE_FORMAT = "paxlab-node-messages"
 NODE_VERSION = 1
 FLUSH_NS = 1_000_000_000  # a server's lines reach the file at least this often
+_quote = json.encoder.encode_basestring_ascii  # str -> its JSON text, in C
 LINES_HELD_MAX = 512  # or sooner, once this many lines wait (about 32 KiB)
 FILE_BYTES_MAX = 32 * 1024 * 1024  # then the file becomes OLD_MESSAGES_FILE and a new one starts
 OLD_MESSAGES_FILE = "messages.1.jsonl"
@@ -61,8 +62,8 @@ def fields_text(message: Message) -> str:
     kind, ballot, slot, ops = message_fields(message)
     ops_text = "null" if ops is None else "[" + ",".join(
         ["[%d,%d]" % op for op in ops]) + "]"  # noqa: UP031
-    return (f'{json.dumps(kind)},{"null" if ballot is None else json.dumps(ballot)},'
-            f'{"null" if slot is None else int(slot)},{ops_text}')
+    return (f'{_quote(kind)},{"null" if ballot is None else _quote(ballot)},'
+            f'{"null" if slot is None else f"{slot:d}"},{ops_text}')
 
 
 class MessageRecorder:
