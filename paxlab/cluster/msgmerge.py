@@ -1,9 +1,9 @@
 """`cluster check`'s join of every node's message record into the results folder's messages.jsonl.
 
-Each server and client wrote what it saw (cluster/msgrecord.py): its sends, the frame
-counters they were sealed under, and the frames that reached it. Here a send and its
-arrival meet on (sender, receiver, link, frame counter), which both ends know without
-the wire carrying anything more. Every send becomes one line of the results contract
+Each server and client wrote what it saw (cluster/msgrecord.py): its sends with the
+frames they left as, and the frames that reached it. Here a send and its arrival meet on
+(sender, receiver, link, frame counter), which both ends know without the wire carrying
+anything more. Every send becomes one line of the results contract
 (docs/results-contract.md, "Messages") with an id in time order, every matched arrival
 one arrival line; a message sent but never received gets none. A frame the receiver
 refused because the link was cut there turns its send's fate into "cut", and a message
@@ -32,7 +32,7 @@ from paxlab.cluster.msgrecord import (
 )
 from paxlab.results.messages import MessageLog, messages_path
 
-__all__ = ["NodeRecords", "node_files", "read_node_records", "write_messages"]
+__all__ = ["Merged", "NodeRecords", "node_files", "read_node_records", "write_messages"]
 
 _FATES = frozenset({"deliver", "cut", "drop"})
 _OUTCOMES = frozenset({"delivered", "held", "released", "lost", "cut"})

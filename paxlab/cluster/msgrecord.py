@@ -8,24 +8,29 @@ A TCP cluster has no router that sees every message, as the lab's does. So each 
 To join a send with its arrival without changing the wire, the recorder uses what both
 ends of a frame already share: the session's transcript (`Session.link`, a short hash of
 it) and the direction's frame counter, which every frame's tag covers. The sender notes
-its own message number when the message is handed to the transport ("s"), and which
-frame counters its queued messages got when they were sealed ("w"); the receiver notes
-the link and counter of each frame it opened ("a"). A message lost before sealing (a
+each message when it is handed to the transport ("s"), with its own number and, when the
+link is up, the frame it will leave as (the frames queued before it take the counters in
+between); only when messages leave as other frames (queued before the link came up, or
+after a full queue dropped one) does the connection note which ("w"). The receiver notes
+the link and counter of each frame it opened ("a"). A message lost before it left (a
 full queue, a peer that cannot be dialed) is noted "d".
 
 Lines are JSON arrays, one per event; times are this host's wall clock in microseconds:
 
-    {"format": "paxlab-node-messages", "version": 1, "node": "s0", "pid": 412, ...}
-    ["s", n, t_us, dst, type, ballot, slot, ops, fate]   fate: deliver | cut | drop
-    ["w", dst, link, counter, [n, ...]]                  sealed as frames counter, counter+1, ...
-    ["d", [n, ...]]                                      queued, then dropped unsent
-    ["a", src, link, counter, t_us, outcome]             delivered | held | released | lost | cut
+    {"format": "paxlab-node-messages", "version": 1, "node": "s0", "pid": 412,
+     "start_us": ..., ...}
+    ["s", n, t_us, dst, type, ballot, slot, ops, fate(, link, counter)]
+                                                   fate: deliver | cut | drop
+    ["w", dst, link, counter, [n, ...]]            left as frames counter, counter+1, ...
+    ["d", [n, ...]]                                queued, then dropped unsent
+    ["a", src, link, counter, t_us, outcome]       delivered | held | released | lost | cut
 
-Each start of the process appends a new header: message numbers restart with it. The
-writes are buffered (no fsync): a server flushes at least once a second, when it is
-dumped (`cluster check` dumps every server first), before it crashes itself, and when
-it stops; a client flushes every line. A kill -9 from outside loses at most the last
-second of a server's lines.
+Each start of the process appends a new header (a run: pid and start_us name it) and
+numbers its messages from 1. The writes are buffered (no fsync): a server writes at least
+once a second, when it is dumped (`cluster check` dumps every server first), before it
+crashes itself, and when it stops; a client writes every line. A kill -9 from outside
+loses at most the last second of a server's lines. At 32 MiB the file becomes
+messages.1.jsonl (replacing an older one) and the run goes on in a new file.
 """
 
 from __future__ import annotations
