@@ -239,3 +239,30 @@ def test_a_blank_png_is_seen_as_blank() -> None:
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 4, 8, 2, 0, 0, 0))
            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
     assert png_colours(png) == (1, 1.0)
+
+
+SWEEP = """
+const out = {tips: 0};
+for (const cv of document.querySelectorAll('canvas')) {
+  const r = cv.getBoundingClientRect();
+  for (let y = r.top + 3; y < r.bottom; y += 17) for (let x = r.left + 3; x < r.right; x += 89) {
+    cv.dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: y, bubbles: true}));
+    if (!document.getElementById('tooltip').hidden) out.tips++;
+  }
+  cv.dispatchEvent(new MouseEvent('mouseleave', {bubbles: true}));
+}
+return out;
+"""
+
+
+@pytest.mark.parametrize("name", ["failure", "empty"])
+def test_hovering_every_panel_everywhere_raises_nothing(driver: Any, tmp_path: Path,
+                                                        name: str) -> None:
+    model = FIXTURES[name]()
+    _open(driver, tmp_path, model)
+    end = model["run"]["end_us"] or 1_000_000
+    for view in ((0, end), (end // 3, end // 3 + end // 40)):
+        _js(driver, "paxlab.setView(arguments[0], arguments[1]); window.scrollTo(0, 0)", *view)
+        tips = _js(driver, SWEEP)["tips"]
+        assert _js(driver, "return paxlab.errors") == []
+        assert (tips > 50) == (name != "empty"), tips
