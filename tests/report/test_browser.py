@@ -266,3 +266,15 @@ def test_hovering_every_panel_everywhere_raises_nothing(driver: Any, tmp_path: P
         tips = _js(driver, SWEEP)["tips"]
         assert _js(driver, "return paxlab.errors") == []
         assert (tips > 50) == (name != "empty"), tips
+
+
+@pytest.mark.slow
+def test_the_budget_run_is_small_and_opens_fast() -> None:
+    """Issue 13's budget on 10,000 ops and ~100,000 messages (a benchmark more than a test:
+    slow, and its timing depends on the machine; `python -m tests.report.measure_page`
+    prints the figures)."""
+    from tests.report.measure_page import measure
+
+    figures = measure(10_000, opens=2)
+    assert figures["messages"] >= 100_000
+    assert figures["html_bytes"] < 10_000_000 and figures["ready_ms"] < 2_000, figures
