@@ -218,6 +218,15 @@ def test_dragging_zooms_every_panel_and_double_click_resets(driver: Any, tmp_pat
     assert 0 < view["t0_us"] < view["t1_us"] < model["run"]["end_us"]
     ActionChains(driver).move_to_element(canvas).double_click().perform()
     assert _js(driver, "return paxlab.view") == {"t0_us": 0, "t1_us": model["run"]["end_us"]}
+    wheel = ("const r = arguments[0].getBoundingClientRect(); arguments[0].dispatchEvent("
+             "new WheelEvent('wheel', {clientX: r.left + r.width / 2, clientY: r.top + 20, "
+             "deltaY: arguments[1], ctrlKey: arguments[2], shiftKey: arguments[3], "
+             "bubbles: true, cancelable: true})); return paxlab.view")
+    assert _js(driver, wheel, canvas, 100, False, False)["t1_us"] == model["run"]["end_us"]
+    zoomed = _js(driver, wheel, canvas, -100, True, False)
+    assert zoomed["t1_us"] - zoomed["t0_us"] < model["run"]["end_us"]
+    panned = _js(driver, wheel, canvas, -100, False, True)
+    assert panned["t0_us"] < zoomed["t0_us"]
 
 
 def test_a_screenshot_is_not_blank(driver: Any, tmp_path: Path) -> None:
