@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paxlab.cli.exit_codes import ExitCode, bad_input
+from paxlab.cli.pages import page_line
 from paxlab.config import ConfigError
 
 if TYPE_CHECKING:
@@ -132,6 +133,9 @@ def _cluster(args: argparse.Namespace) -> ExitCode:
             report = control_status.cluster_status(ctl)
         elif command == "check":
             report = collect.collect(ctl, args.results)
+            if report.data.get("run_dir"):
+                report.say(page_line(Path(report.data["run_dir"])))
+                report.data["report"] = str(Path(report.data["run_dir"]) / "report.html")
         elif command in ("crash", "restart", "pause", "resume"):
             report = control_faults.process_fault(ctl, command, args.target,
                                                   pause_ms=getattr(args, "ms", None))

@@ -10,6 +10,7 @@ from pathlib import Path
 from paxlab import results
 from paxlab.check import check_run, checks_passed
 from paxlab.cli.exit_codes import ExitCode, bad_input
+from paxlab.cli.pages import page_line
 from paxlab.config import ConfigError, load_config, with_seed
 from paxlab.results.report import partial_banner, render_checks, render_report
 
@@ -27,12 +28,24 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def add_folder_parsers(commands: argparse._SubParsersAction) -> None:
-    """`paxlab check [RUN_DIR]` and `paxlab report [RUN_DIR]`."""
+    """`paxlab check [RUN_DIR]` and `paxlab report [RUN_DIR] [--html [--out FILE]] [--png]`."""
     for name, text in (("check", "re-run every check on a results folder"),
                        ("report", "show a results folder's summary and verdicts")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("run_dir", type=Path, nargs="?", default=Path("results/latest"),
                          help="a run folder (default: results/latest)")
+        if name == "report":
+            sub.add_argument("--html", action="store_true",
+                             help="write one self-contained page, RUN_DIR/report.html")
+            sub.add_argument("--out", type=Path, help="the page's path (with --html)")
+            sub.add_argument("--png", action="store_true",
+                             help="write PNG plots beside the page (needs matplotlib: "
+                                  "pip install 'paxlab[plots]')")
+            sub.add_argument("--screenshot", type=Path, metavar="PNG",
+                             help="write the page and a picture of it, taken by headless "
+                                  "Chromium (apt-get install chromium)")
+            sub.add_argument("--view", choices=("failure", "messages", "chains"),
+                             help="with --screenshot: the panel the picture shows first")
 
 
 def _run(args: argparse.Namespace) -> ExitCode:
@@ -47,6 +60,7 @@ def _run(args: argparse.Namespace) -> ExitCode:
     outcome = run_lab(config, args.results, sys.stdout, live=not args.quiet)
     print()
     print(render_report(outcome.run_dir))
+    print(page_line(outcome.run_dir))
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if outcome.passed else ExitCode.CHECK_FAILED
@@ -61,6 +75,12 @@ def _check(args: argparse.Namespace) -> ExitCode:
 
 
 def _report(args: argparse.Namespace) -> ExitCode:
+    if args.out is not None and not (args.html or args.screenshot):
+        return bad_input("--out names the page: use it with --html")
+    if args.view is not None and args.screenshot is None:
+        return bad_input("--view picks the panel of a --screenshot: use it with --screenshot")
+    if args.html or args.png or args.screenshot:
+        return _report_files(args)
     run_dir = results.resolve_run_dir(args.run_dir)
     print(render_report(run_dir))
     summary = results.read_summary(run_dir)
@@ -68,6 +88,50 @@ def _report(args: argparse.Namespace) -> ExitCode:
     passed = (bool(verdicts) and all(v == "pass" for v in verdicts)
               and not summary.get("partial") and not summary.get("errors"))
     return ExitCode.OK if passed else ExitCode.CHECK_FAILED
+
+
+def _report_files(args: argparse.Namespace) -> ExitCode:
+    """--html, --png and --screenshot: build the model once, write the page, the plots
+    and the picture asked for, print each path. A damaged or partial folder still gets its
+    page; it says what it could not read. Without matplotlib, --png says how to get it and
+    the page is written all the same."""
+    from paxlab.report import build_model, write_report  # the report only when asked for
+    from paxlab.report.png import PlotsUnavailable, write_pngs
+    from paxlab.report.screenshot import ScreenshotError, screenshot
+
+    run_dir = _report_dir(args.run_dir)
+    model = build_model(run_dir)
+    written: list[Path] = []
+    if args.html or args.screenshot:
+        written.append(write_report(run_dir, args.out, model=model))
+    code = ExitCode.OK if model["verdict"]["passed"] else ExitCode.CHECK_FAILED
+    if args.screenshot:
+        try:
+            written.append(screenshot(written[0], args.screenshot, view=args.view))
+        except ScreenshotError as error:
+            code = bad_input(error)
+    if args.png:
+        folder = written[0].parent if written else run_dir
+        try:
+            written += write_pngs(model, folder)
+        except PlotsUnavailable as error:
+            code = bad_input(error)
+    for path in written:
+        print(path)
+    return code
+
+
+def _report_dir(path: Path) -> Path:
+    """The run folder `path` names (as for the text report), or, for a folder that has no
+    history or summary yet (a run stopped early), the folder itself if it holds any part
+    of a run: the page says what is missing."""
+    try:
+        return results.resolve_run_dir(path)
+    except results.ResultsError:
+        parts = ("config.yaml", "history-parts", "chains", "messages.jsonl", "kv")
+        if Path(path).is_dir() and any((Path(path) / part).exists() for part in parts):
+            return Path(path).resolve()
+        raise
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {

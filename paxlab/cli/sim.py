@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paxlab.cli.exit_codes import ExitCode, bad_input
+from paxlab.cli.pages import page_line
 from paxlab.config import Config, ConfigError, load_config
 
 __all__ = ["HANDLERS", "add_parser"]
@@ -73,7 +74,8 @@ def _sim(args: argparse.Namespace) -> ExitCode:
     if seed_range is None:
         seed = config.seed if args.seed is None else args.seed
         ok = run_one(config, seed, sys.stdout, args.out, mutant=args.mutant,
-                     swarm=bool(args.swarm), config_arg=str(args.config))
+                     swarm=bool(args.swarm), config_arg=str(args.config),
+                     on_results=page_line)
     else:
         ok = run_sweep(config, *seed_range, sys.stdout, str(args.config), mutant=args.mutant,
                        workers=args.workers or os.cpu_count() or 1, shard=shard,

@@ -1,1 +1,50 @@
-"""The run report: a results folder drawn as one offline HTML page (and PNG plots)."""
+"""The offline HTML report of a results folder: a model of the run (`build_model`), drawn
+by `paxlab.report.page` into one self-contained page (`write_report`), and PNG plots
+(`paxlab.report.png`, with the optional matplotlib).
+
+Only `cli` and `bench` import this package; it reads results folders through
+`paxlab.results` and judges nothing itself beyond what `paxlab.check` says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from paxlab.report.model import build_model
+
+__all__ = ["REPORT_FILE", "build_model", "write_report"]
+
+REPORT_FILE = "report.html"
+
+
+def write_report(run_dir: Path, out: Path | None = None,
+                 model: dict[str, Any] | None = None) -> Path:
+    """Build the model of `run_dir`, draw it, and write the page to `out` (default
+    run_dir/report.html) atomically, so a reader never opens half a page. Returns the path.
+    `model`: build_model(run_dir) when the caller has it already (it also draws PNGs)."""
+    from paxlab.report.page import render_page  # the page's assets load only when drawn
+
+    run_dir = Path(run_dir)
+    path = Path(out) if out is not None else run_dir / REPORT_FILE
+    _write_bytes_atomic(path, render_page(model if model is not None else build_model(run_dir)))
+    return path
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a temp file beside `path`, then rename it over, as results.format.write_atomic
+    does for text: a reader (or a crash) sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

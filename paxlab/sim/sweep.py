@@ -321,9 +321,12 @@ def announce(config: Config, seed: int, out: TextIO, mutant: str | None,
 
 def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None,
             mutant: str | None = None, swarm: bool = False,
-            config_arg: str | None = None) -> bool:
+            config_arg: str | None = None,
+            on_results: Callable[[Path], str] | None = None) -> bool:
     """Simulate one seed (with its swarm draw if `swarm`), print its verdicts, write a
-    results folder if asked; the folder's config.yaml is the config as drawn."""
+    results folder if asked; the folder's config.yaml is the config as drawn.
+    `on_results(run_dir)` runs once the folder is written and returns a line to print
+    (the command line draws the report page with it)."""
     config, _ = announce(config, seed, out, mutant, swarm)
     messages_to = None
     if out_root is not None:  # record the messages for the folder; write_results moves them in
@@ -339,6 +342,8 @@ def run_one(config: Config, seed: int, out: TextIO, out_root: Path | None,
             real = [c for c in checks if c.name != "liveness"]  # partial: its own field
             run_dir = write_results(sim_run, config, out_root, checks=real)
             out.write(f"results: {run_dir}\n")
+            if on_results is not None:
+                out.write(on_results(run_dir) + "\n")
     finally:
         if messages_to is not None:
             messages_to.unlink(missing_ok=True)  # moved in, unless the run failed

@@ -30,7 +30,11 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "--quiet", cwd=ROOT)
     assert done.returncode == ExitCode.OK, done.stdout + done.stderr
     assert "ALL CHECKS PASS" in done.stdout
-    return (results / "latest").resolve()
+    run_dir = (results / "latest").resolve()
+    # The run ends by pointing at its page, the last line printed.
+    assert done.stdout.rstrip().splitlines()[-1].startswith(f"report: {run_dir / 'report.html'}")
+    assert (run_dir / "report.html").read_bytes().startswith(b"<!DOCTYPE html>")
+    return run_dir
 
 
 def test_check_and_report_pass_on_a_good_run(finished_run: Path) -> None:

@@ -32,6 +32,8 @@ def test_interrupted_run_fails_no_check_because_a_chain_lags(tmp_path: Path) -> 
     assert [n for n, c in recorded.items() if c["verdict"] != "pass"] == [], output
     assert "ALL CHECKS PASS" in output
 
+    assert f"report: {run_dir / 'report.html'}" in output  # a Ctrl-C run gets its page too
+    assert b"\"partial\":true" in (run_dir / "report.html").read_bytes()
     messages = read_messages(run_dir)  # a Ctrl-C run keeps the messages it routed
     assert messages.problems == [] and len(messages.sends) > 100
     records = results.read_records(run_dir)
