@@ -145,7 +145,7 @@
         fates: arr(obj(m.messages).fates).map(str), ballots: arr(obj(m.messages).ballots).map(str),
       }),
       quorums: columns(m.quorums, ["t_us", "node", "height", "ballot"], "quorums"),
-      chains: Object.assign(obj(m.chains), {
+      chains: Object.assign({}, obj(m.chains), {
         servers: arr(obj(m.chains).servers), length: arr(obj(m.chains).length),
         hashes: arr(obj(m.chains).hashes).map(str), cells: arr(obj(m.chains).cells).map(arr),
         diverge_at: obj(m.chains).diverge_at,
@@ -1445,6 +1445,15 @@
     });
     cv.addEventListener("mouseleave", () => { if (!DRAG) { setXhair(null); hideTip(); } });
     cv.addEventListener("dblclick", (e) => { e.preventDefault(); unpin(); resetView(); });
+    cv.addEventListener("wheel", (e) => { // Ctrl/Cmd + wheel zooms at the pointer, Shift + wheel pans
+      if (!(e.ctrlKey || e.metaKey || e.shiftKey)) return; // a plain wheel scrolls the page
+      e.preventDefault();
+      const x = mapper(cv.clientWidth), t = x.t(Math.max(GUTTER, Math.min(x.right, localX(panel, e)))), span = V.t1 - V.t0;
+      const d = e.deltaY || e.deltaX;
+      if (e.shiftKey) { const dt = Math.sign(d) * span * 0.15; setView(V.t0 + dt, V.t1 + dt); return; }
+      const f = d > 0 ? 1.25 : 0.8;
+      setView(t - (t - V.t0) * f, t + (V.t1 - t) * f);
+    }, { passive: false });
   }
   function wirePlain(panel) {
     const cv = panel.cv;
@@ -1665,6 +1674,7 @@
     requestAnimationFrame(() => { resizeQueued = false; renderAll(); });
   });
   window.addEventListener("hashchange", goHash);
+  window.addEventListener("scroll", () => { if (!pinned && !TT().hidden) TT().hidden = true; }, { passive: true });
 
   function init() {
     const t = performance.now();
