@@ -49,6 +49,7 @@ class SimRun:
     healed_ms: float | None = None  # when the run last became fault free (sim/liveness.py)
     monitor: MonitorReport | None = None  # the online invariant monitor's findings
     messages: Path | None = None  # the recorded messages.jsonl (simulate's messages_to)
+    mutant: str | None = None  # the planted bug that ran, if any (summary.json names it)
 
     @property
     def partial(self) -> bool:
@@ -107,7 +108,7 @@ def simulate(config: Config, seed: int, mutant: str | None = None,
         counts=counts, quiescent=cluster.quiescent, workload_ms=cluster.workload_ms,
         duration_ms=cluster.heap.now_ms, leader_changes=cluster.network.leader_changes,
         errors=cluster.errors, notes=cluster.notes, healed_ms=cluster.healed_ms,
-        monitor=monitor.report(), messages=messages_to,
+        monitor=monitor.report(), messages=messages_to, mutant=mutant,
     )
 
 
@@ -186,6 +187,8 @@ def write_results(sim_run: SimRun, config: Config, out_root: Path,
         checks=checks if checks is not None else run_checks(sim_run),
         errors=sim_run.errors,
     )
+    if sim_run.mutant is not None:  # a planted bug's run says so, for its report
+        summary["mutant"] = sim_run.mutant
     results.write_summary(run_dir, summary)
     results.update_latest(out_root, run_dir)
     return run_dir
