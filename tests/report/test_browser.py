@@ -182,6 +182,28 @@ def test_the_first_problem_link_moves_the_view_there(driver: Any, tmp_path: Path
     assert model["failure"]["summary"] in text
 
 
+def test_a_first_problem_in_the_messages_follows_the_slot_it_names(driver: Any,
+                                                                    tmp_path: Path) -> None:
+    model = models.fault_model()
+    m = model["messages"]
+    accepted = m["kinds"].index("Accepted")
+    row = next(r for r in range(m["count"]) if m["kind"][r] == accepted and m["slot"][r] == 60)
+    t = m["arrive_us"][row]
+    model["verdict"]["first_problem"] = {
+        "t_us": t, "panel": "messages",
+        "text": f"invariants fail: one_block_per_slot at {t // 1000} ms: s1->s0 Accepted b=1.0 "
+                "slot=60 hash=0050191e completes a majority"}
+    _open(driver, tmp_path, model)
+    _js(driver, "paxlab.firstProblem()")
+    stats, view = _js(driver, "return [paxlab.stats(), paxlab.view]")
+    assert stats["following"] == {"slot": 60} and stats["followed"] > 0
+    assert view["t0_us"] <= min(m["sent_us"][r] for r in range(m["count"]) if m["slot"][r] == 60
+                                and m["kind"][r] == accepted) and t <= view["t1_us"]
+    top = _js(driver, "return document.getElementById('panel-messages')"
+                      ".getBoundingClientRect().top")
+    assert 0 <= top < 150
+
+
 @pytest.mark.parametrize("anchor", ["failure", "messages", "chains"])
 def test_a_view_in_the_url_opens_the_page_at_that_panel(driver: Any, tmp_path: Path,
                                                          anchor: str) -> None:

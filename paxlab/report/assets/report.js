@@ -1275,7 +1275,7 @@
         ctx.fillText(fmtInt(hgt), px + 2, 8); ctx.beginPath(); ctx.moveTo(px, 12); ctx.lineTo(px, c.h); ctx.stroke();
       }
       gutterLabel(c, "height", 8, null, "#667085");
-      if (span < CH.len) { ctx.fillStyle = "#667085"; ctx.textAlign = "right"; ctx.fillText("heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", chosen in the time view", c.x.right, CH.top - 12); ctx.textAlign = "left"; }
+      $("chains-range").textContent = span < CH.len ? "showing heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", the ones chosen in the time view" : "";
       const bad = (r, hgt) => CH.div[hgt] && r[hgt] !== CH.maj[hgt];
       rows.forEach((r, k) => {
         const y = CH.top + k * CH.rowH, n = Math.min(r.length, b + 1);
@@ -1633,6 +1633,18 @@
       const pad = Math.max((win[1] - win[0]) * 0.15, 1000); a = win[0] - pad; b = win[1] + 2.5 * pad; // room for labels
     } else if (isFinite(t)) {
       const span = Math.max((D.t1 - D.t0) / 12, 4000); a = t - span / 2; b = t + span / 2;
+    }
+    // a problem in the messages that names a slot ("slot=1718"): follow that slot, and
+    // show all of its messages around the problem
+    const named = fp.panel === "messages" ? /\bslot[= ](\d+)/.exec(str(fp.text)) : null;
+    if (named) {
+      P.follow({ slot: Number(named[1]) });
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < D.nMsg; i++) {
+        if (!FOLLOW.msg || !FOLLOW.msg[i]) continue;
+        lo = Math.min(lo, D.mSent[i]); hi = Math.max(hi, isFinite(D.mArrive[i]) ? D.mArrive[i] : D.mSent[i]);
+      }
+      if (hi >= lo && isFinite(t)) { const pad = Math.max((hi - lo) * 0.08, 2000); a = Math.min(lo, t) - pad; b = Math.max(hi, t) + pad; }
     }
     if (isFinite(t) && a != null) { a = Math.min(a, t - 500); b = Math.max(b, t + 500); }
     if (a != null) setView(a, b);
