@@ -4,6 +4,11 @@ understands; symbolic targets (leader, random, minority, ...) become servers.
 
 The lab and the simulator share this one runner, so a fault means the same in both, and
 random choices come from one generator seeded by the run's seed, drawn in the same order.
+
+Each applied fault is recorded as {"time_ms", "action", "detail", "nodes"}: `nodes` names
+the nodes it hit, for the report's fault ribbon (docs/results-contract.md): the servers or
+clients crashed, restarted, paused or resumed; both ends of a link; the servers a
+partition or isolation cuts off from the rest; none for heal and set_network.
 """
 
 from __future__ import annotations
@@ -64,19 +69,23 @@ class FaultRunner:
         self.rng = random.Random(f"{seed}:faults")
         self.note = note
         # What was done, for summary.json and the simulator's trace: time_ms, action,
-        # detail, in the order applied.
+        # detail, nodes, in the order applied. (The trace leaves `nodes` out: it came
+        # later, and the simulator's recorded digests stay valid.)
         self.applied: list[dict[str, Any]] = []
+        self._nodes: list[str] = []  # the nodes the fault being applied hit
 
     def apply_at(self, fault: Fault, now_ms: int) -> str | None:
         """`apply`, then record and note what was done (nothing if nothing was)."""
         detail = self.apply(fault)
         if detail is not None:
-            self.applied.append({"time_ms": now_ms, "action": fault.ACTION, "detail": detail})
+            self.applied.append({"time_ms": now_ms, "action": fault.ACTION, "detail": detail,
+                                 "nodes": list(self._nodes)})
             self.note(f"fault {fault.ACTION}: {detail}")
         return detail
 
     def apply(self, fault: Fault) -> str | None:
         """Carry out one fault; return what was done (None: nothing to do, e.g. no leader)."""
+        self._nodes = []
         t = self.target
         servers = t.servers
         if isinstance(fault, Crash | Pause):
@@ -92,6 +101,7 @@ class FaultRunner:
         if command is None:
             return None
         t.apply_network(command)
+        self._nodes = _network_nodes(command, servers)
         return command["detail"]
 
     def _on_servers(self, fault: Crash | Pause | Restart | Resume, pool: list[str],
@@ -119,6 +129,7 @@ class FaultRunner:
             return None
         for node in chosen:
             action(node)
+        self._nodes = list(chosen)
         return f"{describe_fault(fault)} ({', '.join(chosen)})"
 
     def _network_command(self, fault: Fault, servers: list[str]) -> dict[str, Any] | None:
@@ -165,3 +176,32 @@ class FaultRunner:
     def _cut(cuts: set[frozenset[str]], label: str, detail: str) -> dict[str, Any]:
         pairs = sorted(sorted(pair) for pair in cuts)
         return {"cmd": "cut", "pairs": pairs, "label": label, "detail": detail}
+
+
+def _network_nodes(command: dict[str, Any], servers: list[str]) -> list[str]:
+    """The nodes a network command hits, in server order."""
+    name = command["cmd"]
+    if name in ("fail_link", "fix_link", "set_link"):
+        hit = set(command["between"])
+    elif name == "fail_link_one_way":
+        hit = {command["source"], command["target"]}
+    elif name == "isolate":
+        hit = {command["target"]}
+    elif name == "cut":
+        hit = cut_off(command["pairs"], servers)
+    else:  # heal, set_network: every node alike, none singled out
+        hit = set()
+    return [s for s in servers if s in hit]
+
+
+def cut_off(pairs: list[list[str]], servers: list[str]) -> set[str]:
+    """The servers a partition cuts off: those that can no longer reach a majority of the
+    servers (themselves included) directly: the minority side of a split, every side of
+    a split with no majority. If every server still can (a majority ring, a bridge),
+    the servers that lost any link."""
+    cut = {frozenset(pair) for pair in pairs}
+    majority = len(servers) // 2 + 1
+    reach = {s: sum(1 for other in servers if frozenset((s, other)) not in cut)
+             for s in servers}
+    alone = {s for s in servers if reach[s] < majority}
+    return alone or {s for s in servers if reach[s] < len(servers)}

@@ -38,7 +38,7 @@ class SimRun:
     config: Config  # with `seed` set to the seed that ran
     seed: int
     records: results.RunRecords
-    faults: list[dict[str, Any]]  # applied: time_ms, action, detail
+    faults: list[dict[str, Any]]  # applied: time_ms, action, detail, nodes
     counts: dict[str, int]  # events processed, messages routed, delivered, dropped...
     quiescent: bool
     workload_ms: float
@@ -49,6 +49,7 @@ class SimRun:
     healed_ms: float | None = None  # when the run last became fault free (sim/liveness.py)
     monitor: MonitorReport | None = None  # the online invariant monitor's findings
     messages: Path | None = None  # the recorded messages.jsonl (simulate's messages_to)
+    mutant: str | None = None  # the planted bug that ran, if any (summary.json names it)
 
     @property
     def partial(self) -> bool:
@@ -63,11 +64,17 @@ class SimRun:
             "history": r.history,
             "chains": {str(sid): [b["hash"] for b in blocks] for sid, blocks in r.chains.items()},
             "kvs": {str(sid): kv for sid, kv in r.kvs.items()},
-            "faults": self.faults,
+            "faults": self.trace_faults(),
             "counts": self.counts,
             "end_ms": self.duration_ms,
         }
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    def trace_faults(self) -> list[dict[str, Any]]:
+        """The applied faults as the trace has them: without `nodes`, which came after
+        the golden digests were recorded (it is derived from the rest, so it adds nothing
+        the digest would miss)."""
+        return [{k: v for k, v in f.items() if k != "nodes"} for f in self.faults]
 
     def trace_digest(self) -> str:
         return hashlib.sha256(self.trace_bytes()).hexdigest()
@@ -101,7 +108,7 @@ def simulate(config: Config, seed: int, mutant: str | None = None,
         counts=counts, quiescent=cluster.quiescent, workload_ms=cluster.workload_ms,
         duration_ms=cluster.heap.now_ms, leader_changes=cluster.network.leader_changes,
         errors=cluster.errors, notes=cluster.notes, healed_ms=cluster.healed_ms,
-        monitor=monitor.report(), messages=messages_to,
+        monitor=monitor.report(), messages=messages_to, mutant=mutant,
     )
 
 
@@ -180,6 +187,8 @@ def write_results(sim_run: SimRun, config: Config, out_root: Path,
         checks=checks if checks is not None else run_checks(sim_run),
         errors=sim_run.errors,
     )
+    if sim_run.mutant is not None:  # a planted bug's run says so, for its report
+        summary["mutant"] = sim_run.mutant
     results.write_summary(run_dir, summary)
     results.update_latest(out_root, run_dir)
     return run_dir

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from paxlab.config import parse_config
 from paxlab.lab import run_lab
+from paxlab.results import read_summary
 from paxlab.results.messages import read_messages
 
 
@@ -28,6 +29,9 @@ def test_a_run_records_every_message_the_router_counted(tmp_path: Path) -> None:
     }, "test")
     outcome = run_lab(config, tmp_path, io.StringIO(), live=False)
     assert outcome.passed, outcome.checks
+    faults = read_summary(outcome.run_dir)["faults"]
+    assert [(f["action"], f["nodes"]) for f in faults] == [
+        ("pause", ["s1"]), ("resume", ["s1"]), ("crash", ["s2"]), ("restart", ["s2"])]
     records = read_messages(outcome.run_dir)
     assert records.problems == []
     assert records.header == {"format": "paxlab-messages", "version": 1, "driver": "lab",

@@ -4,6 +4,7 @@ picture options refuse what they cannot do."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,18 @@ def test_a_missing_browser_fails_the_screenshot_but_keeps_the_page(
     assert code == ExitCode.BAD_INPUT
     assert "apt-get install chromium" in capsys.readouterr().err
     assert (run_dir / "report.html").exists() and not (tmp_path / "shot.png").exists()
+
+
+def test_a_mutant_run_names_its_planted_bug_in_the_summary_and_the_page(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sim", str(ROOT / "configs" / "basic.yaml"), "--seed", "2",
+                 "--mutant", "stale-read", "--out", str(tmp_path)])
+    assert code in (ExitCode.OK, ExitCode.CHECK_FAILED)  # caught or not, it is named
+    run_dir = (tmp_path / "latest").resolve()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["mutant"] == "stale-read"
+    assert b'"mutant":"stale-read"' in (run_dir / "report.html").read_bytes()
+    plain = tmp_path / "plain"
+    assert main(["sim", str(ROOT / "configs" / "basic.yaml"), "--seed", "2",
+                 "--out", str(plain)]) == ExitCode.OK
+    assert "mutant" not in json.loads(((plain / "latest") / "summary.json").read_text())

@@ -21,6 +21,7 @@ from paxlab.results.messages import read_messages
 from paxlab.sim.clock import EventHeap
 from paxlab.sim.network import Arrival, SimNetwork
 from paxlab.sim.run import simulate
+from tests.sim.golden import digests, load_golden
 from tests.sim.helpers import CONFIGS, short_nemesis
 
 
@@ -58,6 +59,11 @@ def test_recording_leaves_the_run_unchanged(tmp_path: Path, seed: int) -> None:
     sent_at = {s.id: s.t_us for s in records.sends}
     assert all(a.t_us >= sent_at[a.id] for a in records.arrivals)
     assert max(a.t_us for a in records.arrivals) <= round(plain.duration_ms * 1000)
+
+
+@pytest.mark.parametrize("name", ["pause_leader", "leader_crash"])
+def test_a_recorded_shipped_run_keeps_its_golden_digests(name: str) -> None:
+    assert digests(name, 1, record=True) == load_golden()[name]["1"]
 
 
 def test_sim_out_writes_the_messages(tmp_path: Path) -> None:

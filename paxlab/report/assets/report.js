@@ -145,7 +145,7 @@
         fates: arr(obj(m.messages).fates).map(str), ballots: arr(obj(m.messages).ballots).map(str),
       }),
       quorums: columns(m.quorums, ["t_us", "node", "height", "ballot"], "quorums"),
-      chains: Object.assign(obj(m.chains), {
+      chains: Object.assign({}, obj(m.chains), {
         servers: arr(obj(m.chains).servers), length: arr(obj(m.chains).length),
         hashes: arr(obj(m.chains).hashes).map(str), cells: arr(obj(m.chains).cells).map(arr),
         diverge_at: obj(m.chains).diverge_at,
@@ -1275,7 +1275,7 @@
         ctx.fillText(fmtInt(hgt), px + 2, 8); ctx.beginPath(); ctx.moveTo(px, 12); ctx.lineTo(px, c.h); ctx.stroke();
       }
       gutterLabel(c, "height", 8, null, "#667085");
-      if (span < CH.len) { ctx.fillStyle = "#667085"; ctx.textAlign = "right"; ctx.fillText("heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", chosen in the time view", c.x.right, CH.top - 12); ctx.textAlign = "left"; }
+      $("chains-range").textContent = span < CH.len ? "showing heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", the ones chosen in the time view" : "";
       const bad = (r, hgt) => CH.div[hgt] && r[hgt] !== CH.maj[hgt];
       rows.forEach((r, k) => {
         const y = CH.top + k * CH.rowH, n = Math.min(r.length, b + 1);
@@ -1445,6 +1445,15 @@
     });
     cv.addEventListener("mouseleave", () => { if (!DRAG) { setXhair(null); hideTip(); } });
     cv.addEventListener("dblclick", (e) => { e.preventDefault(); unpin(); resetView(); });
+    cv.addEventListener("wheel", (e) => { // Ctrl/Cmd + wheel zooms at the pointer, Shift + wheel pans
+      if (!(e.ctrlKey || e.metaKey || e.shiftKey)) return; // a plain wheel scrolls the page
+      e.preventDefault();
+      const x = mapper(cv.clientWidth), t = x.t(Math.max(GUTTER, Math.min(x.right, localX(panel, e)))), span = V.t1 - V.t0;
+      const d = e.deltaY || e.deltaX;
+      if (e.shiftKey) { const dt = Math.sign(d) * span * 0.15; setView(V.t0 + dt, V.t1 + dt); return; }
+      const f = d > 0 ? 1.25 : 0.8;
+      setView(t - (t - V.t0) * f, t + (V.t1 - t) * f);
+    }, { passive: false });
   }
   function wirePlain(panel) {
     const cv = panel.cv;
@@ -1625,6 +1634,18 @@
     } else if (isFinite(t)) {
       const span = Math.max((D.t1 - D.t0) / 12, 4000); a = t - span / 2; b = t + span / 2;
     }
+    // a problem in the messages that names a slot ("slot=1718"): follow that slot, and
+    // show all of its messages around the problem
+    const named = fp.panel === "messages" ? /\bslot[= ](\d+)/.exec(str(fp.text)) : null;
+    if (named) {
+      P.follow({ slot: Number(named[1]) });
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < D.nMsg; i++) {
+        if (!FOLLOW.msg || !FOLLOW.msg[i]) continue;
+        lo = Math.min(lo, D.mSent[i]); hi = Math.max(hi, isFinite(D.mArrive[i]) ? D.mArrive[i] : D.mSent[i]);
+      }
+      if (hi >= lo && isFinite(t)) { const pad = Math.max((hi - lo) * 0.08, 2000); a = Math.min(lo, t) - pad; b = Math.max(hi, t) + pad; }
+    }
     if (isFinite(t) && a != null) { a = Math.min(a, t - 500); b = Math.max(b, t + 500); }
     if (a != null) setView(a, b);
     scrollToPanel(fp.panel || "timeline", true);
@@ -1665,6 +1686,7 @@
     requestAnimationFrame(() => { resizeQueued = false; renderAll(); });
   });
   window.addEventListener("hashchange", goHash);
+  window.addEventListener("scroll", () => { if (!pinned && !TT().hidden) TT().hidden = true; }, { passive: true });
 
   function init() {
     const t = performance.now();
