@@ -57,6 +57,15 @@ def _open(driver: Any, folder: Path, fragment: str = "") -> dict:
     return _js(driver, "return paxlab.model")
 
 
+def _scroll_to_ops(driver: Any) -> None:
+    """Scroll the client lanes under the bar, and wait two frames: the page hides an
+    unpinned tooltip on scroll, and the scroll event comes a frame after scrollTo, so a
+    hover made sooner can be undone by it (a flaky test on a loaded machine)."""
+    _js(driver, "window.scrollTo(0, document.getElementById('panel-ops').offsetTop - 120)")
+    driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                "requestAnimationFrame(() => requestAnimationFrame(done))")
+
+
 def _after_us(name: str, raw: RawRun) -> int:
     """Where to look for an op: in the fault run, after its first fault (a new leader
     answers); elsewhere, mid-run."""
@@ -76,6 +85,14 @@ def test_the_page_draws_without_errors_or_requests(driver: Any, folders: dict[st
     assert model["unread"] == []
     raw = raws[name]
     assert model["messages"]["count"] == len(raw.copies) > 100
+    # nothing capped silently: every copy sent in the run is drawn or collapsed as a tick
+    stats = _js(driver, "return paxlab.stats()")
+    end_us = model["run"]["end_us"]
+    assert stats["inView"] + stats["collapsed"] == sum(1 for c in raw.copies
+                                                       if c.sent_us <= end_us)
+    note = driver.find_element("id", "aggregation-note").text
+    assert (f"the {stats['inView']:,} messages in view are drawn as {stats['arrows']:,}"
+            in note) is stats["aggregated"] is (name == "mutant"), note
     verdict = driver.find_element("id", "verdict").text
     failed = sorted(c["name"] for c in raw.summary["checks"] if c["verdict"] != "pass")
     assert failed == (["linearizable"] if name == "mutant" else [])
@@ -106,7 +123,7 @@ def test_hovering_an_op_shows_what_the_run_recorded(driver: Any, folders: dict[s
     _open(driver, folders[name])
     start, end = event["time"] // 1000, event["end"] // 1000
     _js(driver, "paxlab.setView(arguments[0], arguments[1])", start - 20_000, end + 30_000)
-    _js(driver, "window.scrollTo(0, document.getElementById('panel-ops').offsetTop - 120)")
+    _scroll_to_ops(driver)
     point = _js(driver, "const p = paxlab.opPoint(arguments[0], arguments[1]);"
                         "return p && [p.x - scrollX, p.y - scrollY]", client, seq)
     assert point is not None, op
@@ -121,6 +138,59 @@ def test_hovering_an_op_shows_what_the_run_recorded(driver: Any, folders: dict[s
                    f"height: block {raw.height[op]:,}"):
         assert needle in tooltip, (needle, tooltip)
     assert _js(driver, "return paxlab.errors") == [] and _severe(driver) == []
+
+
+HOVER = """
+const [client, seq, t0, t1] = arguments;
+paxlab.setView(t0, t1);
+const p = paxlab.opPoint(client, seq);
+if (!p) return null;
+document.getElementById('ops-canvas').dispatchEvent(new MouseEvent('mousemove',
+  {clientX: p.x - scrollX, clientY: p.y - scrollY, bubbles: true}));
+const tip = document.getElementById('tooltip');
+return tip.hidden ? '' : tip.innerText;
+"""
+
+
+def _expected_tip(raw: RawRun, op: tuple[int, int]) -> dict[str, set[str]]:
+    """Each tooltip row's allowed texts for `op`, from the run's own files."""
+    event, servers = raw.ops[op], raw.answered_by.get(op, set())
+    outcome = event["outcome"] or "info"  # never completed: unknown
+    value = event["value"] if event["f"] == "put" else event.get("result")
+    height = raw.height.get(op)
+    return {"client": {f"c{op[0]} (process {op[0]})"}, "seq": {str(op[1])},
+            "f": {event["f"]}, "key": {event["key"]},
+            "value": {"null" if value is None or (outcome != "ok" and event["f"] == "get")
+                      else value},
+            "server": {f"{s} answered" for s in servers} or {"no server answered"},
+            "height": {f"block {height:,}" if height is not None else "not in any block"}}
+
+
+@pytest.mark.parametrize("name", RUN_NAMES)
+def test_every_kind_of_op_tooltip_matches_the_record(driver: Any, folders: dict[str, Path],
+                                                     raws: dict[str, RawRun],
+                                                     name: str) -> None:
+    """Beyond the one op hovered by mouse: gets and puts, ok, fail and info ops, ops that
+    two servers answered, and some of each client's others, hovered by event."""
+    raw = raws[name]
+    model = _open(driver, folders[name])
+    _scroll_to_ops(driver)
+    ops = sorted(raw.ops)
+    odd = [op for op in ops if raw.ops[op]["outcome"] != "ok"
+           or len(raw.answered_by.get(op, ())) != 1]
+    chosen = sorted(set(ops[:: max(1, len(ops) // 30)] + odd[:20]))
+    for op in chosen:
+        event = raw.ops[op]
+        start = event["time"] // 1000
+        end = event["end"] // 1000 if event["end"] is not None else model["run"]["end_us"]
+        text = _js(driver, HOVER, op[0], op[1], start - 20_000, end + 30_000)
+        assert text, (op, text)
+        rows = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+        outcome = event["outcome"] or "info"
+        assert rows["outcome"].split(" ")[0] == outcome, (op, rows)
+        for row, allowed in _expected_tip(raw, op).items():
+            assert rows.get(row) in allowed, (op, row, rows, allowed)
+    assert _js(driver, "return paxlab.errors") == []
 
 
 @pytest.mark.parametrize("name", RUN_NAMES)
@@ -141,7 +211,7 @@ def test_following_an_ops_slot_fades_the_rest(driver: Any, folders: dict[str, Pa
     _js(driver, "paxlab.setView(arguments[0], arguments[1])", t0, t1)
     before = _js(driver, "return paxlab.stats()")
     assert before["followed"] == before["faded"] == 0 and not before["aggregated"], before
-    _js(driver, "window.scrollTo(0, document.getElementById('panel-ops').offsetTop - 120)")
+    _scroll_to_ops(driver)
     point = _js(driver, "const p = paxlab.opPoint(arguments[0], arguments[1]);"
                         "return p && [p.x - scrollX, p.y - scrollY]", client, seq)
     assert point is not None, op
@@ -220,6 +290,18 @@ def test_the_mutants_first_problem_link_jumps_to_its_failure(driver: Any,
     text = driver.find_element("id", "panel-failure").text
     assert blocked["why"] in text and failure["summary"] in text
     assert _js(driver, "return paxlab.errors") == []
+
+
+@pytest.mark.xfail(reason="page/explain bug on real data: the failing key's window starts at "
+                   "the run's start (window_us [0, 3425848] of a 5.1 s run), so the jump "
+                   "keeps the whole run in view and the 26 ms blocked get is a sliver")
+def test_the_mutants_first_problem_link_zooms_in(driver: Any, folders: dict[str, Path]) -> None:
+    """What the jump is for: the failure large enough to see (it does so on the hand-made
+    failure model, tests/report/test_browser.py)."""
+    model = _open(driver, folders["mutant"])
+    driver.find_element("id", "first-problem").click()
+    view = _js(driver, "return paxlab.view")
+    assert view["t1_us"] - view["t0_us"] < model["run"]["end_us"] / 2, view
 
 
 @pytest.mark.parametrize("name", RUN_NAMES)
