@@ -43,7 +43,7 @@ faults:
   - {at_ms: 1000, action: restart, target: all}
   - {at_ms: 1400, action: partition, groups: [[0], [1, 2]]}
   - {at_ms: 2000, action: heal}
-checks: {quiesce_timeout_ms: 3000, run_timeout_s: 30}
+checks: {quiesce_timeout_ms: 10000, run_timeout_s: 60}  # roomy: a loaded machine
 """
 # seed 1 of nemesis_mix under swarm, with the stale-read mutant, fails linearizable
 MUTANT_ARGS = ("sim", "configs/nemesis_mix.yaml", "--mutant", "stale-read", "--seed", "1",

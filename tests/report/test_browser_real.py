@@ -296,9 +296,10 @@ def test_the_mutants_first_problem_link_jumps_to_its_failure(driver: Any,
     assert _js(driver, "return paxlab.errors") == []
 
 
-@pytest.mark.xfail(reason="page/explain bug on real data: the failing key's window starts at "
-                   "the run's start (window_us [0, 3425848] of a 5.1 s run), so the jump "
-                   "keeps the whole run in view and the 26 ms blocked get is a sliver")
+@pytest.mark.xfail(raises=AssertionError, reason=(
+    "page/explain bug on real data: the failing key's window starts at the run's start "
+    "(window_us [0, 3425848] of a 5.1 s run), so the jump keeps the whole run in view and "
+    "the 26 ms blocked get is a sliver"))
 def test_the_mutants_first_problem_link_zooms_in(driver: Any, folders: dict[str, Path]) -> None:
     """What the jump is for: the failure large enough to see (it does so on the hand-made
     failure model, tests/report/test_browser.py)."""
