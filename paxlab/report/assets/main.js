@@ -4,6 +4,24 @@
    reported on the page and in paxlab.errors rather than leaving it blank). */
 
 P.setView = function (t0, t1) { setView(t0, t1); };
+// For tests: what a canvas last wrote through label(), as [x0, y0, x1, y1, text] in CSS
+// pixels cut to its plot (none may overlap), and the message arrows as [x0, y0, x1, y1, row]
+P.labels = function (id) {
+  const cv = $(id), right = cv ? GUTTER + plotW(cv.clientWidth) : 0;
+  return !cv ? [] : arr(cv.getContext("2d").paxLabels).map((b) => [Math.max(b[0], GUTTER), b[1], Math.min(b[2], right), b[3], b[4]])
+    .filter((b) => b[2] > b[0]);
+};
+P.chainCell = function (k, height) { // the centre of a chain grid cell, in the canvas's CSS pixels
+  const sh = chainsPanel.shown, cv = chainsPanel.cv;
+  if (!sh || height < sh[0] || height > sh[1] || k < 0 || k >= M.chains.cells.length) return null;
+  const cw = plotW(cv.clientWidth) / (sh[1] - sh[0] + 1);
+  return { x: GUTTER + (height - sh[0] + 0.5) * cw, y: CH.top + k * CH.rowH + CH.rowH / 2 };
+};
+P.arrows = function () {
+  const out = [], s = msgPanel.segs;
+  for (let j = 0; j < msgPanel.nSeg; j++) out.push([s[4 * j], s[4 * j + 1], s[4 * j + 2], s[4 * j + 3], msgPanel.segId[j]]);
+  return out;
+};
 P.arrowsDrawn = function () { return MSG.last.arrows; };
 P.stats = function () { return Object.assign({}, MSG.last, { following: FOLLOW.spec }); };
 P.opPoint = function (client, seq) {
@@ -29,11 +47,9 @@ function scrollToPanel(name, flash) {
 P.firstProblem = function () {
   const fp = M.verdict.first_problem;
   if (!fp) return;
-  const t = num(fp.t_us, NaN), win = M.failure ? arr(M.failure.window_us).map(Number) : [];
+  const t = num(fp.t_us, NaN), fv = fp.panel === "failure" ? failureView(false) : null;
   let a, b;
-  if (fp.panel === "failure" && win.length === 2 && win[1] >= win[0]) {
-    const pad = Math.max((win[1] - win[0]) * 0.15, 1000); a = win[0] - pad; b = win[1] + 2.5 * pad; // room for labels
-  } else if (isFinite(t)) {
+  if (fv) { a = fv[0]; b = fv[1]; } else if (isFinite(t)) {
     const span = Math.max((D.t1 - D.t0) / 12, 4000); a = t - span / 2; b = t + span / 2;
   }
   // a problem in the messages that names a slot ("slot=1718"): follow that slot, and
@@ -56,17 +72,15 @@ function goHash() { const k = decodeURIComponent(location.hash.slice(1)); if (AN
 // Opened with a view in the URL (report.html#failure), the page puts that panel first,
 // right under the bar, instead of scrolling to it: headless Chromium's --screenshot
 // paints a scrolled page blank, and README's pictures are taken that way. The failure
-// view also zooms to the failing key's window. Later hash changes scroll as usual.
+// view also zooms to the failing key's window (to what went wrong, when that window is
+// crowded: failureView). Later hash changes scroll as usual.
 function openAtHash() {
   const k = decodeURIComponent(location.hash.slice(1)), el = $(ANCHORS[k] || "");
   if (!el || el.hidden || k === "verdict") return goHash();
   el.style.order = "-1";
   $("main").classList.add("reordered");
-  const win = M.failure ? arr(M.failure.window_us).map(Number) : [];
-  if (k === "failure" && win.length === 2 && win[1] >= win[0]) {
-    const pad = Math.max((win[1] - win[0]) * 0.15, 1000);
-    setView(win[0] - pad, win[1] + 2.5 * pad);
-  }
+  const fv = k === "failure" ? failureView(false) : null;
+  if (fv) setView(fv[0], fv[1]);
   window.scrollTo(0, 0);
 }
 

@@ -28,6 +28,11 @@ function msgEnd(i) { // where an arrow ends: its arrival, or a stub for a copy t
   if (isFinite(a)) return a;
   return D.fateName(i) === "in flight" ? D.t1 : D.mSent[i] + D.typicalLat;
 }
+function stubY(y0, y1) { // a copy that never arrived stops between two lifelines, never on one
+  const lanes = Math.round(Math.abs(y1 - y0) / MSG.laneH); // (its cross would seem to be that node's)
+  if (!lanes) return y0 + (y1 - y0) * 0.55;
+  return y0 + Math.sign(y1 - y0) * (Math.max(1, Math.round(lanes * 0.55)) - 0.5) * MSG.laneH;
+}
 function kindName(i) { return M.messages.kinds[D.mKind[i]] || "?"; }
 function cross(ctx, x, y, r) { ctx.beginPath(); ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x - r, y + r); ctx.lineTo(x + r, y - r); ctx.stroke(); }
 function arrowHead(ctx, x0, y0, x1, y1, r) {
@@ -53,7 +58,7 @@ const msgPanel = {
     const x0 = x(D.mSent[i]), y0 = laneY(s) + off;
     const arrived = isFinite(D.mArrive[i]);
     let x1 = x(msgEnd(i)), y1 = laneY(d) + off;
-    if (!arrived) { y1 = y0 + (y1 - y0) * 0.55; x1 = Math.max(x1, x0 + 8); }
+    if (!arrived) { y1 = stubY(y0, y1); x1 = Math.max(x1, x0 + 8); }
     ctx.globalAlpha = alpha; ctx.strokeStyle = col; ctx.fillStyle = col; ctx.lineWidth = width;
     if (fate === "held" || fate === "in flight" || off) ctx.setLineDash(fate === "in flight" ? [2, 3] : [4, 3]);
     ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke(); ctx.setLineDash([]);
@@ -177,7 +182,7 @@ const msgPanel = {
       const lat = g.latN[a] ? g.lat[a] / g.latN[a] : D.typicalLat;
       const x1 = x0 + lat * x.k;
       let y1 = laneY(g.dst[a]);
-      if (!g.latN[a]) y1 = y0 + (y1 - y0) * 0.55;
+      if (!g.latN[a]) y1 = stubY(y0, y1);
       const level = Math.min(LEVELS - 1, Math.floor((Math.log(1 + g.count[a]) / logMax) * LEVELS));
       const pk = g.kind[a] * LEVELS + level;
       let path = paths.get(pk);

@@ -1,6 +1,8 @@
 /* perf.js: panel 3, throughput (ok/fail/info per time column) and p50/p95/p99 latency,
-   faults shaded, with a marker for the first ok after each fault and for its recovery,
-   and the recovery table under the plot. Columns sit on the bucket grid (no false gaps). */
+   faults shaded; above them a strip with, per fault, a bracket from its start to the first
+   ok after it and one from its undo to its recovery (labels never overlap: each gets the
+   room up to the next bracket in its row, shorter forms when that is small); the recovery
+   table under the plot. Columns sit on the bucket grid (no false gaps). */
 
 const PCT = [["p50_ms", "#1d4ed8", "p50"], ["p95_ms", "#ea8a0c", "p95"], ["p99_ms", "#d92d20", "p99"]];
 function niceMax(x) {
@@ -9,12 +11,35 @@ function niceMax(x) {
   for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= x) return m * p;
   return 10 * p;
 }
+const REC_ROW = 15; // the recovery strip's two rows: first ok after a fault began, recovered after it ended
+function tickMs(ms) { // an axis label: "10 ms", "1 s", "500 µs" (no "10.0 ms")
+  const r = (v) => String(Number(v.toPrecision(3)));
+  return ms >= 1000 ? r(ms / 1000) + " s" : ms >= 1 ? r(ms) + " ms" : r(ms * 1000) + " µs";
+}
+function recoveryMarks() { // [{fault, row, t0, t1, color, texts (longest first), kind}], by row then start
+  const marks = [];
+  for (const r of M.recovery) {
+    const f = M.faults[num(r.fault, -1)]; if (!f) continue;
+    const s = num(f.start_us, NaN), e = num(f.end_us, NaN), name = str(f.label) || str(f.action);
+    if (isFinite(s) && isFinite(num(r.first_ok_us, NaN))) {
+      const d = fmtDur(r.first_ok_us);
+      marks.push({ fault: f, row: 0, t0: s, t1: s + r.first_ok_us, color: "#2f9e5b", kind: "first ok after the fault started",
+        texts: ["first ok +" + d + " (" + name + ")", "first ok +" + d, "+" + d] });
+    }
+    if (isFinite(e) && isFinite(num(r.recover_us, NaN))) {
+      const d = fmtDur(r.recover_us);
+      marks.push({ fault: f, row: 1, t0: e, t1: e + r.recover_us, color: "#1d4ed8", kind: "recovered after the fault ended",
+        texts: ["recovered +" + d + " (" + name + ")", "recovered +" + d, "+" + d] });
+    }
+  }
+  return marks.sort((a, b) => a.row - b.row || a.t0 - b.t0 || a.t1 - b.t1);
+}
 const perfPanel = {
   cv: null, cols: null, marks: [],
-  height() { return M.series.n ? 8 + 96 + 18 + 110 + 8 : 40; },
+  height() { return M.series.n ? 8 + (M.recovery.length ? 2 * REC_ROW + 4 : 0) + 96 + 18 + 110 + 8 : 40; },
   draw() {
     const c = prepCanvas(this.cv, this.height()), ctx = c.ctx, s = M.series, n = s.n;
-    const yT = 8, hT = 96, yLt = yT + hT + 18, hL = 110;
+    const yR = 6, yT = 8 + (M.recovery.length ? 2 * REC_ROW + 4 : 0), hT = 96, yLt = yT + hT + 18, hL = 110;
     grid(c, 0, c.h);
     clipPlot(c, 0, c.h); faultBands(c, 0, c.h, 0.09); ctx.restore();
     const bus = s.bucket_us > 0 ? s.bucket_us : n > 1 ? num(s.t_us[1], 0) - num(s.t_us[0], 0) : 0;
@@ -64,13 +89,14 @@ const perfPanel = {
       ctx.strokeStyle = "#eef1f5"; ctx.beginPath();
       for (let v = logLo; v <= logHi * 1.001; v *= 10) {
         const y = Math.round(yLat(v)) + 0.5;
-        ctx.fillText(fmtMs(v), GUTTER - 4, Math.min(yLt + hL - 4, Math.max(yLt + 4, y)));
+        ctx.fillText(tickMs(v), GUTTER - 4, Math.min(yLt + hL - 4, Math.max(yLt + 4, y)));
         ctx.moveTo(GUTTER, y); ctx.lineTo(c.x.right, y);
       }
       ctx.stroke();
-    } else { ctx.fillText(fmtMs(maxLat), GUTTER - 4, yLt + 4); ctx.fillText("0", GUTTER - 4, yLt + hL); }
+    } else { ctx.fillText(tickMs(maxLat), GUTTER - 4, yLt + 4); ctx.fillText("0", GUTTER - 4, yLt + hL); }
     ctx.textAlign = "left";
     gutterLabelAt(c, "latency", yLt + hL / 2, useLog ? "log scale" : "ms", GUTTER - 50);
+    if (M.recovery.length) gutterLabelAt(c, "recovery", yR + REC_ROW, "first ok · recovered", GUTTER - 10);
     ctx.textAlign = "left";
     ctx.strokeStyle = "#d0d5dd"; ctx.beginPath();
     ctx.moveTo(GUTTER, yT + hT + 0.5); ctx.lineTo(c.x.right, yT + hT + 0.5);
@@ -99,32 +125,29 @@ const perfPanel = {
       ctx.stroke();
     }
     ctx.lineWidth = 1;
-    // time to first ok and to recovery after each fault
+    // time to first ok and to recovery after each fault: brackets in their own strip
     this.marks = [];
-    const rowsRight = [-Infinity, -Infinity, -Infinity, -Infinity]; // labels stack instead of overlapping
-    for (const r of M.recovery) {
-      const f = M.faults[num(r.fault, -1)]; if (!f) continue;
-      const marks = [[num(f.start_us, NaN) + num(r.first_ok_us, NaN), "#2f9e5b", "first ok +" + fmtDur(r.first_ok_us)],
-        [num(f.end_us, NaN) + num(r.recover_us, NaN), "#1d4ed8", "recovered +" + fmtDur(r.recover_us)]];
-      marks.forEach((m, k) => {
-        if (!isFinite(m[0])) return;
-        const x = c.x(m[0]), text = m[2] + " (" + faultText(f) + ")";
-        let row = rowsRight.findIndex((right) => right < x - 6);
-        if (row < 0) row = k;
-        const y = yT + 10 + row * 14;
-        rowsRight[row] = x + 8 + Math.min(220, ctx.measureText(text).width);
-        ctx.fillStyle = m[1]; ctx.beginPath(); ctx.moveTo(x, y - 5); ctx.lineTo(x + 5, y); ctx.lineTo(x, y + 5); ctx.lineTo(x - 5, y); ctx.fill();
-        ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x + 6, y - 7, Math.min(220, ctx.measureText(text).width) + 4, 14);
-        ctx.fillStyle = "#344054"; label(ctx, text, x + 8, y, 220);
-        this.marks.push({ x, y, text: m[2], fault: f, kind: k ? "recovered after the fault ended" : "first ok after the fault started" });
-      });
-    }
+    const marks = recoveryMarks();
+    marks.forEach((m, k) => {
+      const x0 = c.x(m.t0), x1 = Math.max(c.x(m.t1), x0 + 1), y = yR + m.row * REC_ROW + REC_ROW / 2;
+      const next = marks[k + 1] && marks[k + 1].row === m.row ? c.x(marks[k + 1].t0) : c.x.right;
+      if (x1 < GUTTER - 6 || x0 > c.x.right) return;
+      ctx.strokeStyle = m.color; ctx.fillStyle = m.color; ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.moveTo(x0 + 0.5, y - 4); ctx.lineTo(x0 + 0.5, y + 4); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(x1, y - 4.5); ctx.lineTo(x1 + 4.5, y); ctx.lineTo(x1, y + 4.5); ctx.lineTo(x1 - 4.5, y); ctx.fill();
+      ctx.lineWidth = 1; ctx.fillStyle = "#344054";
+      const room = Math.min(next, c.x.right) - x1 - 12, text = m.texts.find((t) => ctx.measureText(t).width <= room);
+      const w = text ? label(ctx, text, x1 + 7, y, room) : 0;
+      this.marks.push({ x0: x0 - 2, x1: x1 + 7 + w, y0: y - 7, y1: y + 7, m });
+    });
     problemLine(c, 0, c.h);
     ctx.restore();
   },
   hit(x, y) {
-    for (const m of this.marks) if (Math.abs(x - m.x) < 7 && Math.abs(y - m.y) < 7)
-      return tip(m.text, [["fault", faultText(m.fault)], ["meaning", m.kind]]);
+    for (const k of this.marks) if (x >= k.x0 && x <= k.x1 && y >= k.y0 && y <= k.y1) {
+      const m = k.m;
+      return tip(m.texts[1], [["fault", faultText(m.fault)], ["meaning", m.kind], ["from", fmtS(m.t0, 6)], ["to", fmtS(m.t1, 6)]]);
+    }
     if (!this.cols || x < GUTTER) return null;
     const { col, colUs, nc, bus, base } = this.cols, j = Math.floor((mapper(this.cv.clientWidth).t(x) - base) / colUs);
     if (j < 0 || j >= nc || !col.nb[j]) return null;
@@ -137,9 +160,10 @@ function renderRecovery() {
   const box = $("recovery");
   fill($("perf-legend"), ...TYPES.map((t) => h("span", null, h("span", { class: "sw", style: "background:" + TYPE_COLORS[t] }), t)),
     ...PCT.map((p) => h("span", null, h("span", { class: "sw", style: "height:3px;vertical-align:3px;background:" + p[1] }), p[2])),
-    h("span", null, h("span", { class: "sw", style: "background:#e5484d;opacity:.3" }), "fault"));
+    h("span", null, h("span", { class: "sw", style: "background:linear-gradient(90deg,#e5484d,#8e4ec6,#f76b15);opacity:.35" }), "faults, shaded in their ribbon colours"),
+    M.recovery.length ? h("span", { text: "├◆ first ok after a fault began · recovered after it ended" }) : null);
   if (!M.faults.length) { fill(box); return; }
-  fill(box, h("table", null, h("thead", null, h("tr", null, ["fault", "nodes", "from", "to", "first ok after it began", "recovered after it ended"].map((x) => h("th", { text: x })))),
+  fill(box, h("table", null, h("thead", null, h("tr", null, ["fault", "nodes", "from", "to", "first ok after it began", "recovered after it ended"].map((x, k) => h("th", { class: k > 1 ? "num" : null, text: x })))),
     h("tbody", null, M.faults.map((f, i) => {
       const r = M.recovery.find((x) => x.fault === i) || {};
       return h("tr", null, h("td", null, h("span", { class: "sw", style: "background:" + faultColor(f.action) }), str(f.label) || str(f.action)),

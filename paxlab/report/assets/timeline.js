@@ -46,7 +46,15 @@ const timelinePanel = {
     gutterLabel(c, "leader", yL + TL.leaderH / 2, M.leaders.length ? "ballot" : "unknown");
     gutterLabel(c, "commits", yC + TL.commitH / 2, M.commits.n ? "chain height" : "none");
     clipPlot(c, 0, c.h);
-    // fault ribbon
+    // fault ribbon: a label may run past its bar's end, up to the next bar in its row
+    const nextStart = M.faults.map((f, i) => {
+      let next = Infinity;
+      M.faults.forEach((g, j) => {
+        const sj = num(g.start_us, NaN), si = num(f.start_us, NaN);
+        if (j !== i && TL.rows[j] === TL.rows[i] && (sj > si || (sj === si && j > i)) && sj < next) next = sj;
+      });
+      return isFinite(next) ? c.x(next) : c.x.right;
+    });
     M.faults.forEach((f, i) => {
       const s = num(f.start_us, NaN); if (!isFinite(s)) return;
       const open = f.end_us == null, e = num(f.end_us, D.t1), y = yF + TL.rows[i] * TL.rowH + 1, bh = TL.rowH - 3;
@@ -54,8 +62,9 @@ const timelinePanel = {
       if (x1 - x0 < 3) { // an instant: a flag
         ctx.fillStyle = col; ctx.fillRect(Math.round(x0) - 1, y, 2, bh);
         ctx.beginPath(); ctx.moveTo(x0 + 1, y); ctx.lineTo(x0 + 8, y + 4); ctx.lineTo(x0 + 1, y + 8); ctx.fill();
-        ctx.fillStyle = "#344054"; label(ctx, text, x0 + 10, y + bh / 2, 150);
-        hits.push({ x0: x0 - 3, x1: x0 + 10 + Math.min(150, ctx.measureText(text).width), y0: y, y1: y + bh, fault: i });
+        ctx.fillStyle = "#344054";
+        const w = label(ctx, text, x0 + 10, y + bh / 2, Math.min(nextStart[i], c.x.right) - x0 - 14);
+        hits.push({ x0: x0 - 3, x1: x0 + 10 + w, y0: y, y1: y + bh, fault: i });
         return;
       }
       ctx.globalAlpha = 0.2; ctx.fillStyle = col; ctx.fillRect(x0, y, x1 - x0, bh); ctx.globalAlpha = 1;
@@ -63,8 +72,8 @@ const timelinePanel = {
       if (open) { ctx.setLineDash([3, 3]); ctx.strokeStyle = col; ctx.strokeRect(x0 + 0.5, y + 0.5, x1 - x0 - 1, bh - 1); ctx.setLineDash([]); }
       ctx.fillStyle = "#1d2330";
       const lx = Math.max(x0, GUTTER) + 7;
-      label(ctx, text + (open ? " (never healed)" : ""), lx, y + bh / 2, Math.min(x1, c.x.right) - lx - 4);
-      hits.push({ x0, x1, y0: y, y1: y + bh, fault: i });
+      const w = label(ctx, text + (open ? " (never healed)" : ""), lx, y + bh / 2, Math.min(Math.max(x1, nextStart[i]), c.x.right) - lx - 6);
+      hits.push({ x0, x1: Math.max(x1, lx + w), y0: y, y1: y + bh, fault: i });
     });
     if (!M.faults.length) { ctx.fillStyle = "#98a2b3"; ctx.fillText("no faults in this run", GUTTER + 8, yF + TL.rowH / 2); }
     // leader lane
@@ -105,9 +114,12 @@ const timelinePanel = {
         ctx.fillStyle = "#0f766e";
         for (let i = a; i <= b; i++) ctx.fillRect(Math.round(c.x(T[i])), yC + TL.commitH - 4, 1, 4);
       }
+      // the counts are of the commits inside the view, and the height is the last one's
+      const first = lowerBound(T, V.t0), last = upperBound(T, V.t1) - 1;
       ctx.fillStyle = "#0f766e"; ctx.textAlign = "right";
-      ctx.fillText("height " + fmtInt(H[b]), c.x.right - 4, yC + 7); ctx.textAlign = "left";
-      ctx.fillStyle = "#667085"; ctx.fillText(fmtInt(b - a) + " commits in view", GUTTER + 6, yC + 7);
+      if (last >= 0) ctx.fillText("height " + fmtInt(H[last]), c.x.right - 4, yC + 7);
+      ctx.textAlign = "left"; ctx.fillStyle = "#667085";
+      label(ctx, fmtInt(Math.max(0, last - first + 1)) + " commits in view", GUTTER + 6, yC + 7, c.x.pw / 2);
       hits.push({ x0: GUTTER, x1: c.x.right, y0: yC, y1: yC + TL.commitH, commits: true });
     } else { ctx.fillStyle = "#98a2b3"; ctx.fillText("no commits recorded", GUTTER + 8, yC + TL.commitH / 2); }
     problemLine(c, 0, c.h);

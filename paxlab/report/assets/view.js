@@ -37,6 +37,7 @@ function prepCanvas(cv, cssH) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, cssH);
   ctx.font = FONT; ctx.textBaseline = "middle"; ctx.lineCap = "butt"; ctx.setLineDash([]);
+  ctx.paxLabels = []; // what label() drew, for paxlab.labels(): tests check none overlap
   return { ctx, w, h: cssH, x: mapper(w) };
 }
 
@@ -73,15 +74,18 @@ function gutterLabelAt(c, text, y, sub, right) { // a gutter label that leaves r
   ctx.textAlign = "right"; ctx.fillStyle = "#344054"; ctx.font = "600 " + FONT; ctx.fillText(text, right, y - 6);
   ctx.font = FONT; ctx.fillStyle = "#8a94a6"; ctx.fillText(sub, right, y + 7); ctx.textAlign = "left";
 }
-function label(ctx, text, x, y, maxW) { // text clipped to maxW pixels, "…" when cut
-  if (maxW < 14) return;
-  if (ctx.measureText(text).width > maxW) {
+function label(ctx, text, x, y, maxW) { // text clipped to maxW pixels, "…" when cut; its width, or 0
+  if (maxW < 14) return 0;
+  let w = ctx.measureText(text).width;
+  if (w > maxW) {
     let lo = 0, hi = text.length;
     while (lo < hi) { const m = (lo + hi + 1) >> 1; if (ctx.measureText(text.slice(0, m) + "…").width <= maxW) lo = m; else hi = m - 1; }
-    if (lo === 0) return;
-    text = text.slice(0, lo) + "…";
+    if (lo < Math.min(3, text.length - 1)) return 0; // "n…" says nothing: leave it to the tooltip
+    text = text.slice(0, lo) + "…"; w = ctx.measureText(text).width;
   }
   ctx.fillText(text, x, y);
+  if (ctx.paxLabels) ctx.paxLabels.push([x, y - 6, x + w, y + 6, text]);
+  return w;
 }
 function hatch(ctx, color) {
   const c = document.createElement("canvas"); c.width = c.height = 8;
