@@ -150,7 +150,8 @@ const failurePanel = {
       const after = r.step ? (str(r.step.after) === str(o.value) && o.type === "ok" ? "" : "  ⇒ " + (r.step.after == null ? "(none)" : str(r.step.after)))
         : r.why != null ? "  cannot come next" : "";
       const head = r.step ? r.step.k + ". " : r.why != null ? "✗ " : "";
-      const forms = [...new Set([head + opShortLabel(o) + after, head + opShortLabel(o), head.trim()])].filter((t) => t);
+      // a bare step number is noise when hundreds share the row: only the ops that matter get one
+      const forms = [...new Set([head + opShortLabel(o) + after, head + opShortLabel(o), r.rank <= 1 ? head.trim() : ""])].filter((t) => t);
       ctx.fillStyle = r.why != null ? "#b42318" : r.step ? "#1d2330" : "#667085"; ctx.font = (r.rank <= 2 ? "600 " : "") + FONT;
       const free = (sub, a, b) => placed[r.lane].every((p) => p[2] !== sub || b + 4 <= p[0] || a >= p[1] + 4);
       // the first label row stops at the next op of the client; the second, offset, may run on

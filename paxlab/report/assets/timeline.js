@@ -81,7 +81,8 @@ const timelinePanel = {
     for (const g of leaderGaps()) {
       const x0 = c.x(g[0]), x1 = c.x(g[1]);
       ctx.fillStyle = hatch(ctx, "#d0d5dd"); ctx.fillRect(x0, yL + 2, x1 - x0, TL.leaderH - 4);
-      ctx.fillStyle = "#667085"; label(ctx, "no leader " + fmtDur(g[1] - g[0]), Math.max(x0, GUTTER) + 6, yL + TL.leaderH / 2, Math.min(x1, c.x.right) - Math.max(x0, GUTTER) - 10);
+      ctx.fillStyle = "#667085";
+      labelFirst(ctx, ["no leader " + fmtDur(g[1] - g[0]), "no leader", "none"], Math.max(x0, GUTTER) + 6, yL + TL.leaderH / 2, Math.min(x1, c.x.right) - Math.max(x0, GUTTER) - 10);
       hits.push({ x0, x1, y0: yL, y1: yL + TL.leaderH, gap: g });
     }
     M.leaders.forEach((l, i) => {
@@ -90,7 +91,7 @@ const timelinePanel = {
       ctx.fillRect(x0, yL + 2, Math.max(1, x1 - x0 - 1), TL.leaderH - 4); ctx.globalAlpha = 1;
       ctx.fillStyle = "#fff"; ctx.font = "600 " + FONT;
       const lx = Math.max(x0, GUTTER) + 6;
-      label(ctx, nodeName(l.node) + "  ballot " + str(l.ballot), lx, yL + TL.leaderH / 2, Math.min(x1, c.x.right) - lx - 4);
+      labelFirst(ctx, [nodeName(l.node) + "  ballot " + str(l.ballot), nodeName(l.node) + " " + str(l.ballot), nodeName(l.node)], lx, yL + TL.leaderH / 2, Math.min(x1, c.x.right) - lx - 4);
       ctx.font = FONT;
       hits.push({ x0, x1, y0: yL, y1: yL + TL.leaderH, leader: i });
     });

@@ -87,6 +87,10 @@ function label(ctx, text, x, y, maxW) { // text clipped to maxW pixels, "…" wh
   if (ctx.paxLabels) ctx.paxLabels.push([x, y - 6, x + w, y + 6, text]);
   return w;
 }
+function labelFirst(ctx, forms, x, y, maxW) { // the first of forms (longest first) that fits whole; its width, or 0
+  const text = forms.find((t) => t && ctx.measureText(t).width <= maxW);
+  return text ? label(ctx, text, x, y, maxW) : 0;
+}
 function hatch(ctx, color) {
   const c = document.createElement("canvas"); c.width = c.height = 8;
   const g = c.getContext("2d"); g.strokeStyle = color; g.lineWidth = 1.6; g.beginPath();
