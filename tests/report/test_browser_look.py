@@ -222,3 +222,25 @@ def test_a_message_that_never_arrived_stops_between_lifelines(driver: Any,
     assert stubs
     for a in stubs:
         assert min(abs(a[3] - y) for y in lifelines) >= 8, (a, sorted(lifelines))
+
+
+@pytest.mark.parametrize("name", ["crowded_faults", "crowded_failure", "long_chain"])
+def test_hovering_the_reshaped_pages_raises_nothing_and_names_what_is_there(
+        driver: Any, tmp_path: Path, name: str) -> None:
+    from tests.report.test_browser import SWEEP
+
+    model = globals()[f"{name}_model"]()
+    _open(driver, tmp_path, model, "#failure" if name == "crowded_failure" else "")
+    assert driver.execute_script(SWEEP)["tips"] > 50
+    assert driver.execute_script("return paxlab.errors") == []
+    if name == "crowded_faults":  # the recovery strip's brackets have tooltips
+        driver.execute_script("paxlab.setView(380000, 520000); window.scrollTo(0, 0)")
+        box = next(b for b in _labels(driver, "perf-canvas") if b[4].startswith("first ok"))
+        tip = driver.execute_script(
+            "const cv = document.getElementById('perf-canvas');"
+            "cv.scrollIntoView(); const s = cv.getBoundingClientRect();"
+            "cv.dispatchEvent(new MouseEvent('mousemove', {clientX: s.left + arguments[0],"
+            " clientY: s.top + arguments[1], bubbles: true}));"
+            "return document.getElementById('tooltip').textContent",
+            box[0] + 2, (box[1] + box[3]) / 2)
+        assert "first ok after the fault started" in tip and "fail_link 0-1" in tip, tip

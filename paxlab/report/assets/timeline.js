@@ -71,8 +71,8 @@ const timelinePanel = {
       ctx.fillStyle = col; ctx.fillRect(x0, y, 3, bh);
       if (open) { ctx.setLineDash([3, 3]); ctx.strokeStyle = col; ctx.strokeRect(x0 + 0.5, y + 0.5, x1 - x0 - 1, bh - 1); ctx.setLineDash([]); }
       ctx.fillStyle = "#1d2330";
-      const lx = Math.max(x0, GUTTER) + 7;
-      const w = label(ctx, text + (open ? " (never healed)" : ""), lx, y + bh / 2, Math.min(Math.max(x1, nextStart[i]), c.x.right) - lx - 6);
+      const lx = Math.max(x0, GUTTER) + 7; // (no label for a bar out of view: it would seem to be in it)
+      const w = x1 < GUTTER + 12 ? 0 : label(ctx, text + (open ? " (never healed)" : ""), lx, y + bh / 2, Math.min(Math.max(x1, nextStart[i]), c.x.right) - lx - 6);
       hits.push({ x0, x1: Math.max(x1, lx + w), y0: y, y1: y + bh, fault: i });
     });
     if (!M.faults.length) { ctx.fillStyle = "#98a2b3"; ctx.fillText("no faults in this run", GUTTER + 8, yF + TL.rowH / 2); }
