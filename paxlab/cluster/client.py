@@ -47,6 +47,7 @@ from paxlab.cluster.clusterfile import (
 )
 from paxlab.cluster.terminal import Terminal
 from paxlab.core import ClientSession
+from paxlab.core.ids import node_parts
 
 __all__ = ["ExitCode", "add_arguments", "client_main", "format_result", "format_status",
            "run_client"]
@@ -187,9 +188,15 @@ def _start(client_id: int, cluster: ClusterFile, files: ClientFiles, log: Callab
 
 def _tcp_transport(me: str, cluster: ClusterFile, log: Callable[[str], None],
                    clock: ClientClock) -> ClientTransport:
+    from paxlab.cluster.msgrecord import MessageRecorder
     from paxlab.cluster.transport import TcpTransport
     from paxlab.cluster.wire import derive_keys
-    return TcpTransport(me, cluster, derive_keys(cluster.secret), log, clock=clock)
+    # A client notes its requests and replies beside its history, every line flushed:
+    # a person's client may sit at the prompt for hours, and it sends little.
+    recorder = (MessageRecorder.open(cluster.client_dir(node_parts(me)[1]), me, flush_ns=0)
+                if cluster.record_messages else None)
+    return TcpTransport(me, cluster, derive_keys(cluster.secret), log, clock=clock,
+                        recorder=recorder)
 
 
 def format_result(result: OpResult, op_timeout_ms: int) -> str:

@@ -77,6 +77,9 @@ class ClusterFile:
     data_dir: Path
     secret_path: Path | None
     secret: bytes | None  # None: no secret file, servers listen on loopback only
+    # Each server and client notes the messages it sends and receives in its folder
+    # (messages.jsonl), for `cluster check` to join; off: no per-message cost at all.
+    record_messages: bool = True
 
     def replica_params(self) -> ReplicaParams:
         return replica_params_of(self.cluster)
@@ -118,6 +121,11 @@ TOP_KEYS: Mapping[str, KeySpec] = {
                       doc=f"A file of at least {SECRET_BYTES_MIN} bytes, mode 0600, the same "
                       "on every host; every key of the wire is derived from it. null: no "
                       "secret, and every server must listen on loopback."),
+    "record_messages": KeySpec(kind="custom", default=True, allowed_text="true or false",
+                               doc="Each server and client notes every message it sends "
+                               "and receives in messages.jsonl in its folder; `cluster "
+                               "check` joins them into the results folder. false: nothing "
+                               "is noted."),
 }
 """The cluster file's top-level keys, documented in docs/cluster.md."""
 
@@ -146,6 +154,9 @@ def load_cluster_file(path: str | Path) -> ClusterFile:
     folder = path.resolve().parent
     data_dir = _path(top.get("data_dir"), "data_dir", folder, problems)
     secret_path, secret = _secret(top.get("secret"), folder, problems)
+    record_messages = top.get("record_messages")
+    if not isinstance(record_messages, bool):
+        problems.bad("record_messages", record_messages, "expected true or false")
     if servers and secret is None:
         _open_without_secret(servers, secret_path, problems)
     if problems.lines:
@@ -154,7 +165,7 @@ def load_cluster_file(path: str | Path) -> ClusterFile:
     name = top["name"] if top["name"] is not None else default_name(folder)
     return ClusterFile(path=path.resolve(), name=name, servers=servers, cluster=cluster,
                        clients=clients, data_dir=data_dir, secret_path=secret_path,
-                       secret=secret)
+                       secret=secret, record_messages=bool(record_messages))
 
 
 def default_name(folder: Path) -> str:
@@ -355,6 +366,7 @@ def cluster_file_dict(cluster_file: ClusterFile) -> dict[str, Any]:
         "clients": clients,
         "data_dir": _relative(cluster_file.data_dir, folder),
         "secret": None if secret is None else _relative(secret, folder),
+        "record_messages": cluster_file.record_messages,
     }
 
 

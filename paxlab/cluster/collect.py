@@ -7,6 +7,8 @@ servers may still be working: the dumps are retried until every reachable server
 the same number of blocks (or a deadline passes), and a client's op still open when the
 session is collected gets an `info` completion, its outcome unknown, as at a lab run's
 end. A server that does not answer makes the folder partial, and the exit code 1.
+The messages every server and client on this host noted are joined into the folder's
+messages.jsonl (cluster/msgmerge.py); the dumps flush the servers' notes first.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from paxlab.check import check_run, checks_passed
 from paxlab.cluster.clusterfile import cluster_file_dict
 from paxlab.cluster.control import Control, Report
 from paxlab.cluster.control_faults import FAULTS_FILE
+from paxlab.cluster.msgmerge import node_files, read_node_records, write_messages
 from paxlab.results import format as fmt
 from paxlab.results.report import partial_banner, render_checks
 from paxlab.results.stats import summarize_history
@@ -101,7 +104,11 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
     now_ns = time.time_ns()
     history, notes = read_client_histories(ctl, now_ns)
     faults = read_faults(ctl)
-    t0 = min([e["time"] for e in history] + [f["time_ns"] for f in faults] + [now_ns])
+    files = node_files(cluster.data_dir)
+    records = read_node_records(files)
+    first_us = records.first_us()
+    t0 = min([e["time"] for e in history] + [f["time_ns"] for f in faults] + [now_ns]
+             + ([first_us * 1000] if first_us is not None else []))
     history = [{**e, "time": e["time"] - t0} for e in history]
     lengths = {len(d.get("chain", [])) for d in dumps.values()}
     errors = [f"s{sid} did not answer: {why}" for sid, why in sorted(missing.items())]
@@ -123,6 +130,10 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
         results.write_chain(run_dir, sid, dump.get("chain", []))
         results.write_kv(run_dir, sid, dump.get("kv", {}))
     _copy_logs(ctl, run_dir)
+    merged = None
+    if files or cluster.record_messages:
+        merged = write_messages(run_dir, records, t0 // 1000)
+        notes.extend(records.notes)
     checks = check_run(run_dir, partial=partial)
     clients = sorted({e["process"] for e in history})
     summary = {
@@ -148,6 +159,9 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
     report.say(f"results: {run_dir} ({len(dumps)} of {len(ctl.ids)} servers, "
                f"{len(clients)} clients, {len(history)} events, "
                f"{time.monotonic() - started:.1f} s)")
+    if merged is not None:
+        report.say(f"messages: {merged.sends} sent, {merged.arrivals} arrivals, from "
+                   f"{records.files} server and client files on this host")
     report.lines.extend(f"note: {line}" for line in notes + errors)
     report.say("")
     report.say(render_checks(checks) if banner is None else f"{banner}\n\n{render_checks(checks)}")
@@ -156,5 +170,8 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
                    "servers": sorted(f"s{sid}" for sid in dumps), "missing": {
                        f"s{sid}": why for sid, why in sorted(missing.items())},
                    "clients": clients, "events": len(history), "notes": notes,
+                   "messages": None if merged is None else {
+                       "sends": merged.sends, "arrivals": merged.arrivals,
+                       "unmatched": merged.unmatched, "files": records.files},
                    "checks": summary["checks"]}
     return report

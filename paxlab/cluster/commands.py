@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from paxlab.cluster.clock import SLOW_HOP_MS, DelayLine, ScaledClock, slow_scale
 from paxlab.cluster.links import LinkFilter
+from paxlab.cluster.msgrecord import MessageRecorder
 from paxlab.core import Replica, Role
 from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Campaign, Envelope
@@ -81,6 +82,7 @@ class ServerState:
     slow: bool = False
     held: deque[Envelope] = field(default_factory=deque)
     held_dropped: int = 0
+    messages: MessageRecorder | None = None  # this server's message record, if it keeps one
     delayed: DelayLine[Envelope] = field(
         default_factory=lambda: DelayLine(delay_ns=SLOW_HOP_MS * 1_000_000))
 
@@ -88,8 +90,10 @@ class ServerState:
         """Keep inbound messages while paused, as a stopped process's socket buffers do."""
         for envelope in envelopes:
             if len(self.held) >= HELD_LIMIT:
-                self.held.popleft()
+                lost = self.held.popleft()
                 self.held_dropped += 1
+                if self.messages is not None:
+                    self.messages.release(lost, "lost")
             self.held.append(envelope)
 
     def pause(self, ms: int | None) -> None:
@@ -109,6 +113,9 @@ class ServerState:
             return []
         released = list(self.held)
         self.held.clear()
+        if self.messages is not None:
+            for envelope in released:
+                self.messages.release(envelope, "released")
         return released
 
     def set_slow(self, on: bool) -> None:
@@ -211,6 +218,10 @@ def _status(state: ServerState, _request: Mapping[str, Any], _console: bool) -> 
 
 
 def _dump(state: ServerState, _request: Mapping[str, Any], _console: bool) -> Outcome:
+    """The chain and KV store (`cluster check`), and the message record flushed, so the
+    check that dumps every server first reads every server's messages up to now."""
+    if state.messages is not None:
+        state.messages.flush()
     learner = state.replica.learner
     return Outcome({
         "ok": True,

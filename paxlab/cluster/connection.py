@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from paxlab.cluster.msgrecord import MessageRecorder
 from paxlab.cluster.outbox import Outbox, PeerStats
 from paxlab.cluster.payload import ADMIN, ENVELOPE, decode_json_payload, reply_payload
 from paxlab.cluster.ports import is_loopback
@@ -64,6 +65,7 @@ class Owner(Protocol):
     log: Callable[[str], None]
     connections: set[Connection]
     admin_pending: int
+    recorder: MessageRecorder | None
 
     def is_cut(self, source: str, target: str) -> bool: ...
     def deliver(self, envelopes: list[Envelope]) -> None: ...
@@ -246,10 +248,13 @@ class Connection(asyncio.Protocol):
         assert session is not None
         peer, owner = session.peer, self.owner
         stats = owner.peer_stats(peer)
+        recorder = owner.recorder
+        opener = session.opener
         arrived: list[Envelope] = []
         for body in bodies:
+            counter = opener.counter  # this frame's number on the link, as the sender sealed it
             try:
-                payload = session.open(body)
+                payload = opener.open(body)
             except WireError as error:
                 self._fail_open(str(error))
                 break
@@ -263,8 +268,12 @@ class Connection(asyncio.Protocol):
                     self._drop(stats, refusal)
                 elif owner.is_cut(peer, owner.me):
                     stats.cut += 1
+                    if recorder is not None:
+                        recorder.arrived(peer, session.link, counter, "cut")
                 else:
                     arrived.append(envelope)
+                    if recorder is not None:
+                        recorder.door(envelope, peer, session.link, counter)
             elif payload[:1] == ADMIN and self.peer_role == "admin":
                 try:
                     request = decode_json_payload(payload)
@@ -330,16 +339,27 @@ class Connection(asyncio.Protocol):
         if session is None or transport is None or self.paused or transport.is_closing():
             return
         queued = box.queue
-        seal = session.sealer.seal
+        sealer = session.sealer
+        seal = sealer.seal
+        first = sealer.counter
         frames = []
+        numbers = []
+        unexpected = False  # a payload left as another frame than its send line says
         try:
             while True:
-                frames.append(seal(queued.popleft()))
+                payload, number, expected, counter = queued.popleft()
+                if expected is not session or counter != sealer.counter:
+                    unexpected = True
+                frames.append(seal(payload))
+                numbers.append(number)
         except IndexError:
             pass
         if frames:
             box.stats.sent += len(frames)
             transport.write(b"".join(frames))
+            recorder = self.owner.recorder
+            if unexpected and recorder is not None:
+                recorder.sealed(box.peer, session.link, first, numbers)
 
     def send_now(self, payload: bytes) -> None:
         """Write one payload at once (admin replies)."""

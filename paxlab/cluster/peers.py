@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
 from paxlab.cluster.connection import HANDSHAKE_TIMEOUT_S, Connection, LinkEnds
+from paxlab.cluster.msgrecord import MessageRecorder
 from paxlab.cluster.outbox import Outbox, PeerStats
 from paxlab.cluster.wire import Acceptor, AcceptorRefused, Connector, Keys, Role, WireError, role_of
 from paxlab.core.ids import node_parts, server_node
@@ -57,6 +58,7 @@ class Peers:
         self.run_on_node = run_on_node
         self.on_admin = on_admin
         self.links: CutLinks | None = None
+        self.recorder: MessageRecorder | None = None  # notes messages sealed and arrived
         self.stats: dict[str, PeerStats] = {}
         self.auth_failures = 0  # all of them, also from peers that claimed nobody valid
         self.refused_connections = 0  # closed unheard: too many handshakes pending
@@ -143,8 +145,9 @@ class Peers:
                     # What waited for an unreachable peer is dropped, as a network would:
                     # the protocol resends what matters, and a peer back after an hour
                     # gets no hour-old burst.
-                    box.stats.dropped += len(box.queue)
-                    box.queue.clear()
+                    lost = box.clear()
+                    if self.recorder is not None:
+                        self.recorder.dropped(number for number in lost if number)
                     reason = str(error) or type(error).__name__
                     if reason != last_error:
                         self.log(f"link to {box.peer} at {entry.address} down: {reason}")

@@ -34,6 +34,7 @@ from paxlab.cluster.clusterfile import ClusterFile, ClusterFileError, load_clust
 from paxlab.cluster.commands import ServerState
 from paxlab.cluster.console import console_terminal, run_console
 from paxlab.cluster.links import LinkFilter
+from paxlab.cluster.msgrecord import MessageRecorder
 from paxlab.cluster.server_loop import ServerLog, ServerLoop
 from paxlab.cluster.terminal import Terminal
 from paxlab.core import Replica
@@ -133,6 +134,8 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     replica = Replica(server_id, params, random.Random(seed), recovered=recovered)
     links = LinkFilter(me, len(cluster.servers))
     clock = ScaledClock()
+    messages = (MessageRecorder.open(folder, me, deferred=True)
+                if cluster.record_messages else None)
     loop: ServerLoop | None = None
 
     def on_admin(request: dict[str, Any]) -> dict[str, Any]:
@@ -141,10 +144,12 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
 
     try:
         transport = TcpTransport(me, cluster, derive_keys(cluster.secret), log,
-                                 on_admin=on_admin, links=links)
+                                 on_admin=on_admin, links=links, recorder=messages)
     except TransportError as error:
         log(f"cannot start: {error}")
         storage.close()
+        if messages is not None:
+            messages.close()
         return EXIT_BAD_INPUT
 
     def send(envelope: Envelope) -> None:
@@ -154,12 +159,14 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     host = NodeHost(replica, send, storage=storage, log=log, on_output=log.commits)
     state = ServerState(replica=replica, host=host, links=links, clock=clock,
                         stats=transport.stats, send_now=transport.send, log=log,
-                        pid=os.getpid())
+                        pid=os.getpid(), messages=messages)
 
     def crash() -> None:
         def kill() -> None:
             time.sleep(CRASH_GRACE_S)  # the reply is on its way to the transport
             transport.flush(1.0)
+            if messages is not None:  # what the kill would lose from the buffer
+                messages.flush()
             os.kill(os.getpid(), signal.SIGKILL)
         threading.Thread(target=kill, name="crash", daemon=True).start()
 

@@ -158,10 +158,14 @@ class ServerLoop:
         if state.links.is_cut(self.me, target):
             if state.trace:
                 self.log(f"out {envelope.describe()}  (dropped: link cut)")
+            if state.messages is not None:
+                state.messages.sent(envelope, "cut")
             return
         if state.trace:
             self.log(f"out {envelope.describe()}")
         if state.slow and target[0] == "s":
+            if state.messages is not None:  # sent now; the hop's delay is the network's
+                state.messages.stamp(envelope)
             for early in state.delayed.push(state.clock.now_real_ns(), envelope):
                 self.inner.send(early)
             return
@@ -227,6 +231,7 @@ class ServerLoop:
     def _inbound(self, arrived: Sequence[Envelope]) -> list[Envelope]:
         state = self.state
         links = state.links
+        messages = state.messages
         kept: list[Envelope] = []
         for envelope in arrived:
             cut = links.is_cut(envelope.source, self.me)
@@ -234,6 +239,9 @@ class ServerLoop:
                 note = "  (dropped: link cut)" if cut else (
                     "  (held: paused)" if state.paused else "")
                 self.log(f"in  {envelope.describe()}{note}")
+            if messages is not None:
+                messages.take(envelope, "cut" if cut else "held" if state.paused
+                              else "delivered")
             if not cut:
                 kept.append(envelope)
         return kept

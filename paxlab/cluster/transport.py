@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 from paxlab.cluster.clusterfile import ClusterFile
 from paxlab.cluster.connection import Connection
-from paxlab.cluster.outbox import SEND_QUEUE_MAX, PeerStats
+from paxlab.cluster.msgrecord import MessageRecorder
+from paxlab.cluster.outbox import SEND_QUEUE_MAX, Outbox, PeerStats
 from paxlab.cluster.payload import EnvelopeEncoder
 from paxlab.cluster.peers import BACKOFF_S_MAX, BACKOFF_S_MIN, CutLinks, Peers
 from paxlab.cluster.ports import bind_listener, is_loopback
@@ -98,11 +99,13 @@ class TcpTransport:
     is in `receive`, `flush` or `close`, and `log` is called from there too.
     `on_admin(request) -> reply` answers admin requests, run like `call_in_loop`.
     `links` (settable) drops frames on cut links both ways; `clock` turns receive
-    deadlines into wall time (default: CLOCK_MONOTONIC milliseconds)."""
+    deadlines into wall time (default: CLOCK_MONOTONIC milliseconds); `recorder` notes
+    every message sent and arrived (cluster/msgrecord.py) and is closed with us."""
 
     def __init__(self, me: str, cluster: ClusterFile, keys: Keys, log: Callable[[str], None],
                  *, on_admin: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 links: CutLinks | None = None, clock: DeadlineClock | None = None) -> None:
+                 links: CutLinks | None = None, clock: DeadlineClock | None = None,
+                 recorder: MessageRecorder | None = None) -> None:
         self.me = me
         self.cluster = cluster
         self.log = log
@@ -121,6 +124,7 @@ class TcpTransport:
         self._peers = Peers(me, cluster, keys, log, self._loop, deliver=self._deliver,
                             run_on_node=self.call_in_loop, on_admin=on_admin)
         self._peers.links = links
+        self._peers.recorder = recorder
         if self._peers.role == "server":
             sock = self._bind(node_parts(me)[1])
             self._server = self._loop.run_until_complete(
@@ -164,28 +168,53 @@ class TcpTransport:
         has no connection to us."""
         target = envelope.target
         peers = self._peers
+        recorder = peers.recorder
         box = peers.outboxes.get(target)
         if box is None:
             box = peers.outbox_for_new(target)
             if box is None:
+                if recorder is not None:
+                    recorder.sent(envelope, "drop")
                 return
         links = peers.links
         if links is not None and links.is_cut(self.me, target):
             box.stats.cut += 1
+            if recorder is not None:
+                recorder.sent(envelope, "cut")
             return
         payload = self._encoder.payload(envelope)
         if len(payload) > PAYLOAD_BYTES_MAX:
             box.stats.dropped += 1
+            if recorder is not None:
+                recorder.sent(envelope, "drop")
             self.log(f"dropped a {len(payload)}-byte {type(envelope.message).__name__} to "
                      f"{target}: over the {PAYLOAD_BYTES_MAX}-byte frame limit")
             return
-        box.put(payload)
+        if recorder is None:
+            box.put(payload)
+        else:
+            self._put_recorded(box, payload, envelope, recorder)
         if not box.dirty:
             box.dirty = True
             peers.dirty.append(box)
             if threading.get_ident() != self._node_thread and not self._closed:
                 with contextlib.suppress(RuntimeError):  # another thread: wake the node
                     self._loop.call_soon_threadsafe(self._wake)
+
+    @staticmethod
+    def _put_recorded(box: Outbox, payload: bytes, envelope: Envelope,
+                      recorder: MessageRecorder) -> None:
+        """Queue a payload and note its send, with the frame it will leave as when the
+        link is up (else the connection notes the frame when it leaves)."""
+        frame = box.next_frame()
+        if frame is None:
+            lost = box.put(payload, recorder.sent(envelope, "deliver"))
+        else:
+            session, counter = frame
+            lost = box.put(payload, recorder.sent(envelope, "deliver", session.link, counter),
+                           session, counter)
+        if lost:
+            recorder.dropped((lost,))
 
     def receive(self, deadline_ms: float | None) -> list[Envelope] | None:
         """Write what was sent, then run the loop until something arrives or the deadline
@@ -334,6 +363,8 @@ class TcpTransport:
             if tasks:
                 loop.run_until_complete(_finish(tasks))
             loop.close()
+            if self._peers.recorder is not None:  # after the last frames were sealed
+                self._peers.recorder.close()
         finally:
             self._loop_lock.release()
 

@@ -22,6 +22,7 @@ on any failure, closes without saying why.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
@@ -35,6 +36,7 @@ from paxlab.core.ids import node_parts
 __all__ = [
     "FRAME_BYTES_MAX",
     "HANDSHAKE_BYTES_MAX",
+    "LINK_CHARS",
     "NONCE_BYTES",
     "TAG_BYTES",
     "Acceptor",
@@ -56,6 +58,7 @@ __all__ = [
 FRAME_BYTES_MAX = 4 * 1024 * 1024  # a frame body; 128 catch-up blocks fit many times over
 HANDSHAKE_BYTES_MAX = 1024  # handshake frames are tiny; junk is refused early
 NONCE_BYTES = 32
+LINK_CHARS = 12  # hex digits of a session's link name: 48 bits, unique enough per pair
 TAG_BYTES = 32
 VERSION = 1
 NO_SECRET = b"paxlab-no-secret"
@@ -224,6 +227,10 @@ class Session:
     role: Role  # the connector's role (the key both sides used)
     sealer: Sealer
     opener: Opener
+    # Names this connection at both ends (a hash of the handshake transcript): with a
+    # direction's frame counter it names one frame, so the two ends' message records
+    # can be joined without putting anything more on the wire (cluster/msgrecord.py).
+    link: str = ""
 
     def seal(self, payload: bytes) -> bytes:
         return self.sealer.seal(payload)
@@ -243,7 +250,9 @@ def _mac(key: bytes, label: bytes, transcript: bytes) -> bytes:
 def _session(key: bytes, transcript: bytes, peer: str, role: Role, *, connector: bool) -> Session:
     c2a, a2c = _mac(key, b"c2a", transcript), _mac(key, b"a2c", transcript)
     send, receive = (c2a, a2c) if connector else (a2c, c2a)
-    return Session(peer=peer, role=role, sealer=Sealer(send), opener=Opener(receive))
+    link = hashlib.sha256(transcript).hexdigest()[:LINK_CHARS]
+    return Session(peer=peer, role=role, sealer=Sealer(send), opener=Opener(receive),
+                   link=link)
 
 
 def json_object(body: bytes, what: str) -> dict[str, Any]:

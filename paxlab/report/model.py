@@ -69,9 +69,14 @@ def _driver(files: RunFiles) -> str:
 
 
 def _node_names(files: RunFiles, servers: int, clients: int) -> list[str]:
-    names = {f"s{i}" for i in range(servers)} | {f"c{i}" for i in range(clients)}
+    """Every lifeline: the servers by count and by what they wrote, the clients that
+    appear in the history (a cluster session's clients may be c7 and c8, not c0 and c1;
+    the count names them only when there is no history) and whoever sent a message."""
+    names = {f"s{i}" for i in range(servers)}
     names |= {f"s{sid}" for sid in (*files.chains, *files.kvs)}
     names |= {f"c{e['process']}" for e in files.history}
+    if not files.history:
+        names |= {f"c{i}" for i in range(clients)}
     if files.messages is not None:
         names |= {r.src for r in files.messages.sends} | {r.dst for r in files.messages.sends}
     return sorted(names, key=node_order)

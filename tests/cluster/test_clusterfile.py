@@ -92,7 +92,8 @@ def test_unknown_keys_everywhere_list_what_is_allowed(tmp_path: Path) -> None:
     data = {"servers": {0: {"address": "127.0.0.1:7000", "port": 1}}, "secrte": "x",
             "cluster": {"servers": 3, "heartbeat_ms": 5}, "clients": {"count": 4}}
     lines = problems(tmp_path, data, secret=None)
-    assert "secrte: unknown key; allowed: name, servers, cluster, clients, data_dir, secret" \
+    assert ("secrte: unknown key; allowed: name, servers, cluster, clients, data_dir, secret, "
+            "record_messages") \
         in lines
     assert "servers.0.port: unknown key; allowed: address, listen" in lines
     assert any(line.startswith("cluster.servers: unknown key; allowed: heartbeat_interval_ms,")

@@ -122,6 +122,21 @@ def test_a_cluster_session_folder(run: Path) -> None:
     assert model["down"] == [{"node": 1, "start_us": 5000, "end_us": 9000, "kind": "crash"}]
 
 
+def test_clients_are_the_ones_in_the_history_not_the_first_n(run: Path) -> None:
+    """A cluster session's two clients may be c7 and c8: no c0 and c1 lifelines."""
+    lines = (run / "history.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    clients = sorted({e["process"] for e in events})
+    renumber = {c: 7 + i for i, c in enumerate(clients)}
+    for event in events:
+        event["process"] = renumber[event["process"]]
+    (run / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (run / "messages.jsonl").unlink()
+    model = built(run)
+    assert [n for n in model["nodes"] if n.startswith("c")] == [
+        f"c{renumber[c]}" for c in clients]
+
+
 def test_an_empty_folder_builds_an_empty_model(tmp_path: Path) -> None:
     model = built(tmp_path)
     assert model["verdict"]["overall"].startswith("NO CHECKS RUN")
