@@ -1,5 +1,5 @@
-"""`paxlab bench [cluster]`, `bench-check` and `bench-sim`: speed, each against a baseline
-in the same run (for `bench cluster`, PySyncObj)."""
+"""`paxlab bench [cluster]`, `bench-check`, `bench-sim` and `bench-report`: speed, each against
+a baseline in the same run (for `bench cluster`, PySyncObj)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["HANDLERS", "add_parsers"]
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
-    """The three bench commands, in the order `paxlab --help` lists them."""
+    """The bench commands, in the order `paxlab --help` lists them."""
     bench = commands.add_parser(
         "bench", help="measure throughput and latency against a baseline in the same run")
     bench.add_argument("config", type=Path, nargs="?", default=Path("configs/bench.yaml"),
@@ -39,6 +39,18 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     bench_sim.add_argument("--seeds", default="1-50", help="seeds A-B, both included (1-50)")
     bench_sim.add_argument("--profile", action="store_true",
                            help="also print cProfile's top 15 entries (a second pass)")
+    bench_report = commands.add_parser(
+        "bench-report", help="time the HTML report of a 10,000-op run against its budgets")
+    bench_report.add_argument("config", type=Path, nargs="?",
+                              default=Path("configs/report_bench.yaml"),
+                              help="YAML config (default: configs/report_bench.yaml)")
+    bench_report.add_argument("--seed", type=int, default=1, help="seed (1)")
+    bench_report.add_argument("--repeats", type=int, default=3,
+                              help="repeats of each measurement; medians are printed (3)")
+    bench_report.add_argument("--keep", type=Path,
+                              help="write the results folder (and its report.html) here")
+    bench_report.add_argument("--no-browser", action="store_true",
+                              help="do not open the page in headless chromium")
 
 
 def _add_cluster_options(bench: argparse.ArgumentParser) -> None:
@@ -139,7 +151,24 @@ def _bench_sim(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _bench_report(args: argparse.Namespace) -> ExitCode:
+    """Exit 0 whatever the figures: a benchmark reports, it does not fail (it prints
+    OVER BUDGET when a budget is exceeded)."""
+    from paxlab.bench.report import run_report_bench
+
+    if args.repeats < 1:
+        return bad_input("--repeats must be at least 1")
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        return bad_input(error)
+    run_report_bench(config, args.seed, sys.stdout, repeats=args.repeats, keep=args.keep,
+                     browser=not args.no_browser, source=str(args.config))
+    return ExitCode.OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "bench": _bench, "bench-check": _bench_check, "bench-sim": _bench_sim,
+    "bench-report": _bench_report,
 }
 """Command name -> handler, for `cli.main`'s dispatch."""

@@ -1,9 +1,9 @@
 """The `paxlab` command: assembles the command groups' parsers and dispatches to them.
 
 Each group lives in its own module (`cli.lab`: run, check, report; `cli.sim`: sim and
-its shrink; `cli.bench`: bench, bench-check, bench-sim; `cli.cluster`: cluster, server,
-client) and the exit codes in
-`cli.exit_codes`, so no group imports this module and a new driver adds one module.
+its shrink; `cli.bench`: bench, bench-check, bench-sim, bench-report; `cli.cluster`:
+cluster, server, client) and the exit codes in `cli.exit_codes`, so no group imports this
+module and a new driver adds one module.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ from paxlab.lab import run_lab
 from paxlab.scenario.nemesis import expand_faults
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.yaml"))
+# report_bench.yaml is 11,000 ops over about 20 s of faults (`paxlab bench-report` draws
+# it); in the lab that is about a minute, so it runs with the slow tests only.
+SLOW = ("report_bench",)
+PARAMS = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in CONFIGS]
 
 
 def test_the_shipped_configs_are_found() -> None:
@@ -21,7 +25,7 @@ def test_the_shipped_configs_are_found() -> None:
     assert {"basic", "conflicting_puts", "lossy_network", "partition"} <= names
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+@pytest.mark.parametrize("path", PARAMS, ids=[p.stem for p in CONFIGS])
 def test_shipped_config_passes_every_check(path: Path, tmp_path: Path) -> None:
     config = load_config(path)
     out = io.StringIO()
