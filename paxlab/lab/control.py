@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -25,13 +27,38 @@ def interrupts_deferred() -> Iterator[None]:
     the two reads (or writes) leaves the pipe out of step: the next read takes part of a
     JSON body as a length of some gigabytes and blocks until the other side closes, so an
     interrupted run hung instead of winding down. Reading and handling one whole message
-    with SIGINT blocked, and sending one whole message likewise, keeps every pipe in step;
-    the interrupt arrives just after."""
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    with SIGINT held back, and sending one whole message likewise, keeps every pipe in
+    step; the interrupt arrives just after.
+
+    In the main thread a handler notes the signal for the block and replays it at the end.
+    Blocking the signal (pthread_sigmask) is not enough there: a mask is per thread, so
+    with any other thread alive the kernel hands SIGINT to that thread and Python raises
+    it in the main thread at once. Other threads cannot set handlers; they block it."""
+    if threading.current_thread() is not threading.main_thread():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            _replay_interrupt(previous)
+
+
+def _replay_interrupt(handler: Any) -> None:
+    """Deliver a held-back SIGINT to the handler that was in force before the block:
+    Python's (KeyboardInterrupt), an outer block's recorder, or the default action."""
+    if callable(handler):
+        handler(signal.SIGINT, None)
+    elif handler == signal.SIG_DFL:
+        os.kill(os.getpid(), signal.SIGINT)
+    # SIG_IGN (or a handler set outside Python, None): the signal was to be ignored.
 
 
 def send_control(conn: Connection, message: dict[str, Any]) -> None:

@@ -27,3 +27,28 @@ def test_a_message_sent_under_ctrl_c_arrives_whole() -> None:
     send_control(writer, {"event": "stopped"})
     assert recv_control(reader) == {"event": "progress", "done": 7}
     assert recv_control(reader) == {"event": "stopped"}  # still in step
+
+
+def test_ctrl_c_waits_even_when_another_thread_could_take_the_signal() -> None:
+    """Blocking SIGINT is per thread: with a second thread alive (an asyncio resolver, a
+    test's helper), the kernel hands the signal to that thread and Python raises it in
+    the main thread at once, mid-message. The interrupt must still wait for the block."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        reader, writer = Pipe(duplex=False)
+        done: list[str] = []
+        with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("after the signal")
+            send_control(writer, {"event": "progress", "done": 7})
+        assert done == ["after the signal"]
+        send_control(writer, {"event": "stopped"})
+        assert recv_control(reader) == {"event": "progress", "done": 7}
+        assert recv_control(reader) == {"event": "stopped"}
+    finally:
+        stop.set()
+        other.join()
