@@ -135,17 +135,6 @@ def _jsonl(text: str, name: str, problem: Callable[[Any], str | None], unread: l
     return kept
 
 
-def _numbered(folder: Path, pattern: re.Pattern[str]) -> dict[int, Path]:
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for path in folder.iterdir():
-        match = pattern.fullmatch(path.name)
-        if match:
-            found[int(match.group(1))] = path
-    return dict(sorted(found.items()))
-
-
 # ---- each file -------------------------------------------------------------------------
 
 
@@ -167,7 +156,7 @@ def _read_config(files: RunFiles) -> None:
 def _read_history(files: RunFiles) -> None:
     """history.jsonl; without one (a lab run stopped before merging), the clients' parts."""
     path = files.run_dir / _HISTORY
-    parts = _numbered(files.run_dir / _HISTORY_PARTS, _PART_FILE)
+    parts = results.numbered_files(files.run_dir / _HISTORY_PARTS, _PART_FILE)
     if not path.exists() and parts:
         events: list[dict] = []
         for client, part in parts.items():
@@ -194,7 +183,7 @@ def _read_chains(files: RunFiles) -> None:
             files.unread.append(f"{_CHAIN_META}: 'difficulty' = {difficulty!r}: not an integer")
     seen: dict[str, Any] = {}  # a line's text -> its block, shared by all chains
     clean: dict[str, list[dict | None]] = {}  # a file's text -> its blocks, read without fault
-    for sid, path in _numbered(files.run_dir / _CHAINS, _CHAIN_FILE).items():
+    for sid, path in results.numbered_files(files.run_dir / _CHAINS, _CHAIN_FILE).items():
         name = f"{_CHAINS}/{path.name}"
         text = _text(path, name, files.unread)
         if text is None:
@@ -232,7 +221,7 @@ def _chain_blocks(text: str, name: str, seen: dict[str, Any], problems: list[str
 
 
 def _read_kvs(files: RunFiles) -> None:
-    for sid, path in _numbered(files.run_dir / _KV, _KV_FILE).items():
+    for sid, path in results.numbered_files(files.run_dir / _KV, _KV_FILE).items():
         name = f"{_KV}/{path.name}"
         kv = _json_object(path, name, files.unread)
         if kv is None:

@@ -34,6 +34,7 @@ __all__ = [
     "log_path",
     "merge_history_parts",
     "new_run_dir",
+    "numbered_files",
     "read_chain_meta",
     "read_chains",
     "read_config",
@@ -80,7 +81,7 @@ class RunRecords:
     kvs: dict[int, dict[str, str]]  # server id -> key repr -> value repr
 
 
-def _numbered_files(folder: Path, pattern: re.Pattern[str]) -> dict[int, Path]:
+def numbered_files(folder: Path, pattern: re.Pattern[str]) -> dict[int, Path]:
     """Files named like server-<id>.jsonl, by id; other files (temp files) are ignored."""
     if not folder.is_dir():
         return {}
@@ -217,7 +218,7 @@ def merge_history_parts(run_dir: Path) -> list[dict]:
         write_history(run_dir, [])
         return []
     events: list[dict] = []
-    for path in _numbered_files(parts_dir, _PART_FILE).values():
+    for path in numbered_files(parts_dir, _PART_FILE).values():
         events.extend(fmt.read_jsonl(path, fmt.event_problem, torn_tail_ok=True))
     write_history(run_dir, events)
     shutil.rmtree(parts_dir)
@@ -265,7 +266,7 @@ def read_history(run_dir: Path) -> list[dict]:
 
 def read_chains(run_dir: Path) -> dict[int, list[dict]]:
     """Server id -> blocks; no chains folder gives {} (check.chains says "no chains")."""
-    files = _numbered_files(Path(run_dir) / _CHAINS, _CHAIN_FILE)
+    files = numbered_files(Path(run_dir) / _CHAINS, _CHAIN_FILE)
     return {sid: fmt.read_jsonl(path, fmt.block_problem) for sid, path in files.items()}
 
 
@@ -281,7 +282,7 @@ def read_chain_meta(run_dir: Path) -> dict:
 def read_kvs(run_dir: Path) -> dict[int, dict[str, str]]:
     """Server id -> its KV snapshot; no kv folder gives {}."""
     kvs = {}
-    for sid, path in _numbered_files(Path(run_dir) / _KV, _KV_FILE).items():
+    for sid, path in numbered_files(Path(run_dir) / _KV, _KV_FILE).items():
         kv = fmt.read_json_object(path)
         for key, value in kv.items():
             if not isinstance(value, str):
