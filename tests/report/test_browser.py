@@ -84,6 +84,10 @@ def test_hovering_an_op_names_everything_about_it(driver: Any, tmp_path: Path) -
     _js(driver, "paxlab.setView(arguments[0], arguments[1])", start - 20_000, start + 30_000)
     _js(driver, "document.getElementById('panel-ops').scrollIntoView()")
     _js(driver, "window.scrollTo(0, document.getElementById('panel-ops').offsetTop - 120)")
+    # The page hides an unpinned tooltip on scroll, and the scroll event comes a frame
+    # after scrollTo: wait two frames, or the hover below can be undone by it.
+    driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                "requestAnimationFrame(() => requestAnimationFrame(done))")
     point = _js(driver, "const p = paxlab.opPoint(arguments[0], arguments[1]);"
                         "return p && [p.x - scrollX, p.y - scrollY]", client, seq)
     assert point is not None
