@@ -147,7 +147,9 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
         "pipeline_window": cluster.cluster.pipeline_window, "fsync": cluster.cluster.fsync,
         **summarize_history(history),
         "faults": [{"time_ms": (f["time_ns"] - t0) // 1_000_000, "action": f.get("action"),
-                    "detail": f.get("detail")} for f in faults],
+                    "detail": f.get("detail"),
+                    **({"nodes": f["nodes"]} if isinstance(f.get("nodes"), list) else {})}
+                   for f in faults],
         "errors": errors,
         "checks": [{"name": c.name, "verdict": c.verdict, "details": c.details}
                    for c in checks],

@@ -108,13 +108,16 @@ def _survey(ctl: Control) -> tuple[dict[int, dict[str, Any]], str | None]:
 
 
 def _finish(ctl: Control, report: Report, action: str, detail: str, done: list[str],
-            failed: dict[str, str]) -> Report:
+            failed: dict[str, str], nodes: list[str] | None = None) -> Report:
+    """Report and log a fault. `nodes`: the servers it hit, as the results contract's
+    faults name them (default: the servers that applied it)."""
     for name, why in failed.items():
         report.say(f"{name}: {why}")
     report.ok = bool(done)
     report.data = {"action": action, "detail": detail, "servers": done, "failed": failed}
     if done:
-        _log(ctl, {"action": action, "detail": detail, "servers": done, "failed": failed})
+        _log(ctl, {"action": action, "detail": detail, "servers": done, "failed": failed,
+                   "nodes": done if nodes is None else nodes})
         report.lines.insert(0, detail)
     return report
 
@@ -211,7 +214,8 @@ def _simple(ctl: Control, sid: int, request: dict[str, Any]) -> str | None:
     return None if reply.get("ok") else f"refused: {reply.get('error')}"
 
 
-def _net(ctl: Control, command: dict[str, Any], ids: list[int], detail: str) -> Report:
+def _net(ctl: Control, command: dict[str, Any], ids: list[int], detail: str,
+         nodes: list[str]) -> Report:
     """Send one net fault to the servers concerned; a server that is down has no links
     to change, so it is reported but is not a failure while another one applied it."""
     replies = ctl.ask_all({"cmd": "fault", "net": command}, ids)
@@ -219,7 +223,16 @@ def _net(ctl: Control, command: dict[str, Any], ids: list[int], detail: str) -> 
     failed = {f"s{sid}": (f"refused: {r.get('error')}" if isinstance(r, dict)
                           else f"not reachable: {r}")
               for sid, r in replies.items() if not (isinstance(r, dict) and r.get("ok"))}
-    return _finish(ctl, Report(), command["cmd"], detail, done, failed)
+    return _finish(ctl, Report(), command["cmd"], detail, done, failed, nodes)
+
+
+def _cut_off(groups: list[list[int]], ids: list[int]) -> list[str]:
+    """The servers a partition cuts off, as the lab records them: those outside a group
+    that holds a majority; every server when no group does."""
+    grouped = {sid for group in groups for sid in group}
+    rest = [sid for sid in ids if sid not in grouped]
+    majority = [set(g) for g in [*groups, rest] if len(g) > len(ids) // 2]
+    return [f"s{sid}" for sid in ids if not majority or sid not in majority[0]]
 
 
 def link_fault(ctl: Control, action: str, a_text: str, b_text: str,
@@ -233,10 +246,10 @@ def link_fault(ctl: Control, action: str, a_text: str, b_text: str,
         if action != "fail-link":
             raise ControlError("--one-way goes with fail-link; fix-link A B fixes both ways")
         command = {"cmd": "fail_link_one_way", "source": f"s{a}", "target": f"s{b}"}
-        return _net(ctl, command, [a, b], f"fail_link_one_way {a}->{b}")
+        return _net(ctl, command, [a, b], f"fail_link_one_way {a}->{b}", [f"s{a}", f"s{b}"])
     name = "fail_link" if action == "fail-link" else "fix_link"
     return _net(ctl, {"cmd": name, "a": f"s{a}", "b": f"s{b}"}, [a, b],
-                f"{name} {min(a, b)}-{max(a, b)}")
+                f"{name} {min(a, b)}-{max(a, b)}", [f"s{min(a, b)}", f"s{max(a, b)}"])
 
 
 def partition(ctl: Control, groups_text: str) -> Report:
@@ -244,7 +257,8 @@ def partition(ctl: Control, groups_text: str) -> Report:
     groups = parse_groups(groups_text, len(ctl.ids))
     names = [[f"s{sid}" for sid in group] for group in groups]
     detail = "partition " + " | ".join("[" + ", ".join(map(str, g)) + "]" for g in groups)
-    return _net(ctl, {"cmd": "partition", "groups": names}, ctl.ids, detail)
+    return _net(ctl, {"cmd": "partition", "groups": names}, ctl.ids, detail,
+                _cut_off(groups, ctl.ids))
 
 
 def isolate(ctl: Control, target_text: str) -> Report:
@@ -262,9 +276,9 @@ def isolate(ctl: Control, target_text: str) -> Report:
         return report
     return _net(ctl, {"cmd": "isolate", "server": chosen[0]}, ctl.ids,
                 f"isolate {target} ({chosen[0]})" if target in ("leader", "random")
-                else f"isolate {target}")
+                else f"isolate {target}", [chosen[0]])
 
 
 def heal(ctl: Control) -> Report:
     """Remove every cut link, partition and isolation, on every server."""
-    return _net(ctl, {"cmd": "heal"}, ctl.ids, "heal")
+    return _net(ctl, {"cmd": "heal"}, ctl.ids, "heal", [])

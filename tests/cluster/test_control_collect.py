@@ -80,6 +80,7 @@ def test_check_writes_a_results_folder_and_passes(
     summary = results.read_summary(run_dir)
     assert summary["partial"] is False and summary["clients"] == 2 and summary["servers"] == 3
     assert [f["detail"] for f in summary["faults"]] == ["fail_link 0-1", "fix_link 0-1"]
+    assert [f["nodes"] for f in summary["faults"]] == [["s0", "s1"], ["s0", "s1"]]
     assert summary["ops"]["get"] == {"ok": 1, "fail": 0, "info": 1}
     assert (run_dir / "logs" / "client-7.log").read_text() == "client 7 log\n"
     assert main(["check", str(run_dir)]) == 0  # the lab's own `paxlab check` agrees

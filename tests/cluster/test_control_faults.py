@@ -12,7 +12,7 @@ import pytest
 from paxlab.cli.main import main
 from paxlab.cluster import control
 from paxlab.cluster.control import ControlError, up
-from paxlab.cluster.control_faults import parse_groups, parse_target, process_fault
+from paxlab.cluster.control_faults import _cut_off, parse_groups, parse_target, process_fault
 from paxlab.cluster.procs import running_server
 from tests.cluster.control_fake import FakeCluster, make_cluster, stop_all
 
@@ -54,8 +54,8 @@ def test_crash_leader_then_restart(fake: FakeCluster, capsys: pytest.CaptureFixt
     assert code == 0 and json.loads(out) == {"action": "restart", "detail": "restart all (s0)",
                                              "servers": ["s0"], "failed": {}}
     assert running_server(fake.cluster, 0) is not None
-    assert [(e["action"], e["detail"]) for e in logged(fake)] == [
-        ("crash", "crash leader (s0)"), ("restart", "restart all (s0)")]
+    assert [(e["action"], e["detail"], e["nodes"]) for e in logged(fake)] == [
+        ("crash", "crash leader (s0)", ["s0"]), ("restart", "restart all (s0)", ["s0"])]
     assert all(isinstance(e["time_ns"], int) for e in logged(fake))
 
 
@@ -119,6 +119,7 @@ def test_link_faults_go_to_the_servers_concerned(
     code, out, _ = run(fake, capsys, "fix-link", "0", "1", "--json")
     assert code == 0 and json.loads(out)["servers"] == ["s0", "s1"]
     assert fake.servers[0].cut == set()
+    assert [e["nodes"] for e in logged(fake)] == [["s0", "s1"], ["s2", "s1"], ["s0", "s1"]]
     with pytest.raises(SystemExit) as info:  # argparse: fix-link has no --one-way
         main(["cluster", "fix-link", "0", "1", "--one-way"])
     assert info.value.code == 2
@@ -139,6 +140,9 @@ def test_partition_isolate_and_heal_go_to_every_server(
     assert code == 0 and out.startswith("heal\ns2: not reachable")
     assert fake.servers[0].cut == set() == fake.servers[1].cut
     assert [e["action"] for e in logged(fake)] == ["partition", "isolate", "heal"]
+    # The nodes each hit, as the results contract names them: the minority cut off,
+    # the isolated server, nobody for a heal.
+    assert [e["nodes"] for e in logged(fake)] == [["s2"], ["s0"], []]
     assert logged(fake)[-1]["failed"] == {"s2": "not reachable: s2: connection refused"}
 
 
@@ -148,6 +152,12 @@ def test_a_fault_no_server_took_is_exit_1(fake: FakeCluster,
         server.reachable = False
     code, out, _ = run(fake, capsys, "fail-link", "0", "1", "--json")
     assert code == 1 and json.loads(out)["servers"] == [] and not logged(fake)
+
+
+def test_a_partition_cuts_off_the_servers_outside_its_majority() -> None:
+    assert _cut_off([[0, 1], [2]], [0, 1, 2]) == ["s2"]
+    assert _cut_off([[2]], [0, 1, 2]) == ["s2"]  # the rest, 0 and 1, is the majority
+    assert _cut_off([[0, 1], [2, 3], [4]], [0, 1, 2, 3, 4]) == ["s0", "s1", "s2", "s3", "s4"]
 
 
 def test_target_and_group_parsing() -> None:
