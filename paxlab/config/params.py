@@ -28,6 +28,7 @@ def replica_params_of(cluster: ClusterConfig) -> ReplicaParams:
         pipeline_window=cluster.pipeline_window,
         difficulty=cluster.difficulty,
         accept_retry_ms=cluster.accept_retry_ms,
+        prevote=cluster.prevote,
     )
 
 

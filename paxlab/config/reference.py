@@ -59,6 +59,8 @@ def _default_cell(spec: KeySpec) -> str:
         return "required"
     if spec.default is None:
         return "`null`"
+    if isinstance(spec.default, bool):  # as YAML writes it
+        return "`true`" if spec.default else "`false`"
     return f"`{spec.default}`"
 
 

@@ -32,7 +32,7 @@ __all__ = [
     "parse_literal",
 ]
 
-Kind = Literal["int", "number", "choice", "name", "literal", "custom"]
+Kind = Literal["int", "number", "choice", "name", "literal", "custom", "bool"]
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _LITERAL_HINT = "a Python literal in a string, e.g. \"'x'\" (the string x), \"1\" or \"(1, 'a')\""
@@ -121,6 +121,8 @@ class KeySpec:
             text = self.allowed_text
         elif self.kind == "choice":
             text = "one of: " + ", ".join(self.choices)
+        elif self.kind == "bool":
+            text = "true or false"
         elif self.kind == "name":
             text = "1 to 100 letters, digits, '_', '.' or '-' (not only dots)"
         elif self.kind == "literal":
@@ -147,6 +149,10 @@ class KeySpec:
             if self.nullable:
                 return None
             raise SpecError(expected)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise SpecError(expected)
+            return value
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 raise SpecError(expected)
@@ -205,6 +211,12 @@ CLUSTER_KEYS: Mapping[str, KeySpec] = {
                      doc="Sync the record file before any reply that depends on it. never: "
                      "faster, but a crashed server may forget promises; for benchmarks only "
                      "(the summary says so)."),
+    "prevote": KeySpec(kind="bool", default=True,
+                       doc="Pre-vote and leader stickiness: before raising its ballot, a "
+                       "server asks whether a majority would back it, and a server that "
+                       "heard a live leader within election_timeout_ms_min says no. So a "
+                       "server cut off from the others cannot depose a healthy leader when "
+                       "it rejoins (docs/protocol.md, Pre-vote). false: run at once."),
 }
 
 NETWORK_KEYS: Mapping[str, KeySpec] = {

@@ -57,6 +57,7 @@ class ClusterConfig:
     difficulty: int  # proof-of-work leading zero bits, 0..32
     accept_retry_ms: int
     fsync: Literal["always", "never"] = "always"  # never: benchmarks only, unsafe on crash.
+    prevote: bool = True  # pre-vote and leader stickiness before phase 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

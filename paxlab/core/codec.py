@@ -35,6 +35,8 @@ INT, STR, OPT_STR, OPT_INT, BOOL, BALLOT, BLOCK, BLOCKS, ENTRIES, OP = (
 )
 
 SCHEMA: dict[type[m.Message], dict[str, str]] = {
+    m.PreVote: {"ballot": BALLOT, "commit_index": INT},
+    m.PreVoteReply: {"ballot": BALLOT, "granted": BOOL, "max_round": INT},
     m.Prepare: {"ballot": BALLOT, "from_slot": INT},
     m.Promise: {"ballot": BALLOT, "from_slot": INT, "commit_index": INT,
                 "accepted": ENTRIES, "decided": BLOCKS},

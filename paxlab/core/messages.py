@@ -31,6 +31,8 @@ __all__ = [
     "HeartbeatAck",
     "HeartbeatTimeout",
     "Message",
+    "PreVote",
+    "PreVoteReply",
     "Prepare",
     "Promise",
     "Redirect",
@@ -76,6 +78,42 @@ class Prepare(Message):
 
     def describe(self) -> str:
         return f"Prepare b={self.ballot} from_slot={self.from_slot}"
+
+
+@fast_init
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreVote(Message):
+    """Before phase 1, would-be candidate -> all: would you promise `ballot` if I sent a
+    Prepare? Changes nothing at the receiver (Raft thesis 9.6, pre-vote). Answered by
+    PreVoteReply. `commit_index` is the sender's decided prefix: a server does not back a
+    candidate that holds fewer decided blocks than itself."""
+
+    ballot: Ballot
+    commit_index: int
+
+    def __post_init__(self) -> None:
+        if self.commit_index < 0:
+            raise RemoteError(f"PreVote: commit_index {self.commit_index} < 0")
+
+    def describe(self) -> str:
+        return f"PreVote b={self.ballot} commit={self.commit_index}"
+
+
+@fast_init
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreVoteReply(Message):
+    """Answer to PreVote (echoing its `ballot`): `granted` when the server heard no live
+    leader within its election timeout and the sender's log is as far as its own.
+    `max_round` is the highest round the server has seen, so a candidate that goes on
+    to phase 1 picks a ballot above the promises it will meet."""
+
+    ballot: Ballot
+    granted: bool
+    max_round: int
+
+    def describe(self) -> str:
+        answer = "granted" if self.granted else "refused"
+        return f"PreVoteReply b={self.ballot} {answer} max_round={self.max_round}"
 
 
 @fast_init
@@ -331,5 +369,7 @@ class Envelope:
         return f"{self.source}->{self.target} {self.message.describe()}"
 
 
-RESPONSES = frozenset({Promise, Accepted, Reject, HeartbeatAck, ClientReply, Redirect})
+RESPONSES = frozenset({
+    PreVoteReply, Promise, Accepted, Reject, HeartbeatAck, ClientReply, Redirect,
+})
 LOCAL = frozenset({Boot, Campaign, ElectionTimeout, HeartbeatTimeout, Submit, RequestTimeout})

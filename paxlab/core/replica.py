@@ -36,6 +36,8 @@ from paxlab.core.messages import (
     HeartbeatTimeout,
     Message,
     Prepare,
+    PreVote,
+    PreVoteReply,
     Promise,
     Reject,
 )
@@ -53,7 +55,7 @@ Handler = Callable[[int, Any], None]
 _PROMISED_BALLOT = frozenset({Prepare, Accept, Heartbeat})
 _SERVER_MESSAGES = frozenset({
     Boot, Campaign, ElectionTimeout, HeartbeatTimeout, Prepare, Promise, Accept, Accepted, Reject,
-    Heartbeat, HeartbeatAck, CatchUp, ClientRequest,
+    Heartbeat, HeartbeatAck, CatchUp, ClientRequest, PreVote, PreVoteReply,
 })
 
 
@@ -71,6 +73,7 @@ class Replica(AcceptorSteps, LeaderSteps):
         super().__init__(replica_id, params, rng, recovered=recovered)
         every_role: dict[type[Message], Handler] = {
             Boot: self.handle_boot,
+            PreVote: self.handle_pre_vote,
             Prepare: self.handle_prepare,
             Accept: self.handle_accept,
             Heartbeat: self.handle_heartbeat,
@@ -82,6 +85,7 @@ class Replica(AcceptorSteps, LeaderSteps):
                 CatchUp: self.handle_catch_up,
                 ElectionTimeout: self.handle_election_timeout_follower,
                 Campaign: self.handle_campaign,
+                PreVoteReply: self.handle_pre_vote_reply,
                 ClientRequest: self.handle_client_request_follower,
             },
             CandidateState: {
@@ -174,7 +178,10 @@ class Replica(AcceptorSteps, LeaderSteps):
         a follower with no known leader, and lets its candidate finish before our own
         election timeout fires."""
         if ballot != self.acceptor.promised and ballot.replica != self.id:
-            if self.role is not Role.FOLLOWER:
+            state = self._state
+            if type(state) is FollowerState:
+                state.prevote = None  # someone else runs: let it finish
+            else:
                 self.become_follower(None)
             self.leader_id = None
             self.last_leader_contact_ms = self.now_ms
@@ -191,10 +198,14 @@ class Replica(AcceptorSteps, LeaderSteps):
         self._raise_promise(ballot)
         if ballot.replica == self.id:
             return
-        if self.role is not Role.FOLLOWER:
+        state = self._state
+        if type(state) is not FollowerState:
             self.become_follower(ballot.replica)
-        elif self.leader_id != ballot.replica:
-            self._trace(f"following s{ballot.replica} b={ballot}")
+        else:
+            state.prevote = None  # a leader spoke: no need to run
+            if self.leader_id != ballot.replica:
+                self._trace(f"following s{ballot.replica} b={ballot}")
+                self._redirect_queue(ballot.replica)
         self.leader_id = ballot.replica
         self.last_leader_contact_ms = self.now_ms
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from paxlab.core.acceptor import Acceptor
 from paxlab.core.chain import Block
@@ -37,6 +37,7 @@ __all__ = [
     "ELECTION_TIMER",
     "HEARTBEAT_TIMER",
     "FollowerState",
+    "PreVoteRound",
     "ReplicaBase",
     "ReplicaParams",
     "Role",
@@ -54,8 +55,20 @@ class Role(enum.Enum):
 
 
 @dataclass(slots=True)
+class PreVoteRound:
+    """A follower asking whether it could win before it raises its ballot: `ballot` is
+    the one it would run with, `grants` who said yes (itself included)."""
+
+    ballot: Ballot
+    grants: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
 class FollowerState:
-    """Following a leader, or waiting for one (`Replica.leader_id` says which)."""
+    """Following a leader, or waiting for one (`Replica.leader_id` says which).
+    `prevote`: the pre-vote round in progress, if any (only a follower runs one)."""
+
+    prevote: PreVoteRound | None = None
 
 
 RoleState = FollowerState | CandidateState | LeaderState
@@ -80,6 +93,9 @@ class ReplicaParams:
     accept_retry_ms: int = 100
     queue_limit: int = 10_000
     catchup_blocks_max: int = 128
+    # Pre-vote and leader stickiness (step_leader.py, docs/protocol.md "Pre-vote"). Off
+    # here so hand-scripted core tests keep their classic elections; configs default on.
+    prevote: bool = False
 
     def __post_init__(self) -> None:
         if self.replica_count < 1:
@@ -224,20 +240,28 @@ class ReplicaBase:
         self.leader_id = leader_id
         self.last_leader_contact_ms = self.now_ms
         self._arm_election_timer()
+        self._redirect_queue(leader_id)
+
+    def _redirect_queue(self, leader_id: int | None) -> None:
+        """Send every queued request on to `leader_id`: only a leader keeps a queue for
+        long (a follower holds one only while a nomination's pre-vote runs)."""
         for request in self.queue.drain():
             self._reply_client(
                 request.client,
                 Redirect(client=request.client, seq=request.seq, leader_hint=leader_id),
             )
 
+    def next_ballot(self) -> Ballot:
+        """The ballot we would run with now: above every round seen or promised."""
+        promised = self.acceptor.promised
+        return Ballot(max(self.max_round_seen, promised.round if promised else 0) + 1, self.id)
+
     def become_candidate(self) -> None:
         """Follower or candidate -> candidate with a ballot above every round seen; runs
         phase 1 (Prepare) for every slot from the commit index on."""
         assert self.role is not Role.LEADER, "a leader does not run for election"
-        self.max_round_seen = max(
-            self.max_round_seen, self.acceptor.promised.round if self.acceptor.promised else 0
-        )
-        ballot = Ballot(self.max_round_seen + 1, self.id)
+        ballot = self.next_ballot()
+        self.max_round_seen = ballot.round - 1
         self._state = CandidateState(ballot=ballot, from_slot=self.commit_index)
         self.leader_id = None
         self._trace(f"candidate b={ballot} from_slot={self.commit_index}")

@@ -1,5 +1,5 @@
-"""What every role handles: Boot, Prepare, Accept, Heartbeat and CatchUp (the acceptor
-and learner side of Multi-Paxos).
+"""What every role handles: Boot, PreVote, Prepare, Accept, Heartbeat and CatchUp (the
+acceptor and learner side of Multi-Paxos).
 
 These run after the ballot gate in `replica.py`: a stale ballot never gets here, and
 the replica already promised the message's ballot and follows its leader. The acceptor
@@ -18,6 +18,8 @@ from paxlab.core.messages import (
     Heartbeat,
     HeartbeatAck,
     Prepare,
+    PreVote,
+    PreVoteReply,
     Promise,
 )
 from paxlab.core.output import AcceptedRecord
@@ -32,6 +34,23 @@ class AcceptorSteps(ReplicaBase):
     def handle_boot(self, _sender: int, _m: Boot) -> None:
         self.last_leader_contact_ms = self.now_ms
         self._arm_election_timer()
+
+    # --- pre-vote -----------------------------------------------------------------------
+
+    def handle_pre_vote(self, sender: int, m: PreVote) -> None:
+        """Grant only if we heard no live leader within the minimum election timeout
+        (leader stickiness) and the sender holds at least our decided prefix. Nothing
+        changes here: no promise, no round learned, no timer (Raft thesis 9.6)."""
+        granted = not self.hears_live_leader() and m.commit_index >= self.commit_index
+        self._send(sender, PreVoteReply(ballot=m.ballot, granted=granted,
+                                        max_round=self.max_round_seen))
+
+    def hears_live_leader(self) -> bool:
+        """We lead, or our leader spoke within election_timeout_ms_min."""
+        if self.leader is not None:
+            return True
+        quiet_ms = self.now_ms - self.last_leader_contact_ms
+        return self.leader_id is not None and quiet_ms < self.params.election_timeout_ms_min
 
     # --- phase 1 ------------------------------------------------------------------------
 

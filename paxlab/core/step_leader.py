@@ -2,7 +2,8 @@
 requests and proposals.
 
 A follower that hears no leader for its randomized timeout runs for leader with a higher
-ballot; a candidate with a majority of promises takes over the open slots; a leader
+ballot (with `prevote`, only after a majority said in a PreVoteReply that it could win);
+a candidate with a majority of promises takes over the open slots; a leader
 keeps the pipeline full from the request queue, commits slots in order as majorities
 answer, and steps down when it has not heard a majority for an election timeout.
 """
@@ -23,10 +24,18 @@ from paxlab.core.messages import (
     HeartbeatAck,
     HeartbeatTimeout,
     Prepare,
+    PreVote,
+    PreVoteReply,
     Promise,
     Redirect,
 )
-from paxlab.core.replica_base import ELECTION_TIMER, HEARTBEAT_TIMER, ReplicaBase
+from paxlab.core.replica_base import (
+    ELECTION_TIMER,
+    HEARTBEAT_TIMER,
+    FollowerState,
+    PreVoteRound,
+    ReplicaBase,
+)
 
 __all__ = ["LeaderSteps"]
 
@@ -45,16 +54,62 @@ class LeaderSteps(ReplicaBase):
                 ElectionTimeout(),
             )
             return
-        self.become_candidate()
+        self.maybe_campaign()
+
+    def maybe_campaign(self) -> None:
+        """Run for leader: at once, or with `prevote` only after a pre-vote round."""
+        if self.params.prevote:
+            self.start_prevote()
+        else:
+            self.become_candidate()
 
     def handle_campaign(self, _sender: int, _m: Campaign) -> None:
         """Run for leader now, whoever spoke last (a follower or a candidate; a leader has
-        no handler and drops it)."""
+        no handler and drops it). No pre-vote, even with `prevote`: a campaign is an
+        operator's deliberate transfer under a live leader, which every sticky server
+        would refuse; its higher ballot deposes the old leader safely, as Paxos allows."""
         self.become_candidate()
 
     def handle_election_timeout_candidate(self, _sender: int, _m: ElectionTimeout) -> None:
-        """Phase 1 did not finish in time: run again with a higher ballot."""
+        """Phase 1 did not finish in time: run again with a higher ballot; with `prevote`,
+        ask first, so a candidate cut off mid-election stops raising its ballot."""
+        if self.params.prevote:
+            self.become_follower(None)
+            self.start_prevote()
+            return
         self.become_candidate()
+
+    # --- pre-vote (Raft thesis 9.6, on Paxos ballots) -----------------------------------
+
+    def start_prevote(self) -> None:
+        """Ask every server whether it would back the ballot we would run with, without
+        raising our own: a server that cannot reach a majority keeps its ballot, so on
+        rejoining it cannot depose a leader the majority still hears."""
+        state = self._state
+        assert type(state) is FollowerState, "only a follower runs a pre-vote"
+        ballot = self.next_ballot()
+        state.prevote = PreVoteRound(ballot=ballot, grants={self.id})
+        self._trace(f"pre-vote b={ballot} commit={self.commit_index}")
+        if len(state.prevote.grants) >= self.params.majority:
+            self.become_candidate()
+            return
+        self._arm_election_timer()  # no majority by then: another round, same ballot
+        self._broadcast(PreVote(ballot=ballot, commit_index=self.commit_index),
+                        include_self=False)
+
+    def handle_pre_vote_reply(self, sender: int, m: PreVoteReply) -> None:
+        """Count a grant for the round in progress; a majority (us included) starts
+        phase 1. The rounds others report only ever raise the ballot we will use."""
+        state = self._state
+        assert type(state) is FollowerState
+        self.max_round_seen = max(self.max_round_seen, m.max_round)
+        round_ = state.prevote
+        if round_ is None or m.ballot != round_.ballot or not m.granted:
+            return
+        round_.grants.add(sender)
+        if len(round_.grants) >= self.params.majority:
+            self._trace(f"pre-vote won b={round_.ballot} grants={sorted(round_.grants)}")
+            self.become_candidate()
 
     def handle_heartbeat_timeout(self, _sender: int, _m: HeartbeatTimeout) -> None:
         leader = self._state
@@ -239,7 +294,9 @@ class LeaderSteps(ReplicaBase):
         has been quiet for two heartbeats, makes us run for leader."""
         if m.nominate and self._leader_is_suspect():
             self._trace(f"nominated by c{client}")
-            self.become_candidate()
+            state = self._state
+            if not (type(state) is FollowerState and state.prevote is not None):
+                self.maybe_campaign()
             self.queue.push(m)
             return
         self._reply_client(

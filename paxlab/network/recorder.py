@@ -23,6 +23,8 @@ from paxlab.core.messages import (
     HeartbeatAck,
     Message,
     Prepare,
+    PreVote,
+    PreVoteReply,
     Promise,
     Redirect,
     Reject,
@@ -37,6 +39,14 @@ MessageFields = tuple[str, str | None, int | None, tuple[tuple[int, int], ...] |
 
 def _prepare(m: Prepare) -> MessageFields:
     return "Prepare", str(m.ballot), m.from_slot, None
+
+
+def _pre_vote(m: PreVote) -> MessageFields:
+    return "PreVote", str(m.ballot), m.commit_index, None
+
+
+def _pre_vote_reply(m: PreVoteReply) -> MessageFields:
+    return "PreVoteReply", str(m.ballot), None, None
 
 
 def _promise(m: Promise) -> MessageFields:
@@ -72,6 +82,8 @@ def _client(m: ClientRequest | ClientReply | Redirect) -> MessageFields:
 
 
 _FIELDS: dict[type, Callable[..., MessageFields]] = {
+    PreVote: _pre_vote,
+    PreVoteReply: _pre_vote_reply,
     Prepare: _prepare,
     Promise: _promise,
     Accept: _accept,
@@ -89,7 +101,7 @@ _FIELDS: dict[type, Callable[..., MessageFields]] = {
 def message_fields(message: Message) -> MessageFields:
     """(type, ballot, slot, ops) of one message, as a send line carries them: slot is a
     Prepare's or Promise's from_slot, an Accept's or Accepted's slot, a CatchUp's first
-    height, a Heartbeat's or HeartbeatAck's commit index; ops are an Accept's block's
+    height, a Heartbeat's, HeartbeatAck's or PreVote's commit index; ops are an Accept's block's
     txns or a client message's one op. Any other message (a local one never crosses the
     network) gives its class name and nothing else."""
     fields = _FIELDS.get(type(message))

@@ -39,6 +39,9 @@ SAMPLES: list[m.Message] = [
     m.ClientReply(client=4, seq=3, outcome="fail", value="'v'", error="nope"),
     m.Redirect(client=4, seq=2, leader_hint=None),
     m.Redirect(client=4, seq=2, leader_hint=0),
+    m.PreVote(ballot=B, commit_index=2),
+    m.PreVoteReply(ballot=B, granted=True, max_round=3),
+    m.PreVoteReply(ballot=B, granted=False, max_round=0),
 ]
 
 
