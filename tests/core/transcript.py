@@ -11,7 +11,7 @@ command is echoed as `> command`, followed by what its steps did, in step order:
 
 Commands (servers are s0.., clients c0..; ` #` starts a comment):
 
-    replicas N                  first line: N booted replicas
+    replicas N [prevote]        first line: N booted replicas (with cluster.prevote on)
     time MS | wait MS           set virtual time / move it forward
     timeout sI | tick sI        step an ElectionTimeout / HeartbeatTimeout into sI
     deliver [FILTER]            deliver the matching pending envelopes once, in send order
@@ -60,8 +60,8 @@ def describe_record(record: Record) -> str:
 class Transcript:
     """Runs one script over a scripted Cluster and collects its lines."""
 
-    def __init__(self, n: int) -> None:
-        self.cluster = Cluster(n=n)
+    def __init__(self, n: int, prevote: bool = False) -> None:
+        self.cluster = Cluster(n=n, overrides={"prevote": prevote})
         self.down: set[str] = set()
         self.records: dict[str, list[Record]] = {r.node: [] for r in self.cluster.replicas}
         self.lines: list[str] = []
@@ -140,7 +140,7 @@ class Transcript:
     def _restart(self, node: str) -> None:
         c = self.cluster
         index = int(node[1:])
-        params = make_params(c.n)
+        params = make_params(c.n, **c.overrides)
         recovered = recover_state(self.records[node], params.difficulty)
         c.replicas[index] = Replica(index, params, random.Random(index), recovered=recovered)
         self.down.discard(node)
@@ -182,7 +182,7 @@ def run_script(commands: list[str]) -> list[str]:
     first = commands[0].split()
     if first[0] != "replicas":
         raise ValueError("a transcript starts with `replicas N`")
-    transcript = Transcript(int(first[1]))
+    transcript = Transcript(int(first[1]), prevote=first[2:] == ["prevote"])
     for command in commands[1:]:
         transcript.run(command)
     return transcript.lines
