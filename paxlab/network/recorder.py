@@ -42,7 +42,7 @@ def _prepare(m: Prepare) -> MessageFields:
 
 
 def _pre_vote(m: PreVote) -> MessageFields:
-    return "PreVote", str(m.ballot), m.commit_index, None
+    return "PreVote", str(m.ballot), None, None  # no slot: the report reads slots
 
 
 def _pre_vote_reply(m: PreVoteReply) -> MessageFields:
@@ -101,7 +101,7 @@ _FIELDS: dict[type, Callable[..., MessageFields]] = {
 def message_fields(message: Message) -> MessageFields:
     """(type, ballot, slot, ops) of one message, as a send line carries them: slot is a
     Prepare's or Promise's from_slot, an Accept's or Accepted's slot, a CatchUp's first
-    height, a Heartbeat's, HeartbeatAck's or PreVote's commit index; ops are an Accept's block's
+    height, a Heartbeat's or HeartbeatAck's commit index; ops are an Accept's block's
     txns or a client message's one op. Any other message (a local one never crosses the
     network) gives its class name and nothing else."""
     fields = _FIELDS.get(type(message))

@@ -36,7 +36,7 @@ EXAMPLES: list[tuple[m.Message, tuple]] = [
     (m.ClientReply(client=2, seq=5, outcome="ok", value=None),
      ("ClientReply", None, None, ((2, 5),))),
     (m.Redirect(client=2, seq=6, leader_hint=None), ("Redirect", None, None, ((2, 6),))),
-    (m.PreVote(ballot=B, commit_index=2), ("PreVote", "3.1", 2, None)),
+    (m.PreVote(ballot=B, commit_index=2), ("PreVote", "3.1", None, None)),
     (m.PreVoteReply(ballot=B, granted=False, max_round=4), ("PreVoteReply", "3.1", None, None)),
 ]
 

@@ -45,9 +45,18 @@ faults:
   - {at_ms: 2000, action: heal}
 checks: {quiesce_timeout_ms: 10000, run_timeout_s: 60}  # roomy: a loaded machine
 """
-# seed 1 of nemesis_mix under swarm, with the stale-read mutant, fails linearizable
-MUTANT_ARGS = ("sim", "configs/nemesis_mix.yaml", "--mutant", "stale-read", "--seed", "1",
-               "--swarm")
+# seed 1 of nemesis_mix under swarm, with the stale-read mutant, fails linearizable: the
+# run recorded before pre-vote, which `cluster.prevote: false` replays exactly
+MUTANT_ARGS = ("--mutant", "stale-read", "--seed", "1", "--swarm")
+
+
+def _mutant_config(root: Path) -> Path:
+    """configs/nemesis_mix.yaml with pre-vote off, under the same name."""
+    text = (ROOT / "configs" / "nemesis_mix.yaml").read_text()
+    assert "\ncluster:\n" in text
+    path = root / "nemesis_mix.yaml"
+    path.write_text(text.replace("\ncluster:\n", "\ncluster:\n  prevote: false\n", 1))
+    return path
 EXPECTED = {"clean": ExitCode.OK, "fault": ExitCode.OK, "mutant": ExitCode.CHECK_FAILED}
 SLOT_BLIND = frozenset({"Heartbeat", "HeartbeatAck", "Prepare", "Promise"})  # slot: not a slot
 HEARTBEATS = frozenset({"Heartbeat", "HeartbeatAck"})
@@ -86,7 +95,7 @@ def make_real_runs(root: Path) -> dict[str, Path]:
     commands = {
         "clean": ["run", "configs/basic.yaml", "--results", str(root / "clean"), "--quiet"],
         "fault": ["run", str(root / "fault.yaml"), "--results", str(root / "fault"), "--quiet"],
-        "mutant": [*MUTANT_ARGS, "--out", str(root / "mutant")],
+        "mutant": ["sim", str(_mutant_config(root)), *MUTANT_ARGS, "--out", str(root / "mutant")],
     }
     started = {name: _start(args, root / f"{name}.log") for name, args in commands.items()}
     folders: dict[str, Path] = {}
