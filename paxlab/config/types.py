@@ -57,6 +57,8 @@ class ClusterConfig:
     difficulty: int  # proof-of-work leading zero bits, 0..32
     accept_retry_ms: int
     fsync: Literal["always", "never"] = "always"  # never: benchmarks only, unsafe on crash.
+    # process_buffer: unsynced bytes stay in the process, so a SIGKILL is a power cut.
+    storage: Literal["process_buffer", "page_cache"] = "process_buffer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
