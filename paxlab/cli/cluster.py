@@ -83,6 +83,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     isolate.add_argument("target", help="a server id, leader or random")
     _common(isolate)
     _common(sub.add_parser("heal", help="remove every cut link, partition and isolation"))
+    _common(sub.add_parser("power-cut", help="SIGKILL every local server at once: with "
+                           "cluster.storage process_buffer each loses what it did not sync"))
 
     server = commands.add_parser("server", help="run one cluster server (a console when "
                                  "stdin is a terminal)")
@@ -146,6 +148,8 @@ def _cluster(args: argparse.Namespace) -> ExitCode:
             report = control_faults.partition(ctl, args.groups)
         elif command == "isolate":
             report = control_faults.isolate(ctl, args.target)
+        elif command == "power-cut":
+            report = control_faults.power_cut(ctl)
         else:
             report = control_faults.heal(ctl)
     except (ConfigError, control.ControlError) as error:

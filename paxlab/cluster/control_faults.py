@@ -1,4 +1,4 @@
-"""Faults by hand: `paxlab cluster crash|restart|pause|resume TARGET`, the link faults,
+"""Faults by hand: `paxlab cluster crash|restart|pause|resume TARGET`, `power-cut`, the link faults,
 `partition`, `isolate` and `heal`, with the lab's target words and meanings.
 
 A target is a server id, ids like `0,2`, or a word: leader, random, minority, majority,
@@ -31,6 +31,7 @@ __all__ = [
     "parse_server",
     "parse_target",
     "partition",
+    "power_cut",
     "process_fault",
 ]
 
@@ -163,6 +164,34 @@ def process_fault(ctl: Control, action: str, target_text: str, *, pause_ms: int 
             failed[name] = why
     detail = f"{action} {shown} ({', '.join(chosen)})"
     return _finish(ctl, report, action, detail, done, failed)
+
+
+def power_cut(ctl: Control, wait_s: float = 3.0) -> Report:
+    """SIGKILL every local server at the same instant: a power cut of this machine. No
+    admin round trip first (that would stagger the deaths); with `cluster.storage:
+    process_buffer` each loses what it had not synced. Logged as a crash of all, so the
+    report's fault ribbon shows it like one; `cluster restart all` brings them back."""
+    procs = [proc for sid in ctl.local_ids() if (proc := running_server(ctl.cluster, sid))]
+    report = Report()
+    if not procs:
+        report.ok = False
+        report.say("power-cut: no local server running")
+        report.data = {"action": "crash", "detail": "", "servers": [], "failed": {}}
+        return report
+    for proc in procs:  # first every kill, then the waits: they die together
+        kill_server(proc)
+    done, failed = [], {}
+    for proc in procs:
+        name = f"s{proc.id}"
+        if wait_gone(proc.pid, wait_s):
+            done.append(name)
+        else:
+            failed[name] = f"pid {proc.pid} still alive {wait_s:g} s after SIGKILL"
+    remote = [f"s{sid}" for sid in ctl.ids if sid not in set(ctl.local_ids())]
+    if remote:
+        report.say(f"not local, left running: {', '.join(remote)}")
+    detail = f"power_cut all ({', '.join(f's{p.id}' for p in procs)})"
+    return _finish(ctl, report, "crash", detail, done, failed)
 
 
 def _crash(ctl: Control, sid: int, local: bool, **_: Any) -> str | None:

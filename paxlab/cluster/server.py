@@ -117,7 +117,8 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     me = server_node(server_id)
     params = cluster.replica_params()
     log(f"{me} starting: pid {os.getpid()}, cluster {cluster.path}, data {folder}")
-    storage = DurableStorage(folder, fsync=cluster.cluster.fsync == "always")
+    storage = DurableStorage(folder, fsync=cluster.cluster.fsync == "always",
+                             buffered=cluster.cluster.storage == "process_buffer")
     try:
         recovered, notes = storage.recover(params.difficulty)
     except (StorageCorruption, RemoteError) as error:

@@ -14,6 +14,7 @@ from paxlab.config.schema import NETWORK_KEYS, KeySpec
 
 __all__ = [
     "CLIENT_TARGET_WORD",
+    "CRASH_SHORTHANDS",
     "FAULT_ACTIONS",
     "FAULT_COMMON_KEYS",
     "FAULT_KEYS",
@@ -33,6 +34,10 @@ RESTART_TARGET_WORDS: tuple[str, ...] = ("random", "minority", "majority", "all"
 """Words for restart and resume, which choose among the servers crashed or paused at that
 moment. `leader` is not one: a crashed or paused server is nobody's leader."""
 
+CRASH_SHORTHANDS: Mapping[str, str] = {"crash_majority": "majority", "power_cut": "all"}
+"""Fault actions that are a crash of a fixed target: the validator turns them into a
+`Crash`, so every driver (sim, lab) runs them as it runs a crash, with no class of their own."""
+
 CLIENT_TARGET_WORD = "all"
 """The one word a client fault's `client` may be instead of a client id."""
 
@@ -49,6 +54,10 @@ def target_allowed(words: tuple[str, ...]) -> str:
 NEMESIS_KINDS: Mapping[str, str] = {
     "crash": "crash a random server, or a random minority of them; undo: restart them",
     "crash_leader": "crash the leader; undo: restart all crashed servers",
+    "crash_majority": "crash a random majority of the servers at once; undo: restart all "
+    "crashed servers",
+    "power_cut": "cut the power of every server at once (each loses what it had not synced); "
+    "undo: restart all crashed servers",
     "pause": "pause a random server, or a random minority of them; undo: resume them",
     "pause_leader": "pause the leader; undo: resume all paused servers",
     "isolate_leader": "isolate the leader; undo: heal",
@@ -129,6 +138,8 @@ FAULT_KEYS: Mapping[str, Mapping[str, KeySpec]] = {
     "set_network": NETWORK_KEYS,
     "set_link": {"between": _BETWEEN, **NETWORK_KEYS},
     "crash": _target(TARGET_WORDS, "Which servers crash."),
+    "crash_majority": {},
+    "power_cut": {},
     "restart": _target(RESTART_TARGET_WORDS, "Which crashed servers start again."),
     "pause": _target(TARGET_WORDS, "Which servers freeze."),
     "resume": _target(RESTART_TARGET_WORDS, "Which paused servers go on."),
@@ -172,6 +183,12 @@ FAULT_ACTIONS: Mapping[str, str] = {
     "keys given (at least one) override the global ones on that link. heal does not clear "
     "them; a later set_link on the same link replaces it.",
     "crash": "SIGKILL: the target servers die at once, losing all they had not synced.",
+    "crash_majority": "Crash a random majority of the running servers at once (the same as "
+    "crash with target majority): the cluster stops until restart brings enough back.",
+    "power_cut": "Power loss of the whole cluster: every running server crashes at the same "
+    "instant and loses what it wrote but did not sync (in the lab only with `cluster.storage: "
+    "process_buffer`; see docs/storage.md). The same as crash with target all. Restart them "
+    "with restart (the phases' recover step restarts crashed servers too).",
     "restart": "Start crashed target servers again; each recovers from its data folder. "
     "Servers that are not crashed are left alone.",
     "pause": "SIGSTOP: the target servers freeze; messages to them wait.",

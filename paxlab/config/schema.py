@@ -217,6 +217,15 @@ CLUSTER_KEYS: Mapping[str, KeySpec] = {
                        "heard a live leader within election_timeout_ms_min says no. So a "
                        "server cut off from the others cannot depose a healthy leader when "
                        "it rejoins (docs/protocol.md, Pre-vote). false: run at once."),
+    "storage": KeySpec(kind="choice", choices=("process_buffer", "page_cache"),
+                       default="process_buffer",
+                       doc="Where a lab or cluster server keeps bytes it wrote but did not "
+                       "sync. process_buffer: in the server process, handed to the file only "
+                       "at the sync (with fsync: never, at most 1 s later), so a SIGKILL loses "
+                       "them as a power cut would: crash and power_cut mean what they mean in "
+                       "the simulator. page_cache: written to the file at once, so a SIGKILL "
+                       "keeps them in the OS page cache and only a real power loss could lose "
+                       "them. The simulator ignores it (its crash is always a power loss)."),
 }
 
 NETWORK_KEYS: Mapping[str, KeySpec] = {

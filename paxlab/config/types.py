@@ -58,6 +58,8 @@ class ClusterConfig:
     accept_retry_ms: int
     fsync: Literal["always", "never"] = "always"  # never: benchmarks only, unsafe on crash.
     prevote: bool = True  # pre-vote and leader stickiness before phase 1
+    # process_buffer: unsynced bytes stay in the process, so a SIGKILL is a power cut.
+    storage: Literal["process_buffer", "page_cache"] = "process_buffer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeGuard, cast
 
 from paxlab.config.fault_schema import (
     CLIENT_TARGET_WORD,
+    CRASH_SHORTHANDS,
     FAULT_COMMON_KEYS,
     FAULT_KEYS,
     NEMESIS_KINDS,
@@ -262,6 +263,8 @@ def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str
         return _client_fault(action, item, path, problems, clients, at_ms)
     if action == "heal":
         return Heal(at_ms=at_ms)
+    if action in CRASH_SHORTHANDS:  # the runners see a plain crash
+        return Crash(at_ms=at_ms, target=CRASH_SHORTHANDS[action])
     if action == "set_network":
         return SetNetwork(at_ms=at_ms, changes=_changes(item, v, path, action, problems))
     if action == "nemesis":

@@ -73,7 +73,7 @@ class ProcessTable:
             target = server_main
             args: tuple[Any, ...] = (number, replica_params(config), config.seed, node_end,
                                      proc_end, run_dir, config.cluster.fsync == "always",
-                                     incarnation)
+                                     incarnation, config.cluster.storage == "process_buffer")
         else:
             target = client_main
             args = (number, client_params(config), config.workload, config.seed, node_end,

@@ -76,12 +76,13 @@ def server_main(
     run_dir: str,
     fsync: bool,
     incarnation: int,
+    buffered: bool = True,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(results.log_path(Path(run_dir), f"server-{replica_id}"), "a", buffering=1) as log:
         try:
-            _serve(replica_id, params, seed, link, control, Path(run_dir), log, fsync,
-                   incarnation)
+            _serve(replica_id, params, seed, link, control, Path(run_dir), log,
+                   (fsync, buffered), incarnation)
         except (EOFError, BrokenPipeError):
             log.write("launcher or router went away; exiting\n")
         except (StorageCorruption, RemoteError) as error:
@@ -100,10 +101,12 @@ def _serve(
     control: Connection,
     run_dir: Path,
     log: TextIO,
-    fsync: bool,
+    disk: tuple[bool, bool],
     incarnation: int,
 ) -> None:
-    storage = DurableStorage(results.server_data_dir(run_dir, replica_id), fsync=fsync)
+    fsync, buffered = disk  # cluster.fsync == always, cluster.storage == process_buffer
+    storage = DurableStorage(results.server_data_dir(run_dir, replica_id), fsync=fsync,
+                             buffered=buffered)
     recovered, notes = storage.recover(params.difficulty)
     for note in notes:
         log.write(f"recovery: {note}\n")

@@ -11,7 +11,9 @@ The timeline: from at_ms, every interval_ms while t < until_ms, pick a kind and 
 fault at t and its undo at t + ceil(interval_ms / 2) (dropped when that is not before
 until_ms). At until_ms every kind in the mix is undone as a whole (heal, network back,
 resume all, restart all), so the run can converge. Random crash and pause targets are
-a minority, never a majority, so the cluster can still make progress while they last.
+a minority, so the cluster can still make progress while they last, except for the two
+correlated kinds: crash_majority and power_cut stop the cluster until their undo, which is
+what catches a server that acknowledges before it syncs (the `no-fsync` mutant).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ LOSSY_CHANGES: tuple[tuple[str, float], ...] = (
 
 _NETWORK_KINDS = frozenset({"isolate_leader", "partition_halves", "partition_ring",
                             "partition_bridge", "fail_link", "one_way_link"})
-_CRASH_KINDS = frozenset({"crash", "crash_leader"})
+_CRASH_KINDS = frozenset({"crash", "crash_leader", "crash_majority", "power_cut"})
 _PAUSE_KINDS = frozenset({"pause", "pause_leader"})
 _SHAPES = {"partition_halves": PartitionHalves, "partition_ring": PartitionRing,
            "partition_bridge": PartitionBridge}
@@ -78,6 +80,9 @@ def _fault_and_undo(kind: str, at_ms: int, undo_ms: int, rng: random.Random, ser
         return Pause(at_ms=at_ms, target=target), Resume(at_ms=undo_ms, target=target)
     if kind == "crash_leader":
         return Crash(at_ms=at_ms, target="leader"), Restart(at_ms=undo_ms, target="all")
+    if kind in ("crash_majority", "power_cut"):  # correlated: the cluster stops a while
+        everyone = "majority" if kind == "crash_majority" else "all"
+        return Crash(at_ms=at_ms, target=everyone), Restart(at_ms=undo_ms, target="all")
     if kind == "pause_leader":
         return Pause(at_ms=at_ms, target="leader"), Resume(at_ms=undo_ms, target="all")
     if kind == "isolate_leader":

@@ -11,7 +11,9 @@ PromisedRecord or an AcceptedRecord) is fsynced before `persist` returns; a batc
 decided records only is written and left to the next sync. A decision needs no sync of
 its own: it is already durable as the synced votes of a majority of acceptors, which is
 what lets the leader answer its client at once. The file is append-only, so the next
-fsync covers them; a crash of the process alone loses nothing written.
+fsync covers them; with `cluster.storage: page_cache` a crash of the process alone loses
+nothing written, with `process_buffer` (the default) it loses them as a power cut would,
+and the synced votes still hold the decisions.
 
 Use: `storage = DurableStorage(folder, fsync=True)`, then `state, notes =
 storage.recover(difficulty)` once, then `Replica(..., recovered=state)` and
@@ -51,9 +53,10 @@ class DurableStorage:
     appending after one would bury it mid-file, where it reads as corruption.
     """
 
-    def __init__(self, data_dir: Path, fsync: bool) -> None:
+    def __init__(self, data_dir: Path, fsync: bool, buffered: bool = False) -> None:
         self.data_dir = Path(data_dir)
         self.fsync = fsync
+        self.buffered = buffered  # unsynced bytes stay in the process (record_file.py)
         self.path = self.data_dir / FILE_NAME
         self._file: RecordFile | None = None
         self._recovered = False
@@ -87,7 +90,7 @@ class DurableStorage:
             return
         if self._file is None:
             self._make_data_dir()
-            self._file = RecordFile(self.path, fsync=self.fsync)
+            self._file = RecordFile(self.path, fsync=self.fsync, buffered=self.buffered)
         self._file.append(records, sync=needs_sync(records))
 
     def close(self) -> None:

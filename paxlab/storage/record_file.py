@@ -8,12 +8,17 @@ byte written before it (docs/storage.md's durability rule says which batches may
 A crash mid-append leaves a torn tail, which `load_records` cuts off and reports; damage
 anywhere else raises StorageCorruption naming the file and byte offset, and is never
 repaired (see `paxlab.storage.framing` for how the two are told apart).
+
+`buffered=True` (config `cluster.storage: process_buffer`) keeps the bytes of batches not
+yet synced in the process instead of the OS page cache: a SIGKILL then loses exactly what
+a power cut would, so the lab can show a missing fsync (docs/storage.md).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +27,12 @@ from paxlab.core.output import Record
 from paxlab.storage.framing import encode_frame, scan_frames
 from paxlab.storage.records import decode_record, encode_record
 
-__all__ = ["LoadResult", "RecordFile", "StorageCorruption", "fsync_directory", "load_records"]
+__all__ = ["WRITE_BACK_S", "LoadResult", "RecordFile", "StorageCorruption", "fsync_directory",
+           "load_records"]
+
+WRITE_BACK_S = 1.0
+"""Process-buffer mode with fsync off: how long written bytes wait in the process before
+they go to the file (the OS's own write-back, shortened), the window a SIGKILL loses."""
 
 
 class StorageCorruption(RemoteError):
@@ -57,9 +67,17 @@ class RecordFile:
     could report durability that is not there. The server must restart and recover.
     """
 
-    def __init__(self, path: Path, fsync: bool) -> None:
+    def __init__(self, path: Path, fsync: bool, *, buffered: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.path = Path(path)
         self.fsync = fsync
+        # buffered (cluster.storage: process_buffer): bytes not yet synced stay here, in the
+        # process, until the sync hands them to the file, so a SIGKILL loses them as a power
+        # cut would. With fsync off they go to the file WRITE_BACK_S after they came.
+        self.buffered = buffered
+        self._clock = clock
+        self._pending = bytearray()
+        self._pending_since = 0.0
         flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
         try:
             self._fd: int | None = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o644)
@@ -85,10 +103,11 @@ class RecordFile:
         if not records:
             return
         data = b"".join(encode_frame(encode_record(record)) for record in records)
+        if self.buffered:
+            self._buffer(fd, data, sync)
+            return
         try:
-            written = os.write(fd, data)
-            while written < len(data):  # a short write (signal, disk nearly full): go on
-                written += os.write(fd, data[written:])
+            _write_all(fd, data)
             if not self.fsync:
                 return
             if sync:
@@ -106,11 +125,32 @@ class RecordFile:
         if not self.unsynced:
             return
         try:
+            if self._pending:
+                _write_all(fd, bytes(self._pending))
+                self._pending.clear()
             os.fsync(fd)
         except BaseException as error:
             self._failed = error
             raise
         self.unsynced = False
+
+    def _buffer(self, fd: int, data: bytes, sync: bool) -> None:
+        """Process-buffer mode: keep `data` until a sync (fsync on) or until the write-back
+        time has passed (fsync off), then write the whole buffer at once."""
+        if not self._pending:
+            self._pending_since = self._clock()
+        self._pending += data
+        try:
+            if self.fsync:
+                self.unsynced = True
+                if sync:
+                    self.sync()
+            elif self._clock() - self._pending_since >= WRITE_BACK_S:
+                _write_all(fd, bytes(self._pending))
+                self._pending.clear()
+        except BaseException as error:
+            self._failed = error
+            raise
 
     def _usable_fd(self) -> int:
         if self._fd is None:
@@ -126,6 +166,9 @@ class RecordFile:
         if self._fd is None:
             return
         try:
+            if self._pending and not self.fsync and self._failed is None:
+                _write_all(self._fd, bytes(self._pending))  # a clean stop keeps them
+                self._pending.clear()
             if self.unsynced and self._failed is None:
                 self.sync()
         finally:
@@ -137,6 +180,12 @@ class RecordFile:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    while written < len(data):  # a short write (signal, disk nearly full): go on
+        written += os.write(fd, data[written:])
 
 
 def load_records(path: Path) -> LoadResult:

@@ -313,10 +313,12 @@ def test_the_stale_read_mutants_failure_reads_well() -> None:
     from paxlab.config import load_config
     from paxlab.sim.run import simulate
     from paxlab.sim.swarm import swarm_config
+    from tests.sim.test_power import without_correlated
 
-    config, _drawn = swarm_config(load_config(ROOT / "configs" / "nemesis_mix.yaml"), 1)
-    # The run this test pins was recorded before pre-vote; `cluster.prevote: false`
-    # replays it exactly (pre-vote changes when elections start, so every run).
+    # The run this test pins was recorded before pre-vote and before the power-loss kinds:
+    # nemesis_mix without those kinds and with `cluster.prevote: false` replays it exactly.
+    config, _drawn = swarm_config(without_correlated(
+        load_config(ROOT / "configs" / "nemesis_mix.yaml")), 1)
     config = dataclasses.replace(
         config, cluster=dataclasses.replace(config.cluster, prevote=False))
     history = simulate(config, 1, "stale-read").records.history

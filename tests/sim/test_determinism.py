@@ -25,11 +25,12 @@ def _digest_in_subprocess(seed: int, pythonhashseed: str) -> str:
 
 
 def test_same_seed_same_bytes() -> None:
-    first, second = (simulate(short_nemesis(), 7) for _ in range(2))
+    # seed 2: busy enough (its nemesis draws no power cut, which would idle the cluster)
+    first, second = (simulate(short_nemesis(), 2) for _ in range(2))
     assert first.trace_bytes() == second.trace_bytes()
     assert first.faults, "the run should have applied faults"
     assert first.counts["events"] > 1000
-    assert _digest_in_subprocess(7, "123") == first.trace_digest()
+    assert _digest_in_subprocess(2, "123") == first.trace_digest()
 
 
 def test_different_seeds_differ() -> None:
