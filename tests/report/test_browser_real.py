@@ -106,10 +106,9 @@ def test_the_page_draws_without_errors_or_requests(driver: Any, folders: dict[st
     assert stats["inView"] + stats["collapsed"] == sum(1 for c in raw.copies
                                                        if c.sent_us <= end_us)
     note = driver.find_element("id", "aggregation-note").text
-    dense = name == "mutant"  # ~29,000 messages: aggregated, and the page says so
-    assert stats["aggregated"] is dense
+    # aggregated exactly when the page says so, with the counts (no silent cap)
     assert (f"the {stats['inView']:,} messages in view are drawn as {stats['arrows']:,}"
-            in note) is dense, note
+            in note) is stats["aggregated"], note
     verdict = driver.find_element("id", "verdict").text
     failed = sorted(c["name"] for c in raw.summary["checks"] if c["verdict"] != "pass")
     assert failed == (["linearizable"] if name == "mutant" else [])
@@ -216,8 +215,9 @@ def test_following_an_ops_slot_fades_the_rest(driver: Any, folders: dict[str, Pa
     slot = raw.height[op]
     followers = raw.followers_of(slot)
     drawn = [c for c in followers if c.type not in HEARTBEATS]
-    t0 = min(c.sent_us for c in followers) - 1_000
-    t1 = max(c.end_us or c.sent_us for c in followers) + 1_000
+    # a view wide enough that other messages share it (a quiet run has few per ms)
+    t0 = min(c.sent_us for c in followers) - 30_000
+    t1 = max(c.end_us or c.sent_us for c in followers) + 30_000
     _open(driver, folders[name])
     _js(driver, "paxlab.setView(arguments[0], arguments[1])", t0, t1)
     before = _js(driver, "return paxlab.stats()")
