@@ -16,7 +16,9 @@ from paxlab.scenario.nemesis import expand_faults
 CONFIGS = sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.yaml"))
 # report_bench.yaml is 11,000 ops over about 20 s of faults (`paxlab bench-report` draws
 # it); in the lab that is about a minute, so it runs with the slow tests only.
-SLOW = ("report_bench",)
+# power_cut.yaml already runs in the lab in the default suite, with fsync always and never
+# (tests/lab/test_power.py), so here it runs with the slow tests only too.
+SLOW = ("report_bench", "power_cut")
 PARAMS = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in CONFIGS]
 
 
