@@ -19,14 +19,13 @@ in the floor as build_model pauses it, so the two are timed alike.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +36,7 @@ from paxlab.bench import report_open
 from paxlab.bench.sim import config_line
 from paxlab.config.types import Config
 from paxlab.report import REPORT_FILE, build_model, write_report
+from paxlab.report.model import gc_paused
 from paxlab.report.page import render_page
 from paxlab.sim.run import simulate, verdicts, write_results
 
@@ -76,17 +76,6 @@ class ReportBench:
         return self.ops >= BUDGET_OPS and self.messages >= BUDGET_MESSAGES
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_floor(run_dir: Path) -> int:
     """Read the files as JSON, one json.loads per line, keep nothing: the floor.
     Returns the number of lines read (so the work cannot be skipped)."""
@@ -94,7 +83,7 @@ def read_floor(run_dir: Path) -> int:
     paths += sorted((run_dir / "chains").glob("*.jsonl"))
     lines = 0
     loads = json.loads
-    with _gc_paused():
+    with gc_paused():  # as build_model runs, so the floor is comparable
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 for line in path.read_bytes().split(b"\n"):

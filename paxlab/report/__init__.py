@@ -8,13 +8,11 @@ Only `cli` and `bench` import this package; it reads results folders through
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from paxlab.report.model import build_model
+from paxlab.results.format import write_atomic_bytes
 
 __all__ = ["REPORT_FILE", "build_model", "write_report"]
 
@@ -30,21 +28,5 @@ def write_report(run_dir: Path, out: Path | None = None,
 
     run_dir = Path(run_dir)
     path = Path(out) if out is not None else run_dir / REPORT_FILE
-    _write_bytes_atomic(path, render_page(model if model is not None else build_model(run_dir)))
+    write_atomic_bytes(path, render_page(model if model is not None else build_model(run_dir)))
     return path
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write a temp file beside `path`, then rename it over, as results.format.write_atomic
-    does for text: a reader (or a crash) sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -26,6 +26,7 @@ __all__ = [
     "read_jsonl",
     "read_text",
     "write_atomic",
+    "write_atomic_bytes",
 ]
 
 _EVENT_ORDER = ("process", "type", "f", "key", "value", "seq", "time")
@@ -100,13 +101,18 @@ def checked_event(event: dict, where: str) -> dict:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Write text as UTF-8 with write_atomic_bytes."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
     """Write a temp file beside `path`, then rename it over, so a reader (or a crash)
     sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
