@@ -128,6 +128,9 @@ def _serve(
         if command["cmd"] == "status":
             send_control(control, _status(replica))
         elif command["cmd"] == "stop":
+            # Sync first: with process_buffer the last decided records are still in this
+            # process, and a clean stop must leave the file holding the chain it dumps.
+            storage.close()
             _dump(replica, run_dir)
             write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
             send_control(control, {"event": "stopped"})
@@ -141,5 +144,6 @@ def _serve(
     transport = PipeTransport(link, control, clock, _Outbox(link).put, on_command, write_log)
     host = NodeHost(replica, transport.send, storage=storage, log=write_log,
                     on_output=log_commits)
-    host.local(clock.now_ms(), Boot())
-    run_node(host, transport, clock)
+    with storage:  # a clean exit of any kind writes what is still buffered
+        host.local(clock.now_ms(), Boot())
+        run_node(host, transport, clock)
