@@ -1,4 +1,9 @@
-"""The learner: the decided chain, blocks decided ahead of a gap, and the applied KV store."""
+"""The learner: the decided chain, blocks decided ahead of a gap, and the applied KV store.
+
+The chain in memory is a suffix: `chain[0]` is at height `base`. Blocks below `base` were
+folded into a snapshot and compacted away (`paxlab.core.snapshot`); `base_tip` is the hash
+of the block just below `chain[0]`, so the next block still links without them.
+"""
 
 from __future__ import annotations
 
@@ -26,18 +31,36 @@ class Learner:
     """Keeps the chain contiguous: a decided block above a gap waits in `ahead`."""
 
     ahead_limit: int = 4096
-    chain: list[Block] = field(default_factory=list)  # Invariant: heights 0..n-1, linked.
-    ahead: dict[int, Block] = field(default_factory=dict)  # Invariant: keys > len(chain).
+    # Invariant: heights base..commit_index-1, linked, chain[0].prev == base_tip.
+    chain: list[Block] = field(default_factory=list)
+    ahead: dict[int, Block] = field(default_factory=dict)  # Invariant: keys > commit_index.
     kv: KVStore = field(default_factory=KVStore)
+    base: int = 0  # the height of chain[0]: blocks below it were compacted away
+    base_tip: str = GENESIS_PREV  # the hash of block base - 1 (genesis prev when base is 0)
 
     @property
     def commit_index(self) -> int:
-        """Number of blocks in the chain; never decreases."""
-        return len(self.chain)
+        """Number of blocks decided (held or compacted); never decreases."""
+        return self.base + len(self.chain)
 
     @property
     def tip_hash(self) -> str:
-        return self.chain[-1].hash if self.chain else GENESIS_PREV
+        return self.chain[-1].hash if self.chain else self.base_tip
+
+    def block_at(self, height: int) -> Block | None:
+        """The decided block at `height`, if it is still held (not compacted away)."""
+        index = height - self.base
+        if 0 <= index < len(self.chain):
+            return self.chain[index]
+        return None
+
+    def blocks_from(self, height: int, count: int) -> tuple[Block, ...]:
+        """Up to `count` held decided blocks from `height` on; () if `height` was compacted
+        away (the caller sends a snapshot instead) or is not decided yet."""
+        if height < self.base:
+            return ()
+        start = height - self.base
+        return tuple(self.chain[start : start + count])
 
     def learn(self, block: Block) -> list[Applied]:
         """Record a decided (already verified) block; return the blocks that joined the chain.
@@ -47,14 +70,16 @@ class Learner:
         driver logs loudly. A block that does not link to the chain is refused the same way.
         """
         height = block.height
-        if height < len(self.chain):
-            if self.chain[height].hash != block.hash:
+        commit_index = self.base + len(self.chain)
+        if height < commit_index:
+            held = self.block_at(height)
+            if held is not None and held.hash != block.hash:
                 raise RemoteError(
                     f"conflicting decided block at height {height}: have "
-                    f"{self.chain[height].hash[:12]}, got {block.hash[:12]}"
+                    f"{held.hash[:12]}, got {block.hash[:12]}"
                 )
             return []
-        if height > len(self.chain):
+        if height > commit_index:
             if len(self.ahead) < self.ahead_limit or height in self.ahead:
                 self.ahead[height] = block
             return []
@@ -66,7 +91,7 @@ class Learner:
         joined = [self._append(block)]
         if not self.ahead:
             return joined  # the usual case: nothing was decided above a gap
-        while (waiting := self.ahead.pop(len(self.chain), None)) is not None:
+        while (waiting := self.ahead.pop(self.base + len(self.chain), None)) is not None:
             if waiting.prev != self.tip_hash:
                 break  # it was wrong; the real block will come by catch-up
             joined.append(self._append(waiting))

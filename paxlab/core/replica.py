@@ -160,7 +160,7 @@ class Replica(AcceptorSteps, LeaderSteps):
         if kind is Prepare:
             self._hear_candidate(m.ballot)
             return True
-        if kind is Accept and sender != self.id and m.slot >= len(self.learner.chain):
+        if kind is Accept and sender != self.id and m.slot >= self.learner.commit_index:
             # A block for an open slot must be valid before it can even make us follow
             # (one below the commit index is only compared with the chain's block).
             verify_block(m.block, self.params.difficulty)  # type: ignore[union-attr]
@@ -229,7 +229,7 @@ class Replica(AcceptorSteps, LeaderSteps):
         leader = self.leader
         if leader is not None:
             assert self.leader_id == self.id
-            commit_index = len(self.learner.chain)
+            commit_index = self.learner.commit_index
             proposals = leader.proposals
             assert not proposals or min(proposals) >= commit_index
             assert leader.next_slot >= commit_index

@@ -173,7 +173,8 @@ class ReplicaBase:
 
     @property
     def commit_index(self) -> int:
-        return len(self.learner.chain)
+        learner = self.learner
+        return learner.base + len(learner.chain)
 
     # --- effects ------------------------------------------------------------------------
 

@@ -57,8 +57,7 @@ class AcceptorSteps(ReplicaBase):
     def handle_prepare(self, sender: int, m: Prepare) -> None:
         """Promise (the gate raised the promise): report what we accepted and decided
         from `from_slot` on, so the candidate can adopt it."""
-        chain = self.learner.chain
-        decided = tuple(chain[m.from_slot : m.from_slot + self.params.catchup_blocks_max])
+        decided = self.learner.blocks_from(m.from_slot, self.params.catchup_blocks_max)
         self._send(
             sender,
             Promise(
@@ -93,7 +92,8 @@ class AcceptorSteps(ReplicaBase):
     def _maybe_accept(self, sender: int, m: Accept) -> Accept | None:
         """Accept `m` if it links; return a parked successor that may now link too."""
         if m.slot < self.commit_index:
-            if self.learner.chain[m.slot].hash == m.block.hash:
+            held = self.learner.block_at(m.slot)  # None: compacted away, nothing to confirm
+            if held is not None and held.hash == m.block.hash:
                 self._send(sender, Accepted(ballot=m.ballot, slot=m.slot, block_hash=m.block.hash))
             return None
         # No verify here: the replica's checks verified m (and every Accept it parked).
@@ -110,17 +110,18 @@ class AcceptorSteps(ReplicaBase):
     def _learn_commit(self, ballot: Ballot, commit_index: int) -> None:
         """The leader of `ballot` says slots below `commit_index` are chosen. A block we
         accepted at that same ballot is the one it chose; for the rest we need catch-up."""
-        chain = self.learner.chain  # len(chain) is the commit index
-        before = len(chain)
+        learner = self.learner
+        chain, base = learner.chain, learner.base  # base + len(chain) is the commit index
+        before = base + len(chain)
         if before >= commit_index:
             return
         accepted = self.acceptor.accepted
-        while len(chain) < commit_index:
-            entry = accepted.get(len(chain))
+        while base + len(chain) < commit_index:
+            entry = accepted.get(base + len(chain))
             if entry is None or entry.ballot != ballot:
                 break
             self._learn_decided(entry.block)
-        if len(chain) > before:
+        if base + len(chain) > before:
             self._retry_parked()
 
     def handle_heartbeat(self, sender: int, m: Heartbeat) -> None:

@@ -191,10 +191,11 @@ class LeaderSteps(ReplicaBase):
         proposal.acks.add(sender)
         if len(proposal.acks) >= self.params.majority:
             proposal.chosen = True
-        chain = self.learner.chain  # len(chain) is the commit index
+        learner = self.learner
+        chain, base = learner.chain, learner.base  # base + len(chain) is the commit index
         before = len(chain)
-        while (head := leader.proposals.get(len(chain))) is not None and head.chosen:
-            del leader.proposals[len(chain)]
+        while (head := leader.proposals.get(base + len(chain))) is not None and head.chosen:
+            del leader.proposals[base + len(chain)]
             leader.in_flight.difference_update(t.request_id for t in head.block.txns)
             self._learn_decided(head.block)
         if len(chain) > before:
@@ -210,8 +211,8 @@ class LeaderSteps(ReplicaBase):
             return
         leader.last_ack_ms[sender] = self.now_ms
         if m.commit_index < self.commit_index:
-            end = m.commit_index + self.params.catchup_blocks_max
-            self._send(sender, CatchUp(blocks=tuple(self.learner.chain[m.commit_index : end])))
+            blocks = self.learner.blocks_from(m.commit_index, self.params.catchup_blocks_max)
+            self._send(sender, CatchUp(blocks=blocks))
 
     def maybe_propose(self) -> bool:
         """Fill the pipeline window from the queue, a batch per block; True if any sent."""
