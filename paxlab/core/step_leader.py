@@ -271,12 +271,18 @@ class LeaderSteps(ReplicaBase):
         result, and a retry of one queued or in flight is answered when it commits."""
         leader = self._state
         assert type(leader) is LeaderState
-        saved = self.learner.kv.result_of(m.client, m.seq)
+        kv = self.learner.kv
+        saved = kv.result_of(m.client, m.seq)
         if saved is not None:
             value = m.value if m.op == "put" else saved.value
             self._reply_client(
                 m.client, ClientReply(client=m.client, seq=m.seq, outcome="ok", value=value)
             )
+            return
+        if kv.is_applied(m.client, m.seq):
+            # Older than the client's newest applied op: a late copy, since the client
+            # moved on (one op at a time), and its result is retired (kv.ClientSeqs).
+            self._trace(f"c{m.client}#{m.seq}: applied before the client's newest op; dropped")
             return
         rid = (m.client, m.seq)
         if rid in leader.in_flight or rid in self.queue:

@@ -186,7 +186,7 @@ def assert_same_durable_state(restarted: Replica, before: Replica) -> None:
     assert restarted.acceptor.promised == before.acceptor.promised
     assert [b.hash for b in restarted.learner.chain] == [b.hash for b in before.learner.chain]
     assert restarted.learner.kv.data == before.learner.kv.data
-    assert restarted.learner.kv.results == before.learner.kv.results  # exactly-once table
+    assert restarted.learner.kv.clients == before.learner.kv.clients  # exactly-once table
     assert restarted.acceptor.accepted == before.acceptor.accepted
     assert restarted.max_round_seen >= before.acceptor.promised.round
 
