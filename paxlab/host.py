@@ -134,6 +134,8 @@ class NodeHost:
     def carry_out(self, output: Output) -> None:
         if output.to_persist:
             self.storage.persist(output.to_persist)
+        if output.compaction is not None:  # durable before anything leaves, like a vote
+            self.storage.compact(output.compaction)
         send = self._send
         for envelope in output.to_send:  # only now may Promise/Accepted leave
             send(envelope)

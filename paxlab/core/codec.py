@@ -19,6 +19,7 @@ from paxlab.core import messages as m
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId, node_kind
+from paxlab.core.snapshot import Snapshot
 
 __all__ = [
     "block_json",
@@ -30,8 +31,9 @@ __all__ = [
 ]
 
 # Field kinds. Each message field is one of these; the schema below is the whole protocol.
-INT, STR, OPT_STR, OPT_INT, BOOL, BALLOT, BLOCK, BLOCKS, ENTRIES, OP = (
-    "int", "str", "str?", "int?", "bool", "ballot", "block", "blocks", "entries", "op"
+INT, STR, OPT_STR, OPT_INT, BOOL, BALLOT, BLOCK, BLOCKS, ENTRIES, OP, SNAPSHOT = (
+    "int", "str", "str?", "int?", "bool", "ballot", "block", "blocks", "entries", "op",
+    "snapshot",
 )
 
 SCHEMA: dict[type[m.Message], dict[str, str]] = {
@@ -46,6 +48,7 @@ SCHEMA: dict[type[m.Message], dict[str, str]] = {
     m.Heartbeat: {"ballot": BALLOT, "commit_index": INT},
     m.HeartbeatAck: {"ballot": BALLOT, "commit_index": INT},
     m.CatchUp: {"blocks": BLOCKS},
+    m.InstallSnapshot: {"snapshot": SNAPSHOT},
     m.ClientRequest: {"client": INT, "seq": INT, "op": OP, "key": STR, "value": OPT_STR,
                       "nominate": BOOL},
     m.ClientReply: {"client": INT, "seq": INT, "outcome": STR, "value": OPT_STR,
@@ -62,6 +65,8 @@ def _encode_field(kind: str, value: Any) -> Any:
         return value.to_dict()
     if kind == BLOCKS:
         return [b.to_dict() for b in value]
+    if kind == SNAPSHOT:
+        return value.to_dict()
     if kind == ENTRIES:
         return [[e.slot, [e.ballot.round, e.ballot.replica], e.block.to_dict()] for e in value]
     return value
@@ -94,6 +99,8 @@ def _decode_field(kind: str, value: Any) -> Any:
         return _decode_ballot(value)
     if kind == BLOCK:
         return Block.from_dict(value)
+    if kind == SNAPSHOT:
+        return Snapshot.from_dict(value)
     if kind == BLOCKS and isinstance(value, list):
         return tuple(Block.from_dict(b) for b in value)
     if kind == ENTRIES and isinstance(value, list):

@@ -48,6 +48,7 @@ class LeaderState:
     proposals: dict[int, Proposal] = field(default_factory=dict)
     in_flight: set[tuple[int, int]] = field(default_factory=set)  # (client, seq) proposed
     last_ack_ms: dict[int, int] = field(default_factory=dict)  # follower -> last answer
+    snapshot_sent_ms: dict[int, int] = field(default_factory=dict)  # follower -> last sent
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import GENESIS_PREV, Block, Txn
 from paxlab.core.errors import RemoteError
 from paxlab.core.kv import KVStore, TxnResult
+from paxlab.core.snapshot import Snapshot
 
 __all__ = ["Applied", "Learner"]
 
@@ -96,6 +97,47 @@ class Learner:
                 break  # it was wrong; the real block will come by catch-up
             joined.append(self._append(waiting))
         return joined
+
+    def retire_below(self, height: int) -> tuple[Block, ...]:
+        """Drop the held blocks below `height` (a snapshot holds their effect); return
+        them, oldest first, for the chain archive."""
+        count = height - self.base
+        if count <= 0:
+            return ()
+        retired = tuple(self.chain[:count])
+        del self.chain[:count]
+        self.base += len(retired)
+        self.base_tip = retired[-1].hash
+        return retired
+
+    def install(self, snapshot: Snapshot) -> list[Applied]:
+        """Take a peer's snapshot above our commit index: its state replaces ours, the
+        blocks we held are dropped (all below it), and blocks decided ahead of it join
+        if they link. Returns those that joined."""
+        assert snapshot.height > self.commit_index, "install only moves forward"
+        self.kv = snapshot.to_kv()
+        self.chain = []
+        self.base = snapshot.height
+        self.base_tip = snapshot.tip
+        ahead = self.ahead
+        for height in [h for h in ahead if h < snapshot.height]:
+            del ahead[height]
+        joined: list[Applied] = []
+        while (waiting := ahead.pop(self.base + len(self.chain), None)) is not None:
+            if waiting.prev != self.tip_hash:
+                break
+            joined.append(self._append(waiting))
+        return joined
+
+    def restore(self, snapshot: Snapshot, retained: list[Block]) -> None:
+        """Start from our own snapshot after a restart: its state, and the `retained`
+        blocks below it (already in its state, kept to serve catch-up). Recovery checked
+        that they end at the snapshot's tip."""
+        assert not self.chain and self.base == 0, "restore runs on a fresh learner"
+        self.kv = snapshot.to_kv()
+        self.chain = list(retained)
+        self.base = retained[0].height if retained else snapshot.height
+        self.base_tip = retained[0].prev if retained else snapshot.tip
 
     def _append(self, block: Block) -> Applied:
         self.chain.append(block)

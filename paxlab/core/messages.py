@@ -13,6 +13,7 @@ from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId
+from paxlab.core.snapshot import Snapshot
 
 __all__ = [
     "LOCAL",
@@ -30,6 +31,7 @@ __all__ = [
     "Heartbeat",
     "HeartbeatAck",
     "HeartbeatTimeout",
+    "InstallSnapshot",
     "Message",
     "PreVote",
     "PreVoteReply",
@@ -242,6 +244,20 @@ class CatchUp(Message):
 
     def describe(self) -> str:
         return f"CatchUp from={self.blocks[0].height} count={len(self.blocks)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallSnapshot(Message):
+    """A server's applied state at `snapshot.height`, sent to a replica so far behind
+    that the blocks it lacks were compacted away: the leader sends it instead of a
+    CatchUp, an acceptor along with its Promise. A follower or candidate below that
+    height installs it; the blocks after it come by CatchUp as usual."""
+
+    snapshot: Snapshot
+
+    def describe(self) -> str:
+        return (f"InstallSnapshot height={self.snapshot.height} "
+                f"tip={self.snapshot.tip[:4]} keys={len(self.snapshot.kv)}")
 
 
 # --- Clients --------------------------------------------------------------------------

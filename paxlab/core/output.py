@@ -9,10 +9,12 @@ from paxlab.core._fast_init import fast_init
 from paxlab.core.chain import Block
 from paxlab.core.ids import Ballot
 from paxlab.core.messages import Envelope, Message
+from paxlab.core.snapshot import Snapshot
 
 __all__ = [
     "EMPTY_OUTPUT",
     "AcceptedRecord",
+    "Compaction",
     "Completion",
     "DecidedRecord",
     "Effects",
@@ -50,6 +52,24 @@ class DecidedRecord:
 
 
 Record = PromisedRecord | AcceptedRecord | DecidedRecord
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compaction:
+    """What a replica asks its driver to do after a snapshot (Output.compaction).
+
+    In this order, each step crash-safe (docs/storage.md): append `retired` to the chain
+    archive (if the server keeps one); write `snapshot` to a new file, fsync it, rename it
+    over the old one, fsync the folder; write `live` to a new record file the same way.
+    After it the record file holds only `live` and what is appended later. `live`
+    rebuilds everything the snapshot does not hold: the promise, the votes for open
+    slots, and the retained blocks as decided records (which recovery keeps in memory but
+    does not apply again: the snapshot holds their effect).
+    """
+
+    snapshot: Snapshot
+    retired: tuple[Block, ...]  # the blocks dropped from memory, by height
+    live: tuple[Record, ...]
 
 
 @fast_init
@@ -97,14 +117,19 @@ class Output:
     committed: tuple[Block, ...] = ()  # newly committed, by height
     completed: tuple[Completion, ...] = ()  # client operations that finished
     trace: tuple[str, ...] = ()
+    # A snapshot to make durable and compact behind, after to_persist is written and
+    # before anything is sent (snapshot.py; docs/storage.md).
+    compaction: Compaction | None = None
 
 
 class Effects:
     """Mutable collector used inside one step; frozen into an Output at the end."""
 
-    __slots__ = ("committed", "completed", "timers", "to_persist", "to_send", "trace")
+    __slots__ = ("committed", "compaction", "completed", "timers", "to_persist", "to_send",
+                 "trace")
 
     def __init__(self) -> None:
+        self.compaction: Compaction | None = None
         self.to_persist: list[Record] = []
         self.to_send: list[Envelope] = []
         self.timers: list[TimerCommand] = []
@@ -119,10 +144,11 @@ class Effects:
     def freeze(self) -> Output:
         """The Output of this step; a step that asks for nothing gets EMPTY_OUTPUT."""
         if not (self.to_send or self.to_persist or self.timers or self.committed
-                or self.completed or self.trace):
+                or self.completed or self.trace or self.compaction):
             return EMPTY_OUTPUT
         return Output(tuple(self.to_persist), tuple(self.to_send), tuple(self.timers),
-                      tuple(self.committed), tuple(self.completed), tuple(self.trace))
+                      tuple(self.committed), tuple(self.completed), tuple(self.trace),
+                      self.compaction)
 
 
 EMPTY_OUTPUT = Output()

@@ -34,6 +34,7 @@ from paxlab.core.messages import (
     Heartbeat,
     HeartbeatAck,
     HeartbeatTimeout,
+    InstallSnapshot,
     Message,
     Prepare,
     PreVote,
@@ -55,7 +56,7 @@ Handler = Callable[[int, Any], None]
 _PROMISED_BALLOT = frozenset({Prepare, Accept, Heartbeat})
 _SERVER_MESSAGES = frozenset({
     Boot, Campaign, ElectionTimeout, HeartbeatTimeout, Prepare, Promise, Accept, Accepted, Reject,
-    Heartbeat, HeartbeatAck, CatchUp, ClientRequest, PreVote, PreVoteReply,
+    Heartbeat, HeartbeatAck, CatchUp, ClientRequest, PreVote, PreVoteReply, InstallSnapshot,
 })
 
 
@@ -83,6 +84,7 @@ class Replica(AcceptorSteps, LeaderSteps):
             FollowerState: {
                 **every_role,
                 CatchUp: self.handle_catch_up,
+                InstallSnapshot: self.handle_install_snapshot,
                 ElectionTimeout: self.handle_election_timeout_follower,
                 Campaign: self.handle_campaign,
                 PreVoteReply: self.handle_pre_vote_reply,
@@ -91,6 +93,7 @@ class Replica(AcceptorSteps, LeaderSteps):
             CandidateState: {
                 **every_role,
                 CatchUp: self.handle_catch_up,
+                InstallSnapshot: self.handle_install_snapshot,
                 ElectionTimeout: self.handle_election_timeout_candidate,
                 Campaign: self.handle_campaign,
                 Promise: self.handle_promise,
@@ -119,6 +122,8 @@ class Replica(AcceptorSteps, LeaderSteps):
         local = self._local  # what the handlers sent this replica, in order
         while local:
             self._dispatch(local.popleft())
+        if self.params.snapshot_every:
+            self.maybe_compact()
         self.check_invariants()
         return fx.freeze()
 

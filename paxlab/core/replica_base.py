@@ -30,8 +30,17 @@ from paxlab.core.messages import (
     Prepare,
     Redirect,
 )
-from paxlab.core.output import DecidedRecord, Effects, PromisedRecord, TimerCommand
+from paxlab.core.output import (
+    AcceptedRecord,
+    Compaction,
+    DecidedRecord,
+    Effects,
+    PromisedRecord,
+    Record,
+    TimerCommand,
+)
 from paxlab.core.recovery import RecoveredState
+from paxlab.core.snapshot import Snapshot
 
 __all__ = [
     "ELECTION_TIMER",
@@ -93,6 +102,11 @@ class ReplicaParams:
     accept_retry_ms: int = 100
     queue_limit: int = 10_000
     catchup_blocks_max: int = 128
+    # Snapshots (snapshot.py): every `snapshot_every` decided blocks (0: never) fold the
+    # applied state into a snapshot and compact behind it, keeping the last
+    # `retain_blocks` blocks to serve catch-up by blocks.
+    snapshot_every: int = 0
+    retain_blocks: int = 256
     # Pre-vote and leader stickiness (step_leader.py, docs/protocol.md "Pre-vote"). Off
     # here so hand-scripted core tests keep their classic elections; configs default on.
     prevote: bool = False
@@ -102,6 +116,8 @@ class ReplicaParams:
             raise UsageError("replica_count must be >= 1")
         if not 0 < self.election_timeout_ms_min <= self.election_timeout_ms_max:
             raise UsageError("need 0 < election_timeout_ms_min <= election_timeout_ms_max")
+        if self.snapshot_every < 0 or self.retain_blocks < 0:
+            raise UsageError("snapshot_every and retain_blocks must be >= 0")
 
     @property
     def majority(self) -> int:
@@ -137,6 +153,7 @@ class ReplicaBase:
         self.election_timeout_ms = params.election_timeout_ms_max
         # Invariant: >= the round of every ballot promised, used or rejected with.
         self.max_round_seen = 0
+        self.snapshot_height = 0  # the height of our latest snapshot (0: none yet)
         self.queue = RequestQueue(limit=params.queue_limit)
         self._local: deque[Envelope] = deque()
         self._fx = Effects()
@@ -144,12 +161,20 @@ class ReplicaBase:
             self._restore(recovered)
 
     def _restore(self, recovered: RecoveredState) -> None:
-        """Install recovered state. The chain goes through the learner, so the KV store
-        (and its (client, seq) results table) is rebuilt by replaying it. Nothing is
-        persisted: all of it is on disk already."""
-        for block in recovered.chain:
+        """Install recovered state: the snapshot's, then the blocks above it through the
+        learner, so the KV store (and its exactly-once table) is the snapshot's plus the
+        replay of the rest. Nothing is persisted: all of it is on disk already."""
+        snapshot = recovered.snapshot
+        above = list(recovered.chain)
+        if snapshot is not None:
+            retained = [b for b in above if b.height < snapshot.height]
+            above = above[len(retained):]
+            self.learner.restore(snapshot, retained[-self.params.retain_blocks:]
+                                 if self.params.retain_blocks else [])
+            self.snapshot_height = snapshot.height
+        for block in above:
             self.learner.learn(block)
-        assert self.commit_index == len(recovered.chain)
+        assert self.commit_index == recovered.commit_index
         self.acceptor.promised = recovered.promised
         self.acceptor.accepted = {entry.slot: entry for entry in recovered.accepted}
         # Never run again with a ballot we may have used or promised before the crash.
@@ -226,6 +251,40 @@ class ReplicaBase:
                         ClientReply(client=txn.client, seq=txn.seq, outcome="ok", value=value),
                     )
         self.acceptor.forget_below(self.commit_index)
+
+    # --- snapshots and compaction (snapshot.py) -----------------------------------------
+
+    def maybe_compact(self) -> None:
+        """Every `snapshot_every` blocks: snapshot the applied state, drop the blocks
+        below the last `retain_blocks`, and ask the driver to compact behind it."""
+        every = self.params.snapshot_every
+        if every and self.commit_index - self.snapshot_height >= every:
+            snapshot = self.snapshot_now()
+            retired = self.learner.retire_below(snapshot.height - self.params.retain_blocks)
+            self._compact(snapshot, retired)
+
+    def _compact(self, snapshot: Snapshot, retired: tuple[Block, ...]) -> None:
+        self.snapshot_height = snapshot.height
+        self._fx.compaction = Compaction(snapshot=snapshot, retired=retired,
+                                         live=self._live_records())
+        self._trace(f"{snapshot.describe()}; {len(retired)} blocks compacted")
+
+    def _live_records(self) -> tuple[Record, ...]:
+        """The records that rebuild, with a snapshot, everything else we must keep: the
+        promise, the votes for open slots, and the held blocks."""
+        records: list[Record] = []
+        if self.acceptor.promised is not None:
+            records.append(PromisedRecord(ballot=self.acceptor.promised))
+        accepted = self.acceptor.accepted
+        records.extend(AcceptedRecord(slot=slot, ballot=accepted[slot].ballot,
+                                      block=accepted[slot].block) for slot in sorted(accepted))
+        records.extend(DecidedRecord(block=block) for block in self.learner.chain)
+        return tuple(records)
+
+    def snapshot_now(self) -> Snapshot:
+        """Our applied state as a snapshot, for a peer too far behind for blocks."""
+        learner = self.learner
+        return Snapshot.of(learner.commit_index, learner.tip_hash, learner.kv)
 
     # --- roles: the only place the role changes -----------------------------------------
 

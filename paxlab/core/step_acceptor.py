@@ -17,6 +17,7 @@ from paxlab.core.messages import (
     CatchUp,
     Heartbeat,
     HeartbeatAck,
+    InstallSnapshot,
     Prepare,
     PreVote,
     PreVoteReply,
@@ -57,6 +58,10 @@ class AcceptorSteps(ReplicaBase):
     def handle_prepare(self, sender: int, m: Prepare) -> None:
         """Promise (the gate raised the promise): report what we accepted and decided
         from `from_slot` on, so the candidate can adopt it."""
+        if m.from_slot < self.learner.base and sender != self.id:
+            # The blocks it lacks were compacted away: our state, then the Promise (the
+            # candidate asks again from its new commit index).
+            self._send(sender, InstallSnapshot(snapshot=self.snapshot_now()))
         decided = self.learner.blocks_from(m.from_slot, self.params.catchup_blocks_max)
         self._send(
             sender,
@@ -140,3 +145,23 @@ class AcceptorSteps(ReplicaBase):
             self._learn_decided(block)
         if self.commit_index > before:
             self._retry_parked()
+
+    def handle_install_snapshot(self, sender: int, m: InstallSnapshot) -> None:
+        """A peer's state above our commit index (the blocks we lack were compacted
+        away): install it, compact behind it, and go on from there. One at or below our
+        commit index tells us nothing new and is dropped."""
+        snapshot = m.snapshot
+        if snapshot.height <= self.commit_index:
+            return
+        self._trace(f"installing {snapshot.describe()} from s{sender}")
+        for applied in self.learner.install(snapshot):
+            self._fx.committed.append(applied.block)  # the compaction's live records hold it
+        self.acceptor.forget_below(self.commit_index)
+        self._compact(snapshot, ())
+        self._retry_parked()
+        candidate = self.candidate
+        if candidate is not None:
+            # Phase 1 ran from a slot we now hold: ask again from the new commit index.
+            candidate.from_slot = self.commit_index
+            candidate.promises.clear()
+            self._broadcast(Prepare(ballot=candidate.ballot, from_slot=self.commit_index))

@@ -23,6 +23,7 @@ from paxlab.core.messages import (
     Heartbeat,
     HeartbeatAck,
     HeartbeatTimeout,
+    InstallSnapshot,
     Prepare,
     PreVote,
     PreVoteReply,
@@ -210,7 +211,14 @@ class LeaderSteps(ReplicaBase):
         if m.ballot != leader.ballot:
             return
         leader.last_ack_ms[sender] = self.now_ms
-        if m.commit_index < self.commit_index:
+        if m.commit_index < self.learner.base:
+            # The blocks it lacks were compacted away: send our state instead, at most
+            # once per minimum election timeout (it is the size of the KV store).
+            last = leader.snapshot_sent_ms.get(sender)
+            if last is None or self.now_ms - last >= self.params.election_timeout_ms_min:
+                leader.snapshot_sent_ms[sender] = self.now_ms
+                self._send(sender, InstallSnapshot(snapshot=self.snapshot_now()))
+        elif m.commit_index < self.commit_index:
             blocks = self.learner.blocks_from(m.commit_index, self.params.catchup_blocks_max)
             self._send(sender, CatchUp(blocks=blocks))
 

@@ -21,6 +21,7 @@ from paxlab.core.messages import (
     Envelope,
     Heartbeat,
     HeartbeatAck,
+    InstallSnapshot,
     Message,
     Prepare,
     PreVote,
@@ -77,6 +78,10 @@ def _catch_up(m: CatchUp) -> MessageFields:
     return "CatchUp", None, m.blocks[0].height, None
 
 
+def _install_snapshot(m: InstallSnapshot) -> MessageFields:
+    return "InstallSnapshot", None, m.snapshot.height, None
+
+
 def _client(m: ClientRequest | ClientReply | Redirect) -> MessageFields:
     return type(m).__name__, None, None, ((m.client, m.seq),)
 
@@ -92,6 +97,7 @@ _FIELDS: dict[type, Callable[..., MessageFields]] = {
     Heartbeat: _heartbeat,
     HeartbeatAck: _heartbeat_ack,
     CatchUp: _catch_up,
+    InstallSnapshot: _install_snapshot,
     ClientRequest: _client,
     ClientReply: _client,
     Redirect: _client,
@@ -101,9 +107,9 @@ _FIELDS: dict[type, Callable[..., MessageFields]] = {
 def message_fields(message: Message) -> MessageFields:
     """(type, ballot, slot, ops) of one message, as a send line carries them: slot is a
     Prepare's or Promise's from_slot, an Accept's or Accepted's slot, a CatchUp's first
-    height, a Heartbeat's or HeartbeatAck's commit index; ops are an Accept's block's
-    txns or a client message's one op. Any other message (a local one never crosses the
-    network) gives its class name and nothing else."""
+    height, an InstallSnapshot's height, a Heartbeat's or HeartbeatAck's commit index;
+    ops are an Accept's block's txns or a client message's one op. Any other message (a
+    local one never crosses the network) gives its class name and nothing else."""
     fields = _FIELDS.get(type(message))
     if fields is None:
         return type(message).__name__, None, None, None

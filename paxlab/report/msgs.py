@@ -24,8 +24,9 @@ from paxlab.report.timeline import ballot_key
 
 __all__ = ["COLUMNS", "FATES", "KINDS", "MessageTable", "message_table"]
 
-KINDS = ("Prepare", "Promise", "Accept", "Accepted", "Reject", "Heartbeat", "HeartbeatAck",
-         "CatchUp", "ClientRequest", "ClientReply", "Redirect")  # fmt: skip
+KINDS = ("PreVote", "PreVoteReply", "Prepare", "Promise", "Accept", "Accepted", "Reject",
+         "Heartbeat", "HeartbeatAck", "CatchUp", "InstallSnapshot", "ClientRequest",
+         "ClientReply", "Redirect")  # fmt: skip
 """Every message class, in phase order; the page's filters list them in this order."""
 
 FATES = ("delivered", "dropped", "cut", "down", "held", "lost", "in flight")

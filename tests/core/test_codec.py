@@ -14,6 +14,7 @@ from paxlab.core import messages as m
 from paxlab.core.codec import SCHEMA, decode_envelope, encode_envelope
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, NodeId, node_kind, node_number
+from paxlab.core.snapshot import Snapshot
 from tests.core.scripted import blocks, txn
 
 B = Ballot(3, 1)
@@ -42,6 +43,9 @@ SAMPLES: list[m.Message] = [
     m.PreVote(ballot=B, commit_index=2),
     m.PreVoteReply(ballot=B, granted=True, max_round=3),
     m.PreVoteReply(ballot=B, granted=False, max_round=0),
+    m.InstallSnapshot(snapshot=Snapshot(
+        height=2, tip=CHAIN[1].hash, kv=(("'a'", "1"), ("'b'", "'x'")),
+        clients=((1, ((1, 4), (6, 9)), 9, None), (2, ((1, 1),), 1, "'x'")))),
 ]
 
 

@@ -9,6 +9,7 @@ import pytest
 from paxlab.core import messages as m
 from paxlab.core.chain import GENESIS_PREV, Txn, seal_block
 from paxlab.core.ids import Ballot, NodeId
+from paxlab.core.snapshot import Snapshot
 from paxlab.network.recorder import MessageRecorder, message_fields
 from paxlab.results.messages import ArrivalRow, SendRow, messages_path, read_messages
 
@@ -31,6 +32,8 @@ EXAMPLES: list[tuple[m.Message, tuple]] = [
     (m.Heartbeat(ballot=B, commit_index=6), ("Heartbeat", "3.1", 6, None)),
     (m.HeartbeatAck(ballot=B, commit_index=5), ("HeartbeatAck", "3.1", 5, None)),
     (m.CatchUp(blocks=(BLOCK, NEXT)), ("CatchUp", None, 4, None)),
+    (m.InstallSnapshot(snapshot=Snapshot(height=5, tip=NEXT.hash, kv=(), clients=())),
+     ("InstallSnapshot", None, 5, None)),
     (m.ClientRequest(client=2, seq=5, op="put", key="'k'", value="'v'"),
      ("ClientRequest", None, None, ((2, 5),))),
     (m.ClientReply(client=2, seq=5, outcome="ok", value=None),
@@ -61,7 +64,7 @@ def test_a_local_message_gives_its_name_only() -> None:
 def test_recorder_numbers_messages_and_writes_their_lines(tmp_path: Path) -> None:
     recorder = MessageRecorder.open(messages_path(tmp_path), "sim")
     accept = m.Envelope(source=NodeId("s1"), target=NodeId("s2"), message=EXAMPLES[2][0])
-    request = m.Envelope(source=NodeId("c2"), target=NodeId("s0"), message=EXAMPLES[9][0])
+    request = m.Envelope(source=NodeId("c2"), target=NodeId("s0"), message=EXAMPLES[10][0])
     assert recorder.send(1500, accept, "duplicate") == 1
     assert recorder.send(1600, request, "cut") == 2
     recorder.arrive(1, 2000, "delivered")

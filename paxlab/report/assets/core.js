@@ -6,14 +6,15 @@
 
 const GUTTER = 118, RPAD = 14, FONT = "11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const KIND_COLORS = {
+  PreVote: "#d8b4fe", PreVoteReply: "#e9d5ff", InstallSnapshot: "#713f12",
   Prepare: "#7c3aed", Promise: "#b18cf5", Accept: "#1d4ed8", Accepted: "#5ea1f7",
   Reject: "#dc2626", Heartbeat: "#9aa4b2", HeartbeatAck: "#c3cad5", CatchUp: "#a16207",
   ClientRequest: "#16a34a", ClientReply: "#0d9488", Redirect: "#ea8a0c",
 };
 const KIND_GROUPS = [
-  ["Prepare/Promise", ["Prepare", "Promise"]], ["Accept/Accepted", ["Accept", "Accepted"]],
+  ["pre-vote", ["PreVote", "PreVoteReply"]], ["Prepare/Promise", ["Prepare", "Promise"]], ["Accept/Accepted", ["Accept", "Accepted"]],
   ["Reject", ["Reject"]], ["client", ["ClientRequest", "ClientReply", "Redirect"]],
-  ["catch-up", ["CatchUp"]], ["heartbeats", ["Heartbeat", "HeartbeatAck"]],
+  ["catch-up", ["CatchUp", "InstallSnapshot"]], ["heartbeats", ["Heartbeat", "HeartbeatAck"]],
 ];
 const TYPE_COLORS = { ok: "#2f9e5b", fail: "#d64545", info: "#e0a11b" };
 const NODE_COLORS = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2",
