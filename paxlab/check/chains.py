@@ -9,6 +9,14 @@ txn_problem and the other block helpers stay importable from here.
 committed block, so all chains are equal. A partial run (Ctrl-C, a timeout, no quiescence)
 stops servers that had not caught up yet: their chains are prefixes of the longest, which
 is no fault, so only two different blocks at one height fail there.
+
+After compaction a server's chain file still starts at height 0 (it keeps the blocks it
+compacted in an archive), except for a server that fell so far behind that it installed a
+snapshot from a peer: it never held the blocks below that snapshot, so its file starts at
+the snapshot height b (`chain_start`). Such a chain is judged from its first block, which
+must be at height b and link to the hash of block b-1 in another server's chain; chains
+are compared at the heights they share; and the checks that read one chain prefer one
+that starts at 0 (`reference_server`).
 """
 
 from __future__ import annotations
@@ -30,19 +38,24 @@ from paxlab.check.blocks import (
     short,
     txn_problem,
 )
-from paxlab.check.verdict import CheckResult, fail, passed
+from paxlab.check.verdict import CheckResult, fail, passed, unknown
 
 __all__ = [
     "GENESIS_PREV",
     "behind_phrase",
     "block_hash",
+    "chain_start",
+    "chain_starts",
+    "chain_where",
     "check_chains_identical",
     "check_chains_valid",
+    "holds_phrase",
     "leading_zero_bits",
     "partial_note",
     "reference_server",
     "servers_phrase",
     "short",
+    "snapshot_note",
     "txn_problem",
 ]
 
@@ -54,6 +67,61 @@ def servers_phrase(server_ids: Sequence[int]) -> str:
     """Say "server 1" or "servers 0, 2", so messages read naturally for one or many."""
     ids = ", ".join(str(s) for s in server_ids)
     return f"server {ids}" if len(server_ids) == 1 else f"servers {ids}"
+
+
+def chain_start(chain: Sequence[Any]) -> int:
+    """The height a chain starts at: its first block's height field when that is an
+    integer above 0 (a server that installed a snapshot holds no block below it), else 0
+    (an empty chain, or a first block without a usable height: chains_valid then judges
+    it as the block at height 0 and says what is wrong with it)."""
+    if chain:
+        first = chain[0]
+        height = first.get("height") if isinstance(first, dict) else None
+        if is_int(height) and height > 0:
+            return height
+    return 0
+
+
+def chain_starts(chains: Mapping[int, Sequence[Any]]) -> dict[int, int]:
+    """chain_start of every server's chain, by server id."""
+    return {sid: chain_start(chain) for sid, chain in chains.items()}
+
+
+def holds_phrase(sid: int, start: int, length: int) -> str:
+    """'server 2 holds blocks 40..199: it installed a snapshot at 40'; for a chain from
+    0, 'server 0 holds blocks 0..199'."""
+    held = f"blocks {start}..{start + length - 1}" if length else "no block"
+    note = f": it installed a snapshot at {start}" if start else ""
+    return f"server {sid} holds {held}{note}"
+
+
+def chain_where(sid: int, chain: Sequence[dict], start: int) -> str:
+    """How the checks name the chain they read: "server 0's chain (199 blocks)", or for a
+    chain from a snapshot "server 2's chain (blocks 40..199, from a snapshot)"."""
+    if start:
+        return f"server {sid}'s chain (blocks {start}..{start + len(chain) - 1}, from a snapshot)"
+    return f"server {sid}'s chain ({len(chain)} blocks)"
+
+
+def snapshot_note(chains: Mapping[int, Sequence[Any]], starts: Mapping[int, int]) -> str:
+    """'; server 2 holds blocks 40..199: it installed a snapshot at 40' for each chain
+    that starts above 0, or '' when every chain starts at 0."""
+    return "".join(f"; {holds_phrase(sid, starts[sid], len(chains[sid]))}"
+                   for sid in sorted(chains) if starts.get(sid))  # fmt: skip
+
+
+def _held_hash(
+    chains: Mapping[int, Sequence[Any]], starts: Mapping[int, int], height: int, sid: int
+) -> tuple[int, Any] | None:
+    """(server, hash field) of the block at `height` in another server's chain than
+    `sid`'s, read from the chain the reference rules prefer (from 0, longest, lowest
+    id), or None when no other chain holds that height."""
+    for other in _by_preference(chains, starts):
+        start = starts[other]
+        if other != sid and start <= height < start + len(chains[other]):
+            block = chains[other][height - start]
+            return other, block.get("hash") if isinstance(block, dict) else None
+    return None
 
 
 def _same_text(block: Any) -> str:
@@ -126,35 +194,46 @@ class _Walk:
     """One chain's judgements by height, and what they add up to."""
 
     chain: Sequence[Any]
+    start: int  # the height of its first block
+    first_prev: Any  # the hash its first block had to link to
     entries: list[_Judged]
     txns: int
     empty: int
-    broken: list[int]  # the heights with problems
+    broken: list[int]  # the positions (heights - start) with problems
 
 
 def _walk(
     chain: Sequence[Any], before: _Walk | None, judged: defaultdict[int, list[_Judged]],
-    difficulty: int,
+    difficulty: int, start: int = 0, first_prev: Any = GENESIS_PREV,
 ) -> _Walk:
-    """Judge a chain, height by height. Its first blocks that are the very same objects as
-    in the chain judged before (the simulator's servers share them) come after the same
-    hashes too, so they reuse that chain's judgements wholesale."""
+    """Judge a chain, height by height from `start`, its first block linked to
+    `first_prev`. Its first blocks that are the very same objects as in the chain judged
+    before (the simulator's servers share them), from the same start after the same hash,
+    come after the same hashes too, so they reuse that chain's judgements wholesale."""
+    if before and (before.start != start or before.first_prev != first_prev):
+        before = None
     shared = _shared_run(chain, before.chain) if before else 0
     entries = before.entries[:shared] if before else []
-    prev_hash: Any = entries[-1].hash if entries else GENESIS_PREV
+    prev_hash: Any = entries[-1].hash if entries else first_prev
     for position in range(shared, len(chain)):
-        entry = _judge(judged[position], chain[position], position, prev_hash, difficulty)
+        height = start + position
+        entry = _judge(judged[height], chain[position], height, prev_hash, difficulty)
         entries.append(entry)
         prev_hash = entry.hash
     # Tally in C (map, compress): most heights have nothing to report.
     counts = list(map(attrgetter("txn_count"), entries))
     broken = list(compress(count(), map(attrgetter("problems"), entries)))
-    return _Walk(chain, entries, sum(counts), counts.count(0), broken)
+    return _Walk(chain, start, first_prev, entries, sum(counts), counts.count(0), broken)
 
 
 def check_chains_valid(chains: Mapping[int, Sequence[dict]], difficulty: int) -> CheckResult:
     """chains_valid: contiguous heights, prev links, recomputed hashes, proof of work and
     well-formed txns, on every server's chain.
+
+    A chain that starts at b > 0 (its server installed a snapshot) is judged from its
+    first block, which must be at height b and whose prev must be the hash of block b-1
+    in another server's chain; when no server holds block b-1 the chain cannot be linked,
+    and the verdict is unknown unless something failed.
 
     Servers mostly hold the same blocks, so a block equal to one already judged at the
     same height after the same previous hash reuses that judgement (`_judge`, `_walk`)
@@ -168,23 +247,45 @@ def check_chains_valid(chains: Mapping[int, Sequence[dict]], difficulty: int) ->
     problems, blocks, empty, txns = [], 0, 0, 0
     judged: defaultdict[int, list[_Judged]] = defaultdict(list)  # by height
     walk: _Walk | None = None
+    starts = chain_starts(chains)
+    links: list[str] = []  # how each chain from b > 0 was linked, or why not
+    unlinked: list[str] = []
     for sid in sorted(chains):
-        chain = chains[sid]
-        same = walk and len(chain) == len(walk.chain) == _shared_run(chain, walk.chain)
+        chain, start = chains[sid], starts[sid]
+        first_prev: Any = GENESIS_PREV
+        link = _held_hash(chains, starts, start - 1, sid) if start else None
+        if link is not None:
+            first_prev = link[1]
+            links.append(f"{holds_phrase(sid, start, len(chain))}, linked to server "
+                         f"{link[0]}'s block {start - 1}")  # fmt: skip
+        elif start:  # judge the rest from its own first link; say it hangs loose
+            first_prev = chain[0].get("prev")
+            unlinked.append(
+                f"{holds_phrase(sid, start, len(chain))}, but no server holds block "
+                f"{start - 1}: its first block could not be linked to the chain below"
+            )
+        same = (walk and walk.start == start and walk.first_prev == first_prev
+                and len(chain) == len(walk.chain) == _shared_run(chain, walk.chain))  # fmt: skip
         if not same:
-            walk = _walk(chain, walk, judged, difficulty)
+            walk = _walk(chain, walk, judged, difficulty, start, first_prev)
         assert walk is not None
         blocks, txns, empty = blocks + len(chain), txns + walk.txns, empty + walk.empty
         for position in walk.broken:
             for why in walk.entries[position].problems:
-                problems.append(f"server {sid} height {position}: {why}")
+                if position == 0 and link is not None and why.startswith("bad prev link"):
+                    why = (f"bad prev link: its first block's prev {short(chain[0].get('prev'))} "
+                           f"is not the hash of block {start - 1} on server {link[0]} "
+                           f"({short(link[1])})")  # fmt: skip
+                problems.append(f"server {sid} height {start + position}: {why}")
     if problems:
         return fail(name, problems)
-    return passed(
-        name,
+    counted = (
         f"{len(chains)} chain{'s' if len(chains) != 1 else ''} valid at difficulty {difficulty} "
-        f"({blocks} blocks, {empty} of them empty; {txns} txns)",
+        f"({blocks} blocks, {empty} of them empty; {txns} txns)"
     )
+    if unlinked:
+        return unknown(name, "; ".join([f"{counted} block by block", *unlinked, *links]))
+    return passed(name, "; ".join([counted, *links]))
 
 
 def _lengths_phrase(lengths: Mapping[int, int]) -> str:
@@ -224,6 +325,9 @@ def check_chains_identical(
     name = "chains_identical"
     if not chains:
         return fail(name, ["no chains"])
+    starts = chain_starts(chains)
+    if any(starts.values()):
+        return _identical_from_starts(chains, starts, partial)
     sids = sorted(chains)
     lengths = {sid: len(chains[sid]) for sid in sids}
     # Up to the first height where some chain holds another object than the first chain,
@@ -278,19 +382,78 @@ def check_chains_identical(
     )
 
 
+def _identical_from_starts(
+    chains: Mapping[int, Sequence[Any]], starts: Mapping[int, int], partial: bool
+) -> CheckResult:
+    """chains_identical when some chain starts above 0 (its server installed a snapshot):
+    chains must agree at every height they share. A chain's missing heights below its
+    start are no difference; its tip is judged as any other's (complete run: every tip
+    equal; partial run: a chain may end early). Rare, so plainer than the common path."""
+    name = "chains_identical"
+    sids = sorted(chains)
+    spans = [(sid, starts[sid], starts[sid] + len(chains[sid]), chains[sid]) for sid in sids]
+    ends = {sid: end for sid, _, end, _ in spans}
+    held = "; ".join(holds_phrase(sid, starts[sid], len(chains[sid])) for sid in sids)
+    for height in range(min(starts.values()), max(ends.values())):
+        present = {sid: chain[height - start] for sid, start, end, chain in spans
+                   if start <= height < end}  # fmt: skip
+        ended = [sid for sid in sids if ends[sid] <= height]
+        if (not ended or partial) and (len(present) < 2 or _all_same(list(present.values()))):
+            continue
+        groups: dict[str, list[int]] = {}
+        for sid, block in present.items():
+            groups.setdefault(_block_key(block), []).append(sid)
+        if len(groups) < 2 and (not ended or partial):
+            continue
+        problems = []
+        if ended:
+            problems.append(f"{held}; {servers_phrase(ended)} "
+                            f"{'ends' if len(ended) == 1 else 'end'} below height {height}, "
+                            f"which {servers_phrase(sorted(present))} "
+                            f"{'holds' if len(present) == 1 else 'hold'}")  # fmt: skip
+        if len(groups) > 1:
+            shown = "; ".join(f"{servers_phrase(group)} {short(_hash_of(present[group[0]]))}"
+                              for group in groups.values())  # fmt: skip
+            problems.append(f"first difference at height {height}: {shown}")
+        return fail(name, problems)
+    top = max(ends.values())
+    ahead = [sid for sid in sids if ends[sid] == top]
+    head = short(_hash_of(chains[ahead[0]][-1])) if top else "none"
+    if len(set(ends.values())) > 1:  # only a partial run gets here
+        return passed(
+            name,
+            f"partial run: chains agree at every height they share; {behind_phrase(chains)}; "
+            f"{servers_phrase(ahead)} {'holds' if len(ahead) == 1 else 'hold'} up to height "
+            f"{top - 1}, head {head}; {held}",
+        )
+    return passed(
+        name,
+        f"{len(sids)} chains agree at every height they share, all up to height {top - 1}, "
+        f"head {head}; {held}",
+    )
+
+
+def _hash_of(block: Any) -> Any:
+    return block.get("hash") if isinstance(block, dict) else None
+
+
 def behind_phrase(chains: Mapping[int, Sequence[Any]]) -> str:
     """Who had not caught up with the longest chain, furthest behind first: "servers 1, 3
     had not caught up (2 of 6 blocks); server 0 had not caught up (5 of 6 blocks)", or ""
-    when every chain is as long as the longest. What a partial run's verdicts say."""
-    lengths = {sid: len(chain) for sid, chain in chains.items()}
-    longest = max(lengths.values(), default=0)
-    by_length: dict[int, list[int]] = {}
-    for sid in sorted(lengths):
-        if lengths[sid] < longest:
-            by_length.setdefault(lengths[sid], []).append(sid)
+    when every chain is as long as the longest. What a partial run's verdicts say. A
+    chain from a snapshot counts up to its tip: "server 2 had not caught up (blocks
+    40..149 of 200)"."""
+    starts = chain_starts(chains)
+    ends = {sid: starts[sid] + len(chain) for sid, chain in chains.items()}
+    longest = max(ends.values(), default=0)
+    by_end: dict[tuple[int, int], list[int]] = {}
+    for sid in sorted(ends):
+        if ends[sid] < longest:
+            by_end.setdefault((ends[sid], starts[sid]), []).append(sid)
     return "; ".join(
-        f"{servers_phrase(sids)} had not caught up ({length} of {longest} blocks)"
-        for length, sids in sorted(by_length.items())
+        f"{servers_phrase(sids)} had not caught up "
+        f"({f'blocks {start}..{end - 1}' if start else end} of {longest} blocks)"
+        for (end, start), sids in sorted(by_end.items())
     )
 
 
@@ -302,8 +465,18 @@ def partial_note(chains: Mapping[int, Sequence[Any]]) -> str:
 
 
 def reference_server(chains: Mapping[int, Sequence[dict]]) -> int | None:
-    """The chain that write checks read: the longest, the lowest server id on a tie (so
-    equal chains always give server min id). None when there are no chains."""
+    """The chain that write checks read: the longest that starts at 0, the lowest server
+    id on a tie (so equal chains always give server min id). When every chain starts
+    above 0 (each server installed a snapshot), the one reaching highest; the checks
+    that read it then see only its heights and say so. None when there are no chains."""
     if not chains:
         return None
-    return min(chains, key=lambda sid: (-len(chains[sid]), sid))
+    return _by_preference(chains, chain_starts(chains))[0]
+
+
+def _by_preference(chains: Mapping[int, Sequence[Any]], starts: Mapping[int, int]
+                   ) -> list[int]:  # fmt: skip
+    """Server ids in reference order: chains from 0 first, then by tip (highest first),
+    start (lowest first) and id. With every chain from 0: the longest, then lowest id."""
+    return sorted(chains, key=lambda sid: (starts[sid] != 0, -(starts[sid] + len(chains[sid])),
+                                           starts[sid], sid))  # fmt: skip

@@ -2,6 +2,12 @@
 
 The chain is the log and the KV store is its state machine; a KV that differs from the
 replay means a server applied something other than what it committed.
+
+A server that installed a snapshot holds its chain only from the snapshot height b, so it
+cannot be replayed alone: its blocks are replayed after the reference chain's (the
+longest from 0) blocks 0..b-1, which, when the chains agree as chains_identical requires,
+is the replay of the reference chain up to that server's tip. Without a chain from 0
+that reaches b-1 its KV cannot be judged (unknown).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paxlab.check.blocks import txn_problem
-from paxlab.check.chains import servers_phrase
+from paxlab.check.chains import chain_starts, reference_server, servers_phrase
 from paxlab.check.txns import TxnIndex, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
 
@@ -89,7 +95,8 @@ def check_kv_identical(
     # servers share them, so replay each distinct chain once. Identity, not equality: an
     # equal block may differ in type (1 == True), which replay rejects.
     replays: list[tuple[Sequence[dict], dict[str, str]]] = []
-    if txns is not None and txns.kv is not None:
+    starts = chain_starts(chains)
+    if txns is not None and txns.kv is not None and not txns.start:
         replays.append((txns.chain, txns.kv))
     for sid in sorted(set(chains) | set(kvs)):
         if sid not in kvs:
@@ -98,7 +105,12 @@ def check_kv_identical(
         if sid not in chains:
             problems.append(f"server {sid}: has a KV snapshot but no chain")
             continue
-        chain = chains[sid]
+        chain, its_chain = chains[sid], "its chain"
+        if starts[sid]:
+            chain, its_chain, why = _below_from_reference(chains, starts, sid)
+            if why:
+                undecided.append(why)
+                continue
         try:
             expected = next((kv for seen, kv in replays if _same_objects(chain, seen)), None)
             if expected is None:
@@ -111,10 +123,10 @@ def check_kv_identical(
         if diff:
             key, in_kv, by_replay = diff
             problems.append(
-                f"server {sid}: KV differs from the replay of its chain at key {key}: "
+                f"server {sid}: KV differs from the replay of {its_chain} at key {key}: "
                 f"KV has {in_kv}, replay has {by_replay}"
             )
-    heights = _heights(chains, kvs) if partial else {None: sorted(kvs)}
+    heights = _heights(chains, kvs, starts) if partial else {None: sorted(kvs)}
     for group in heights.values():
         base = group[0]
         for sid in group[1:]:
@@ -142,16 +154,49 @@ def check_kv_identical(
     return passed(
         name,
         f"{len(kvs)} {kv_word} equal the replay of their chains and each other "
-        f"({len(kvs[min(kvs)])} keys)",
+        f"({len(kvs[min(kvs)])} keys){_snapshot_note(chains, starts)}",
     )
 
 
+def _below_from_reference(
+    chains: Mapping[int, Sequence[dict]], starts: Mapping[int, int], sid: int
+) -> tuple[list[dict], str, str | None]:
+    """What server `sid`'s KV is the replay of when its chain starts at b > 0: the
+    reference chain's blocks 0..b-1 and then its own; with how to say it, and why not
+    (a str) when no chain from 0 reaches height b-1."""
+    start, ref = starts[sid], reference_server(chains)
+    assert ref is not None
+    reference = chains[ref]
+    tip = start + len(chains[sid]) - 1
+    what = f"server {ref}'s blocks 0..{start - 1} and its own {start}..{tip}"
+    if starts[ref] or len(reference) < start:
+        why = (f"server {sid}: its chain starts at height {start} (it installed a snapshot) "
+               f"and no chain from 0 holds blocks 0..{start - 1}: "
+               f"its KV cannot be replayed")  # fmt: skip
+        return [], what, why
+    return [*reference[:start], *chains[sid]], what, None
+
+
+def _snapshot_note(chains: Mapping[int, Sequence[dict]], starts: Mapping[int, int]) -> str:
+    """How the KVs of servers whose chain starts above 0 were replayed ('' if none)."""
+    ref = reference_server(chains)
+    late = [sid for sid in sorted(starts) if starts[sid] and sid in chains]
+    if not late:
+        return ""
+    return (f"; {servers_phrase(late)} started from a snapshot: replayed on server {ref}'s "
+            f"blocks below {'their starts' if len(late) > 1 else starts[late[0]]}")  # fmt: skip
+
+
 def _heights(
-    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]]
+    chains: Mapping[int, Sequence[dict]], kvs: Mapping[int, Mapping[str, str]],
+    starts: Mapping[int, int] | None = None,
 ) -> dict[int | None, list[int]]:
-    """The servers with a KV, grouped by the height of their chain (None: no chain),
-    longest first; each group's ids ascending, so its first is the one compared with."""
+    """The servers with a KV, grouped by the height their chain reaches (its start plus
+    its length; None: no chain), highest first; each group's ids ascending, so its first
+    is the one compared with."""
+    starts = starts or {}
     groups: dict[int | None, list[int]] = {}
     for sid in sorted(kvs):
-        groups.setdefault(len(chains[sid]) if sid in chains else None, []).append(sid)
+        end = starts.get(sid, 0) + len(chains[sid]) if sid in chains else None
+        groups.setdefault(end, []).append(sid)
     return dict(sorted(groups.items(), key=lambda item: -1 if item[0] is None else -item[0]))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from paxlab import results
 from paxlab.check.chains import (
+    chain_start,
     check_chains_identical,
     check_chains_valid,
     reference_server,
@@ -40,11 +41,15 @@ def check_records(records: results.RunRecords, partial: bool = False) -> list[Ch
     stopped before catching up. Their chains are then judged as prefixes of the longest
     and their KVs against their own chains (see chains_identical, kv_identical); a
     complete run (the default) keeps the strict rules: every chain and KV the same."""
-    # Three checks read the txns of one chain (the longest; kv_identical replays it), and
+    # Three checks read the txns of one chain (the reference: the longest from 0;
+    # kv_identical replays it), and
     # four look up the history's events by request: index each once for all of them
     # (None: a history too odd to index, which each check then reads its own way).
     sid = reference_server(records.chains)
-    txns = txn_index(records.chains[sid]) if sid is not None else None
+    txns = None
+    if sid is not None:
+        chain = records.chains[sid]
+        txns = txn_index(chain, chain_start(chain))
     history, index = records.history, index_history(records.history)
     return [
         check_chains_valid(records.chains, records.difficulty),

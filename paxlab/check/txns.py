@@ -25,6 +25,7 @@ class TxnIndex(NamedTuple):
     """One chain's txns by request, and its replay when that is plain sailing."""
 
     chain: Sequence[Any]  # the chain read: kv_identical finds it among the servers' by identity
+    start: int  # the height of its first block (above 0 after a snapshot install)
     places: dict[Request, list[tuple[int, dict]]]  # every (height, txn) of each request
     puts: set[PutSig]  # the put txns whose key and value are plain strs
     kv: dict[str, str] | None  # replay(chain) if every txn is plain; else None (see replay)
@@ -33,15 +34,16 @@ class TxnIndex(NamedTuple):
 _FIELDS = itemgetter("client", "seq", "op", "key", "value")
 
 
-def txn_index(chain: Sequence[Any]) -> TxnIndex:
-    """Every request's places, the plain puts, and the replay. Txns without integer client
+def txn_index(chain: Sequence[Any], start: int = 0) -> TxnIndex:
+    """Every request's places (heights count from `start`, the chain's first block's
+    height), the plain puts, and the replay. Txns without integer client
     and seq have no place (chains_valid reports them). kv is None unless every block has a
     txns list and every txn is a well-formed put or get of plain types (exact int client
     and seq, str key and op, str or null value); kv.replay then goes by the rules."""
     places: dict[Request, list[tuple[int, dict]]] = {}
     puts: set[PutSig] = set()
     kv: dict[str, str] | None = {}
-    for height, block in enumerate(chain):
+    for height, block in enumerate(chain, start):
         txns = block.get("txns") if isinstance(block, dict) else None
         if not isinstance(txns, list):
             kv = None
@@ -74,7 +76,7 @@ def txn_index(chain: Sequence[Any]) -> TxnIndex:
                 found.append((height, txn))
             if op == "put" and type(key) is str and type(value) is str:
                 puts.add((client, seq, key, value))
-    return TxnIndex(chain, places, puts, kv)
+    return TxnIndex(chain, start, places, puts, kv)
 
 
 _PUT_SIG = itemgetter("process", "seq", "key", "value")

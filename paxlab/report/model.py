@@ -128,7 +128,7 @@ def _build(run_dir: Path) -> dict[str, Any]:
                              _section(config, "network"))  # fmt: skip
     down = down_intervals(faults, end_us)
     ops = ops_table(files.history, end_us)
-    chain = final_chain(files.chains)
+    chain = final_chain(files.chains, files.chain_starts)
     fill_heights(ops, chain)
     table = _messages(files, node_index, ops, servers)
     _fill_servers(ops, table)
@@ -142,7 +142,7 @@ def _build(run_dir: Path) -> dict[str, Any]:
     away += [(f.start_us, f.end_us if f.end_us is not None else end_us, node)
              for f in faults if f.action == "isolate" for node in f.nodes]  # fmt: skip
     reigns = leader_reigns(table.claims if table is not None else [], away, end_us)
-    grid = chains_mod.chain_grid(files.chains, node_index)
+    grid = chains_mod.chain_grid(files.chains, node_index, files.chain_starts)
 
     checks = read_checks(files, partial)
     verdict = verdict_card(checks, summary, files.history, partial)

@@ -9,7 +9,7 @@ with no completion (an older folder, a Ctrl-C run) is drawn as `info` up to the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +68,17 @@ def ops_table(history: Sequence[dict], end_us: int) -> OpsTable:
     return OpsTable(keys, columns, row_of)
 
 
-def final_chain(chains: dict[int, list[dict | None]]) -> list[dict | None]:
-    """The chain the checks call final: the longest, the lowest server id on a tie."""
+def final_chain(chains: dict[int, list[dict | None]],
+                starts: Mapping[int, int] | None = None) -> list[dict | None]:  # fmt: skip
+    """The chain the checks call final (their reference): the longest that starts at
+    height 0, the lowest server id on a tie; when every chain starts above 0 (`starts`:
+    each server installed a snapshot), the one reaching highest. Chains are lists by
+    height, so their length is the height they reach."""
     if not chains:
         return []
-    sid = min(chains, key=lambda s: (-len(chains[s]), s))
+    starts = starts or {}
+    sid = min(chains, key=lambda s: (starts.get(s, 0) != 0, -len(chains[s]),
+                                     starts.get(s, 0), s))  # fmt: skip
     return chains[sid]
 
 

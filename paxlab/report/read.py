@@ -42,8 +42,12 @@ class RunFiles:
     config: dict | None = None
     config_text: str | None = None
     history: list[dict] = field(default_factory=list)
-    # server id -> blocks by position in the file; a block that could not be read is None
+    # server id -> blocks by height (the list index); a block that could not be read is
+    # None, and so are the heights below a chain's start
     chains: dict[int, list[dict | None]] = field(default_factory=dict)
+    # server id -> the height its chain file starts at: 0, or the height of the snapshot
+    # its server installed (it never held the blocks below)
+    chain_starts: dict[int, int] = field(default_factory=dict)
     kvs: dict[int, dict[str, str]] = field(default_factory=dict)
     difficulty: int | None = None
     messages: MessageRecords | None = None
@@ -182,31 +186,38 @@ def _read_chains(files: RunFiles) -> None:
         else:
             files.unread.append(f"{_CHAIN_META}: 'difficulty' = {difficulty!r}: not an integer")
     seen: dict[str, Any] = {}  # a line's text -> its block, shared by all chains
-    clean: dict[str, list[dict | None]] = {}  # a file's text -> its blocks, read without fault
+    # a file's text -> its blocks and start, read without fault
+    clean: dict[str, tuple[list[dict | None], int]] = {}
     for sid, path in results.numbered_files(files.run_dir / _CHAINS, _CHAIN_FILE).items():
         name = f"{_CHAINS}/{path.name}"
         text = _text(path, name, files.unread)
         if text is None:
             continue
         if text in clean:  # servers that agree have byte-equal files: read one of them
-            files.chains[sid] = list(clean[text])
+            blocks, files.chain_starts[sid] = clean[text]
+            files.chains[sid] = list(blocks)
             continue
         problems: list[str] = []
-        files.chains[sid] = _chain_blocks(text, name, seen, problems)
+        files.chains[sid], files.chain_starts[sid] = _chain_blocks(text, name, seen, problems)
         if problems:
             files.unread += problems
         else:
-            clean[text] = files.chains[sid]
+            clean[text] = files.chains[sid], files.chain_starts[sid]
 
 
 def _chain_blocks(text: str, name: str, seen: dict[str, Any], problems: list[str]
-                  ) -> list[dict | None]:  # fmt: skip
-    """A chain file's blocks placed by height; None where no readable block is."""
+                  ) -> tuple[list[dict | None], int]:  # fmt: skip
+    """A chain file's blocks placed by height (None where no readable block is), and the
+    height it starts at. A file starts at height 0, or above it when its server installed
+    a snapshot: the first readable block's height, less the lines before it, says where
+    (the list then holds None below the start, which is not reported)."""
     blocks: list[dict | None] = []
     lines = text.count("\n") + 1  # no height can be past the file's last line
-    for number, block in _jsonl(text, name, fmt.block_problem, problems, seen):
+    rows = _jsonl(text, name, fmt.block_problem, problems, seen)
+    start = max(0, rows[0][1]["height"] - (rows[0][0] - 1)) if rows else 0
+    for number, block in rows:
         height = block["height"]
-        if not 0 <= height < lines:
+        if not start <= height < start + lines:
             problems.append(f"{name} line {number}: height {height} out of place")
             continue
         while len(blocks) <= height:
@@ -215,9 +226,9 @@ def _chain_blocks(text: str, name: str, seen: dict[str, Any], problems: list[str
             problems.append(f"{name} line {number}: a second block at height {height}")
             continue
         blocks[height] = block
-    if None in blocks:
-        problems.append(f"{name}: no readable block at height {blocks.index(None)}")
-    return blocks
+    if None in blocks[start:]:
+        problems.append(f"{name}: no readable block at height {blocks.index(None, start)}")
+    return blocks, start
 
 
 def _read_kvs(files: RunFiles) -> None:

@@ -99,6 +99,8 @@ def assert_model_shape(model: dict[str, Any]) -> None:
     chains = model["chains"]
     servers = _columns(chains, ("servers", "length", "cells"), "chains")
     assert [len(row) for row in chains["cells"]] == chains["length"]
+    starts = chains["start"]  # the height of each row's first cell (above 0: a snapshot)
+    assert len(starts) == len(chains["cells"]) and all(_is_int(s) and s >= 0 for s in starts)
     for row in chains["cells"]:
         _indexes(row, len(chains["hashes"]), "chains.cells", missing_ok=True)
     assert servers == 0 or chains["diverge_at"] is None or _is_int(chains["diverge_at"])

@@ -89,7 +89,8 @@ def long_chain_model(heights: int = 3281, forks_at: int = 2208) -> dict:
     rows[1] = [*common[:forks_at], "ffff0000"]
     hashes = sorted(set(common) | {"ffff0000"})
     index = {h: i for i, h in enumerate(hashes)}
-    model["chains"] = {"servers": list(range(5)), "length": [len(r) for r in rows],
+    model["chains"] = {"servers": list(range(5)), "start": [0] * 5,
+                       "length": [len(r) for r in rows],
                        "hashes": hashes, "cells": [[index[h] for h in r] for r in rows],
                        "diverge_at": forks_at}
     return model
@@ -201,6 +202,29 @@ def test_a_chain_grid_without_a_difference_has_no_red_and_no_close_up(driver: An
     cell = driver.execute_script("return paxlab.chainCell(1, 2208)")
     assert _pixel(driver, cell) != RED
     assert not any("first difference" in b[4] for b in _labels(driver, "chains-canvas"))
+
+
+def test_a_chain_from_a_snapshot_is_drawn_at_its_heights(driver: Any, tmp_path: Path) -> None:
+    """s2 installed a snapshot at 1000: its row holds heights 1000.. (cell i is height
+    1000 + i), drawn where the others draw those heights, and nothing to the left."""
+    model = long_chain_model()
+    chains = model["chains"]
+    chains["start"][2] = 1000
+    chains["cells"][2] = chains["cells"][2][1000:]
+    chains["length"][2] = len(chains["cells"][2])
+    _open(driver, tmp_path, model)
+    cell = "return paxlab.chainCell(arguments[0], arguments[1])"
+    for height in (1000, 1700, 3000):
+        here = _pixel(driver, driver.execute_script(cell, 2, height))
+        assert here == _pixel(driver, driver.execute_script(cell, 0, height)), height
+        assert here != RED
+    below = _pixel(driver, driver.execute_script(cell, 2, 300))
+    assert below != _pixel(driver, driver.execute_script(cell, 0, 300))
+    assert below != RED
+    texts = [b[4] for b in _labels(driver, "chains-canvas")]
+    assert any(t.startswith("from a snapshot at height 1,000") for t in texts), texts
+    assert any("around the first difference, at height 2,208" in t for t in texts), texts
+    assert _overlaps(_labels(driver, "chains-canvas")) == []
 
 
 def test_a_message_that_never_arrived_stops_between_lifelines(driver: Any,

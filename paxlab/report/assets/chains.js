@@ -2,20 +2,27 @@
    red where a server differs from the majority) over the heights chosen in the time
    view; when the chains differ, a close-up of the heights around the first difference
    with each block's hash written in its cell (at a whole-run scale one height is less
-   than a pixel); and the table of keys whose value differs between the servers' stores. */
+   than a pixel); and the table of keys whose value differs between the servers' stores.
+   Rows are indexed by height: row k's cell i is height start[k] + i (a server that
+   installed a snapshot holds nothing below it), so read cells through chainAt. */
 
-const CH = { rowH: 24, top: 26, maj: null, div: null, len: 0, colors: [], close: null, CLOSE: 16 };
+const CH = { rowH: 24, top: 26, maj: null, div: null, len: 0, colors: [], close: null, CLOSE: 16, start: [] };
+function chainStart(k) { return CH.start[k]; }
+function chainEnd(k) { return chainStart(k) + M.chains.cells[k].length; } // one past its tip
+function chainHolds(k, hgt) { return hgt >= chainStart(k) && hgt < chainEnd(k); }
+function chainAt(k, hgt) { return chainHolds(k, hgt) ? M.chains.cells[k][hgt - chainStart(k)] : -2; } // -2: not held, -1: unread
 function prepChains() {
   const C = M.chains, rows = C.cells;
-  CH.len = rows.reduce((m, r) => Math.max(m, r.length), 0);
+  CH.start = rows.map((r, k) => Math.max(0, Math.floor(num(arr(C.start)[k], 0)))); // older models have none: 0
+  CH.len = rows.reduce((m, r, k) => Math.max(m, chainEnd(k)), 0);
   CH.maj = new Int32Array(CH.len).fill(-1); CH.div = new Uint8Array(CH.len);
   for (let hgt = 0; hgt < CH.len; hgt++) {
     const count = new Map();
     let best = -1, bestN = 0, seen = 0;
-    for (const r of rows) {
-      if (hgt >= r.length) continue;
+    for (let k = 0; k < rows.length; k++) {
+      if (!chainHolds(k, hgt)) continue;
       seen++;
-      const v = r[hgt], n = (count.get(v) || 0) + 1;
+      const v = chainAt(k, hgt), n = (count.get(v) || 0) + 1;
       count.set(v, n);
       if (n > bestN) { bestN = n; best = v; }
     }
@@ -29,7 +36,7 @@ function prepChains() {
     CH.close = { a, b: a + n - 1, d, top: CH.top + Math.max(1, rows.length) * CH.rowH + 18 };
   }
 }
-function chainBad(r, hgt) { return CH.div[hgt] && hgt < r.length && r[hgt] !== CH.maj[hgt]; }
+function chainBad(k, hgt) { return CH.div[hgt] && chainHolds(k, hgt) && chainAt(k, hgt) !== CH.maj[hgt]; }
 function chainServer(k) { return nodeName(num(M.chains.servers[k], k)); }
 const chainsPanel = {
   cv: null,
@@ -62,27 +69,30 @@ const chainsPanel = {
     $("chains-range").textContent = span < CH.len ? "showing heights " + fmtInt(a) + "–" + fmtInt(b) + " of " + fmtInt(CH.len) + ", the ones chosen in the time view" : "";
     const bad = chainBad;
     rows.forEach((r, k) => {
-      const y = CH.top + k * CH.rowH, n = Math.min(r.length, b + 1);
+      const y = CH.top + k * CH.rowH, s = chainStart(k), end = chainEnd(k), n = Math.min(end, b + 1), from = Math.max(a, s);
       gutterLabel(c, chainServer(k) + " · " + fmtInt(num(M.chains.length[k], r.length)), y + CH.rowH / 2);
       if (cw >= 1) {
         const gap = cw > 5 ? 1 : 0;
-        for (let hgt = a; hgt < n; hgt++) {
-          ctx.fillStyle = bad(r, hgt) ? "#d92d20" : CH.colors[r[hgt]] || "#ccc";
+        for (let hgt = from; hgt < n; hgt++) {
+          ctx.fillStyle = bad(k, hgt) ? "#d92d20" : CH.colors[chainAt(k, hgt)] || "#ccc";
           ctx.fillRect(GUTTER + (hgt - a) * cw, y + 2, cw - gap, CH.rowH - 6);
         }
       } else {
-        for (let px = 0; px < pw; px++) {
-          const h0 = a + Math.floor(px / cw), h1 = Math.min(n, a + Math.floor((px + 1) / cw));
+        for (let px = Math.max(0, Math.floor((from - a) * cw)); px < pw; px++) {
+          const h0 = Math.max(from, a + Math.floor(px / cw)), h1 = Math.min(n, a + Math.floor((px + 1) / cw));
           if (h0 >= n) break;
           let red = false;
-          for (let hgt = h0; hgt < h1 && !red; hgt++) red = bad(r, hgt);
-          ctx.fillStyle = red ? "#d92d20" : CH.colors[r[h0]] || "#ccc";
+          for (let hgt = h0; hgt < h1 && !red; hgt++) red = bad(k, hgt);
+          ctx.fillStyle = red ? "#d92d20" : CH.colors[chainAt(k, h0)] || "#ccc";
           ctx.fillRect(GUTTER + px, y + 2, 1, CH.rowH - 6);
         }
       }
       ctx.fillStyle = "#d92d20"; // a differing block stays visible however many heights share a pixel
-      if (cw < 3) for (let hgt = a; hgt < n; hgt++) if (bad(r, hgt)) ctx.fillRect(GUTTER + (hgt - a + 0.5) * cw - 1.5, y + 2, 3, CH.rowH - 6);
-      if (r.length <= b) { ctx.fillStyle = "#98a2b3"; label(ctx, "ends at height " + fmtInt(r.length - 1), GUTTER + Math.max(0, r.length - a) * cw + 6, y + CH.rowH / 2, 200); }
+      if (cw < 3) for (let hgt = from; hgt < n; hgt++) if (bad(k, hgt)) ctx.fillRect(GUTTER + (hgt - a + 0.5) * cw - 1.5, y + 2, 3, CH.rowH - 6);
+      if (s > a && s <= b + 1) { // the heights below a snapshot: never held by this server
+        ctx.fillStyle = "#98a2b3"; label(ctx, "from a snapshot at height " + fmtInt(s), GUTTER + 6, y + CH.rowH / 2, Math.max(0, (s - a) * cw - 12));
+      }
+      if (end <= b) { ctx.fillStyle = "#98a2b3"; label(ctx, "ends at height " + fmtInt(end - 1), GUTTER + Math.max(0, end - a) * cw + 6, y + CH.rowH / 2, 200); }
     });
     ctx.fillStyle = "#d92d20";
     for (let hgt = a; hgt <= b; hgt++) if (CH.div[hgt]) ctx.fillRect(GUTTER + (hgt - a + 0.5) * cw - Math.max(1.5, cw / 2), CH.top - 5, Math.max(3, cw), 3);
@@ -115,10 +125,10 @@ const chainsPanel = {
       gutterLabel(c, chainServer(k), y + CH.rowH / 2);
       ctx.font = "11px ui-monospace, Menlo, Consolas, 'DejaVu Sans Mono', monospace";
       for (let hgt = a; hgt <= b; hgt++) {
-        const x = GUTTER + (hgt - a) * cw;
-        if (hgt >= r.length) { ctx.fillStyle = "#f2f4f7"; ctx.fillRect(x, y + 2, cw - 2, CH.rowH - 6); continue; }
-        const red = chainBad(r, hgt), hash = r[hgt] >= 0 ? str(M.chains.hashes[r[hgt]]) : "unread";
-        ctx.fillStyle = red ? "#d92d20" : CH.colors[r[hgt]] || "#ccc"; ctx.fillRect(x, y + 2, cw - 2, CH.rowH - 6);
+        const x = GUTTER + (hgt - a) * cw, v = chainAt(k, hgt);
+        if (!chainHolds(k, hgt)) { ctx.fillStyle = "#f2f4f7"; ctx.fillRect(x, y + 2, cw - 2, CH.rowH - 6); continue; }
+        const red = chainBad(k, hgt), hash = v >= 0 ? str(M.chains.hashes[v]) : "unread";
+        ctx.fillStyle = red ? "#d92d20" : CH.colors[v] || "#ccc"; ctx.fillRect(x, y + 2, cw - 2, CH.rowH - 6);
         ctx.fillStyle = red ? "#fff" : "#1d2330"; ctx.textAlign = "center";
         const t = ctx.measureText(hash).width <= cw - 6 ? hash : hash.slice(0, Math.max(0, Math.floor((cw - 6) / 7)));
         if (t) ctx.fillText(t, x + (cw - 2) / 2, y + CH.rowH / 2 - 1);
@@ -131,20 +141,22 @@ const chainsPanel = {
     const cl = CH.close, rows = M.chains.cells;
     if (cl && py >= cl.top + 30 && px >= GUTTER) { // the close-up
       const k = Math.floor((py - cl.top - 30) / CH.rowH), hgt = cl.a + Math.floor(((px - GUTTER) / plotW(this.cv.clientWidth)) * (cl.b - cl.a + 1));
-      return k >= 0 && k < rows.length && hgt >= cl.a && hgt <= cl.b && hgt < rows[k].length ? { k, hgt } : null;
+      return k >= 0 && k < rows.length && hgt >= cl.a && hgt <= cl.b && chainHolds(k, hgt) ? { k, hgt } : null;
     }
     const k = Math.floor((py - CH.top) / CH.rowH);
     if (k < 0 || k >= rows.length || px < GUTTER || !CH.len || !this.shown) return null;
     const [a, b] = this.shown, hgt = a + Math.floor(((px - GUTTER) / plotW(this.cv.clientWidth)) * (b - a + 1));
-    if (hgt < a || hgt > b || hgt >= rows[k].length) return null;
+    if (hgt < a || hgt > b || !chainHolds(k, hgt)) return null;
     return { k, hgt };
   },
   tipOf(f) {
     if (!f) return null;
-    const r = M.chains.cells[f.k], v = r[f.hgt], hashes = M.chains.hashes, differs = chainBad(r, f.hgt);
-    const agree = M.chains.cells.map((q, j) => (q[f.hgt] === v ? chainServer(j) : null)).filter(Boolean);
+    const v = chainAt(f.k, f.hgt), hashes = M.chains.hashes, differs = chainBad(f.k, f.hgt);
+    const agree = M.chains.cells.map((q, j) => (chainAt(j, f.hgt) === v ? chainServer(j) : null)).filter(Boolean);
     const ci = M.commits.height.indexOf(f.hgt);
+    const s = chainStart(f.k);
     return tip(chainServer(f.k) + " · height " + fmtInt(f.hgt), [["hash", str(hashes[v])],
+      s > 0 ? ["holds", "heights " + fmtInt(s) + "–" + fmtInt(chainEnd(f.k) - 1) + ": it installed a snapshot at " + fmtInt(s)] : null,
       ["same block on", agree.join(", ")], differs ? ["differs", "the majority has " + str(hashes[CH.maj[f.hgt]])] : null,
       ci >= 0 ? ["chosen at", fmtS(D.commitT[ci], 6)] : null],
     [["follow slot " + f.hgt, () => P.follow({ slot: f.hgt })], ci >= 0 ? ["zoom to when it was chosen", () => zoomAround(D.commitT[ci], D.commitT[ci])] : null]);

@@ -134,7 +134,7 @@ function normalise(m) {
     }),
     quorums: columns(m.quorums, ["t_us", "node", "height", "ballot"], "quorums"),
     chains: Object.assign({}, obj(m.chains), {
-      servers: arr(obj(m.chains).servers), length: arr(obj(m.chains).length),
+      servers: arr(obj(m.chains).servers), length: arr(obj(m.chains).length), start: arr(obj(m.chains).start),
       hashes: arr(obj(m.chains).hashes).map(str), cells: arr(obj(m.chains).cells).map(arr),
       diverge_at: obj(m.chains).diverge_at,
     }),
