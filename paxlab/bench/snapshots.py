@@ -288,7 +288,8 @@ def _print(result: SnapshotBench, out: TextIO) -> None:
           f"{base_last.restart_ms / max(result.baseline.checkpoints[0].restart_ms, 1e-9):.2f} "
           f"over {base_last.ops / result.baseline.checkpoints[0].ops:.0f}x the ops", file=out)
     verdict = "within" if result.within_bound else "OVER"
-    print(f"record file + snapshot: max {max(c.record_bytes for c in result.snapshots.checkpoints) / 1e6:.2f} MB, "
+    biggest = max(c.record_bytes for c in result.snapshots.checkpoints)
+    print(f"record file + snapshot: max {biggest / 1e6:.2f} MB, "
           f"{verdict} the stated bound of {result.bound_bytes / 1e6:.2f} MB "
           f"((retain_blocks + snapshot_every + window) blocks, the key space and the clients; "
           f"not the number of operations)", file=out)

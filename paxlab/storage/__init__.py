@@ -5,7 +5,10 @@ recovery that reads them back.
   that tells a torn tail (cut off and reported) from mid-file damage (an error).
 - `records`: one persisted record <-> compact JSON payload bytes.
 - `record_file`: `RecordFile` appends with one write and fsync; `load_records` reads.
-- `durable`: `DurableStorage`, the host's `Storage` for one server, with `recover`.
+- `snapshot_file`: the latest snapshot, replaced whole (tmp, fsync, rename, fsync folder).
+- `chain_archive`: the blocks compacted away, one JSON line each, for outside checkers.
+- `durable`: `DurableStorage`, the host's `Storage` for one server, with `recover` and
+  `compact`.
 - `memory`: the `Storage` protocol, and `MemoryStorage` for tests and clients.
 
 The state these records rebuild is computed by the pure `paxlab.core.recovery`.
