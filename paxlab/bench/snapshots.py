@@ -6,8 +6,11 @@ operations. This pushes the ops through the real core and, for server 0, the rea
 `DurableStorage` (fsync off: this measures sizes and CPU, not the disk), and at
 checkpoints measures server 0: its record file and snapshot, its chain archive (the
 blocks it compacted, kept for outside checkers unless `cluster.chain_archive` is false),
-the blocks and exactly-once entries it holds in memory, the process's resident memory,
-and the time a fresh process would take to recover from its folder.
+the blocks and exactly-once entries it holds in memory, the bytes of every object its
+replica reaches (its state in memory, apart from the process), the process's resident
+memory (three replicas, the clients and the bench's own lists), and the time a fresh
+process would take to recover from its folder. Both the record file and the state have
+a stated bound that does not depend on the number of operations; exit 1 over either.
 
 The same run measures a baseline, snapshots off, for fewer ops (its record file and
 memory grow with every op, which is the point), so the ratios compare like with like on
@@ -26,8 +29,10 @@ import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
+import types
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +74,8 @@ class Checkpoint:
     archive_bytes: int  # chain-archive.jsonl: compacted blocks, for outside checkers
     held_blocks: int  # blocks in memory
     table_ranges: int  # exactly-once entries (seq ranges) in memory
-    rss_mb: float  # this process, all three replicas included
+    state_mb: float  # server 0's replica: every object it reaches (_state_bytes)
+    rss_mb: float  # this process: three replicas, the clients and the bench's own lists
     restart_ms: float  # recover from the folder + build the replica, in this process
 
 
@@ -87,10 +93,15 @@ class SnapshotBench:
     baseline: RunResult
     params: ReplicaParams
     bound_bytes: int  # the stated bound on the record file and snapshot
+    state_bound_bytes: int  # the stated bound on the server's state in memory
 
     @property
     def within_bound(self) -> bool:
-        return all(c.record_bytes <= self.bound_bytes for c in self.snapshots.checkpoints)
+        """At every checkpoint: the record file and snapshot under the stated bound, and
+        the server's state in memory under its stated bound."""
+        return all(c.record_bytes <= self.bound_bytes
+                   and c.state_mb * 1e6 <= self.state_bound_bytes
+                   for c in self.snapshots.checkpoints)
 
     @property
     def restart_growth(self) -> float:
@@ -106,6 +117,27 @@ def _rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError, IndexError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def _state_bytes(root: object) -> int:
+    """The bytes of every object `root` reaches (sys.getsizeof, each counted once),
+    leaving out modules, classes and functions, which every process has anyway: the
+    memory a server's state takes, apart from the process around it."""
+    seen: set[int] = set()
+    stack = [root]
+    total = 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, _SHARED_KINDS):
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        stack.extend(gc.get_referents(item))
+    return total
+
+
+_SHARED_KINDS = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                 types.MethodType)
 
 
 def _file_bytes(*paths: Path) -> int:
@@ -192,6 +224,7 @@ class _Cluster:
             ops=self.done, record_bytes=record_bytes,
             archive_bytes=_file_bytes(folder / "chain-archive.jsonl"),
             held_blocks=len(replica.learner.chain),
+            state_mb=_state_bytes(replica) / 1e6,
             table_ranges=sum(len(s.ranges) for s in replica.learner.kv.clients.values()),
             rss_mb=_rss_mb(), restart_ms=restart_ms)
 
@@ -210,7 +243,8 @@ def _run(label: str, params: ReplicaParams, checkpoints: Sequence[int], clients:
             taken.append(cluster.checkpoint())
             point = taken[-1]
             print(f"  {label}: {point.ops:>9,} ops  record file {point.record_bytes / 1e6:8.2f} MB"
-                  f"  held blocks {point.held_blocks:>6}  rss {point.rss_mb:7.1f} MB"
+                  f"  held blocks {point.held_blocks:>6}  state {point.state_mb:6.1f} MB"
+                  f"  rss {point.rss_mb:7.1f} MB"
                   f"  restart {point.restart_ms:8.1f} ms", file=out, flush=True)
         cluster.storage.close()
         latencies = sorted(cluster.latencies_us)
@@ -242,7 +276,8 @@ def run_snapshot_bench(ops: int, baseline_ops: int, out: TextIO, *, clients: int
     # size seen. Measured, not guessed: the block size comes from the run.
     bound = _stated_bound(snapshots, params, clients)
     result = SnapshotBench(snapshots=snapshots, baseline=baseline, params=params,
-                           bound_bytes=bound)
+                           bound_bytes=bound,
+                           state_bound_bytes=_stated_state_bound(baseline, params, clients))
     _print(result, out)
     return result
 
@@ -256,15 +291,26 @@ def _stated_bound(run: RunResult, params: ReplicaParams, clients: int) -> int:
     return blocks * block_bytes * 2 + KEYS * 60 + clients * 60
 
 
+def _stated_state_bound(baseline: RunResult, params: ReplicaParams, clients: int) -> int:
+    """Bytes of memory: (retain + every + window) blocks at the memory one block takes
+    in the baseline (its state over the blocks it holds, so the KV store's share is
+    counted in too), plus 1 kB per key and per client. Measured in the same run, and
+    independent of the number of operations."""
+    last = baseline.checkpoints[-1]
+    per_block = last.state_mb * 1e6 / max(last.held_blocks, 1)
+    blocks = params.retain_blocks + params.snapshot_every + params.pipeline_window
+    return int(blocks * per_block + KEYS * 1000 + clients * 1000)
+
+
 def _print(result: SnapshotBench, out: TextIO) -> None:
     rows = []
     for run in (result.baseline, result.snapshots):
         for c in run.checkpoints:
             rows.append([run.label.strip(), f"{c.ops:,}", f"{c.record_bytes / 1e6:.2f}",
                          f"{c.archive_bytes / 1e6:.2f}", c.held_blocks, c.table_ranges,
-                         f"{c.rss_mb:.1f}", f"{c.restart_ms:.1f}"])
+                         f"{c.state_mb:.1f}", f"{c.rss_mb:.1f}", f"{c.restart_ms:.1f}"])
     print(tabulate(rows, headers=["run", "ops", "record file MB", "archive MB", "held blocks",
-                                  "table ranges", "rss MB", "restart ms"],
+                                  "table ranges", "state MB", "rss MB", "restart ms"],
                    tablefmt="simple_outline"), file=out)
     speed = []
     for run in (result.baseline, result.snapshots):
@@ -287,12 +333,19 @@ def _print(result: SnapshotBench, out: TextIO) -> None:
           f"{result.restart_growth:.2f} (snapshots on; 1.0 = flat); baseline "
           f"{base_last.restart_ms / max(result.baseline.checkpoints[0].restart_ms, 1e-9):.2f} "
           f"over {base_last.ops / result.baseline.checkpoints[0].ops:.0f}x the ops", file=out)
-    verdict = "within" if result.within_bound else "OVER"
     biggest = max(c.record_bytes for c in result.snapshots.checkpoints)
+    verdict = "within" if biggest <= result.bound_bytes else "OVER"
     print(f"record file + snapshot: max {biggest / 1e6:.2f} MB, "
           f"{verdict} the stated bound of {result.bound_bytes / 1e6:.2f} MB "
           f"((retain_blocks + snapshot_every + window) blocks, the key space and the clients; "
           f"not the number of operations)", file=out)
+    base = result.baseline.checkpoints
+    state = max(c.state_mb for c in result.snapshots.checkpoints)
+    verdict = "within" if state * 1e6 <= result.state_bound_bytes else "OVER"
+    print(f"server state in memory: max {state:.1f} MB, {verdict} the stated bound of "
+          f"{result.state_bound_bytes / 1e6:.1f} MB ((retain_blocks + snapshot_every + window) "
+          f"blocks at the baseline's bytes per block, 1 kB per key and per client); baseline "
+          f"{base[0].state_mb:.1f} -> {base[-1].state_mb:.1f} MB", file=out)
     held = max(c.held_blocks for c in result.snapshots.checkpoints)
     print(f"blocks held in memory: max {held} (bound retain_blocks + snapshot_every = "
           f"{result.params.retain_blocks + result.params.snapshot_every}); median rss "

@@ -20,6 +20,8 @@ def test_the_record_file_and_memory_stay_bounded_while_the_baseline_grows() -> N
     assert max(c.record_bytes for c in snaps) * 5 < base[-1].record_bytes
     assert max(c.held_blocks for c in snaps) <= 16 + 4
     assert max(c.table_ranges for c in snaps) <= 8  # one range per client
+    assert base[-1].state_mb > 3 * base[0].state_mb  # the baseline's state grows
+    assert max(c.state_mb for c in snaps) * 1e6 <= result.state_bound_bytes
     assert snaps[-1].archive_bytes > 0  # compacted blocks kept for outside checkers
     text = out.getvalue()
     assert "within the stated bound" in text and "ratio, snapshots on / off" in text
