@@ -29,6 +29,8 @@ def replica_params_of(cluster: ClusterConfig) -> ReplicaParams:
         difficulty=cluster.difficulty,
         accept_retry_ms=cluster.accept_retry_ms,
         prevote=cluster.prevote,
+        snapshot_every=cluster.snapshot_every,
+        retain_blocks=cluster.retain_blocks,
     )
 
 

@@ -226,6 +226,19 @@ CLUSTER_KEYS: Mapping[str, KeySpec] = {
                        "the simulator. page_cache: written to the file at once, so a SIGKILL "
                        "keeps them in the OS page cache and only a real power loss could lose "
                        "them. The simulator ignores it (its crash is always a power loss)."),
+    "snapshot_every": _int(1000, 0, "Every this many blocks a server snapshots its applied "
+                           "state (KV store, exactly-once table, tip hash) and compacts its "
+                           "record file behind it, so memory, the record file and restart "
+                           "time stay bounded however long it runs (docs/protocol.md, "
+                           "Snapshots). 0: never (the chain and the file grow without end)."),
+    "retain_blocks": _int(256, 1, "Blocks below a snapshot a server keeps in memory and in "
+                          "its record file, so a follower a little behind catches up block "
+                          "by block; one further behind gets the snapshot (InstallSnapshot)."),
+    "chain_archive": KeySpec(kind="bool", default=True,
+                             doc="Lab and cluster servers append the blocks a compaction "
+                             "drops to an archive file, so the full chain stays readable "
+                             "(chains/ in results, the checks); false: drop them (bounded "
+                             "disk). The simulator always keeps its archive in memory."),
 }
 
 NETWORK_KEYS: Mapping[str, KeySpec] = {

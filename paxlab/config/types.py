@@ -60,6 +60,9 @@ class ClusterConfig:
     prevote: bool = True  # pre-vote and leader stickiness before phase 1
     # process_buffer: unsynced bytes stay in the process, so a SIGKILL is a power cut.
     storage: Literal["process_buffer", "page_cache"] = "process_buffer"
+    snapshot_every: int = 1000  # blocks between snapshots; 0: never
+    retain_blocks: int = 256  # >= 1: blocks kept below a snapshot, for catch-up by blocks
+    chain_archive: bool = True  # real storage keeps retired blocks in an archive file
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
