@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from paxlab.cluster.clock import SLOW_HOP_MS, DelayLine, ScaledClock, slow_scale
 from paxlab.cluster.links import LinkFilter
 from paxlab.cluster.msgrecord import MessageRecorder
 from paxlab.core import Replica, Role
+from paxlab.core.chain import Block
 from paxlab.core.errors import RemoteError
 from paxlab.core.messages import Campaign, Envelope
 from paxlab.host import NodeHost
@@ -83,6 +84,9 @@ class ServerState:
     held: deque[Envelope] = field(default_factory=deque)
     held_dropped: int = 0
     messages: MessageRecorder | None = None  # this server's message record, if it keeps one
+    # The chain from genesis, archived blocks included (DurableStorage.full_chain), for
+    # `dump`; None: the blocks the replica holds, which start at its last snapshot.
+    full_chain: Callable[[], Sequence[Block]] | None = None
     delayed: DelayLine[Envelope] = field(
         default_factory=lambda: DelayLine(delay_ns=SLOW_HOP_MS * 1_000_000))
 
@@ -223,9 +227,10 @@ def _dump(state: ServerState, _request: Mapping[str, Any], _console: bool) -> Ou
     if state.messages is not None:
         state.messages.flush()
     learner = state.replica.learner
+    chain = learner.chain if state.full_chain is None else state.full_chain()
     return Outcome({
         "ok": True,
-        "chain": [block.to_dict() for block in learner.chain],
+        "chain": [block.to_dict() for block in chain],
         "kv": dict(sorted(learner.kv.data.items())),
         "difficulty": state.replica.params.difficulty,
     })

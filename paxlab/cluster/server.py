@@ -118,7 +118,8 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     params = cluster.replica_params()
     log(f"{me} starting: pid {os.getpid()}, cluster {cluster.path}, data {folder}")
     storage = DurableStorage(folder, fsync=cluster.cluster.fsync == "always",
-                             buffered=cluster.cluster.storage == "process_buffer")
+                             buffered=cluster.cluster.storage == "process_buffer",
+                             keep_archive=cluster.cluster.chain_archive)
     try:
         recovered, notes = storage.recover(params.difficulty)
     except (StorageCorruption, RemoteError) as error:
@@ -128,8 +129,10 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     for note in notes:
         log(f"recovery: {note}")
     if recovered is not None:
-        log(f"recovered {len(recovered.chain)} blocks, {len(recovered.accepted)} accepted "
-            f"entries, promised {recovered.promised}")
+        snapshot = (f", snapshot at height {recovered.snapshot.height}"
+                    if recovered.snapshot is not None else "")
+        log(f"recovered {len(recovered.chain)} blocks{snapshot}, {len(recovered.accepted)} "
+            f"accepted entries, promised {recovered.promised}")
     # Each start draws its own timeouts: a restart must not replay the same ones.
     seed = int.from_bytes(os.urandom(8), "big")
     replica = Replica(server_id, params, random.Random(seed), recovered=recovered)
@@ -160,7 +163,9 @@ def _serve(cluster: ClusterFile, server_id: int, folder: Path, log: ServerLog,
     host = NodeHost(replica, send, storage=storage, log=log, on_output=log.commits)
     state = ServerState(replica=replica, host=host, links=links, clock=clock,
                         stats=transport.stats, send_now=transport.send, log=log,
-                        pid=os.getpid(), messages=messages)
+                        pid=os.getpid(), messages=messages,
+                        full_chain=lambda: storage.full_chain(replica.learner.chain,
+                                                              replica.learner.base))
 
     def crash() -> None:
         def kill() -> None:

@@ -73,7 +73,8 @@ class ProcessTable:
             target = server_main
             args: tuple[Any, ...] = (number, replica_params(config), config.seed, node_end,
                                      proc_end, run_dir, config.cluster.fsync == "always",
-                                     incarnation, config.cluster.storage == "process_buffer")
+                                     incarnation, config.cluster.storage == "process_buffer",
+                                     config.cluster.chain_archive)
         else:
             target = client_main
             args = (number, client_params(config), config.workload, config.seed, node_end,

@@ -62,8 +62,12 @@ def _status(replica: Replica) -> dict[str, Any]:
             "role": replica.role.value, "leader": replica.leader_id, "busy": status.busy}
 
 
-def _dump(replica: Replica, run_dir: Path) -> None:
-    results.write_chain(run_dir, replica.id, [b.to_dict() for b in replica.learner.chain])
+def _dump(replica: Replica, storage: DurableStorage, run_dir: Path) -> None:
+    """The chain file (from genesis when the archive holds the compacted blocks) and the
+    KV store, for the checks."""
+    learner = replica.learner
+    chain = storage.full_chain(learner.chain, learner.base)
+    results.write_chain(run_dir, replica.id, [b.to_dict() for b in chain])
     results.write_kv(run_dir, replica.id, dict(sorted(replica.learner.kv.data.items())))
 
 
@@ -77,12 +81,13 @@ def server_main(
     fsync: bool,
     incarnation: int,
     buffered: bool = True,
+    keep_archive: bool = True,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(results.log_path(Path(run_dir), f"server-{replica_id}"), "a", buffering=1) as log:
         try:
             _serve(replica_id, params, seed, link, control, Path(run_dir), log,
-                   (fsync, buffered), incarnation)
+                   (fsync, buffered, keep_archive), incarnation)
         except (EOFError, BrokenPipeError):
             log.write("launcher or router went away; exiting\n")
         except (StorageCorruption, RemoteError) as error:
@@ -101,18 +106,21 @@ def _serve(
     control: Connection,
     run_dir: Path,
     log: TextIO,
-    disk: tuple[bool, bool],
+    disk: tuple[bool, bool, bool],
     incarnation: int,
 ) -> None:
-    fsync, buffered = disk  # cluster.fsync == always, cluster.storage == process_buffer
+    # cluster.fsync == always, cluster.storage == process_buffer, cluster.chain_archive
+    fsync, buffered, keep_archive = disk
     storage = DurableStorage(results.server_data_dir(run_dir, replica_id), fsync=fsync,
-                             buffered=buffered)
+                             buffered=buffered, keep_archive=keep_archive)
     recovered, notes = storage.recover(params.difficulty)
     for note in notes:
         log.write(f"recovery: {note}\n")
     if recovered is not None:
-        log.write(f"recovered {len(recovered.chain)} blocks, {len(recovered.accepted)} accepted "
-                  f"entries, promised {recovered.promised}\n")
+        snapshot = (f", snapshot at height {recovered.snapshot.height}"
+                    if recovered.snapshot is not None else "")
+        log.write(f"recovered {len(recovered.chain)} blocks{snapshot}, "
+                  f"{len(recovered.accepted)} accepted entries, promised {recovered.promised}\n")
     # Each incarnation draws its own timeouts: a restart must not replay the same ones.
     rng = random.Random(f"{seed}:server:{replica_id}:{incarnation}")
     replica = Replica(replica_id, params, rng, recovered=recovered)
@@ -131,7 +139,7 @@ def _serve(
             # Sync first: with process_buffer the last decided records are still in this
             # process, and a clean stop must leave the file holding the chain it dumps.
             storage.close()
-            _dump(replica, run_dir)
+            _dump(replica, storage, run_dir)
             write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
             send_control(control, {"event": "stopped"})
             return False
