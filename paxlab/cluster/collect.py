@@ -69,17 +69,40 @@ def read_faults(ctl: Control) -> list[dict[str, Any]]:
 
 
 def _dumps(ctl: Control, quiesce_s: float) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
-    """Dump every server, again until every answering one has the same chain length."""
+    """Dump every server, again until every answering one has the same tip."""
     deadline = time.monotonic() + quiesce_s
     while True:
         replies = ctl.ask_all({"cmd": "dump"}, timeout_s=max(ctl.timeout_s, 5.0))
         dumps = {sid: r for sid, r in replies.items() if isinstance(r, dict) and r.get("ok")}
         missing = {sid: (r if isinstance(r, str) else str(r.get("error", "refused")))
                    for sid, r in replies.items() if sid not in dumps}
-        if len({len(d.get("chain", [])) for d in dumps.values()}) <= 1 \
+        if len({_tip(d) for d in dumps.values()}) <= 1 \
                 or time.monotonic() >= deadline:
             return dumps, missing
         time.sleep(0.1)
+
+
+def _tip(dump: dict[str, Any]) -> int:
+    """How many blocks a server has decided: its commit index (a chain that starts at a
+    snapshot is shorter than its tip; an older server's dump has no commit, only the
+    chain from 0)."""
+    commit = dump.get("commit")
+    return commit if isinstance(commit, int) else len(dump.get("chain", []))
+
+
+def _shown(dumps: dict[int, dict[str, Any]], notes: list[str]) -> dict[int, dict[str, Any]]:
+    """The dumps whose chain and KV go into the results. A server that installed a
+    peer's snapshot at its tip holds no block yet: an empty chain file would read as a
+    chain from 0 that learned nothing (the results contract has no form for "no block,
+    at height b"), so it is left out of chains/ and kv/ and a note says why."""
+    shown = {}
+    for sid, dump in sorted(dumps.items()):
+        if not dump.get("chain") and _tip(dump) > 0:
+            notes.append(f"s{sid} left out of chains/ and kv/: it installed a snapshot at "
+                         f"height {_tip(dump)} and holds no block above it")
+            continue
+        shown[sid] = dump
+    return shown
 
 
 def _copy_logs(ctl: Control, run_dir: Path) -> None:
@@ -110,13 +133,12 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
     t0 = min([e["time"] for e in history] + [f["time_ns"] for f in faults] + [now_ns]
              + ([first_us * 1000] if first_us is not None else []))
     history = [{**e, "time": e["time"] - t0} for e in history]
-    lengths = {len(d.get("chain", [])) for d in dumps.values()}
+    tips = {_tip(d) for d in dumps.values()}
     errors = [f"s{sid} did not answer: {why}" for sid, why in sorted(missing.items())]
-    partial = bool(missing) or len(lengths) > 1
-    if len(lengths) > 1:
-        notes.append(f"not quiescent after {quiesce_s:g} s: chain lengths "
-                     + ", ".join(f"s{sid} {len(d.get('chain', []))}"
-                                 for sid, d in sorted(dumps.items())))
+    partial = bool(missing) or len(tips) > 1
+    if len(tips) > 1:
+        notes.append(f"not quiescent after {quiesce_s:g} s: commit indexes "
+                     + ", ".join(f"s{sid} {_tip(d)}" for sid, d in sorted(dumps.items())))
     root = results_root if results_root is not None else cluster.data_dir / "results"
     run_dir = results.new_run_dir(root, cluster.name, datetime.datetime.now())
     config = {"driver": "cluster", "cluster_file": str(cluster.path),
@@ -126,7 +148,7 @@ def collect(ctl: Control, results_root: Path | None = None, quiesce_s: float = 5
     difficulty = next((int(d["difficulty"]) for d in dumps.values()
                        if isinstance(d.get("difficulty"), int)), cluster.cluster.difficulty)
     results.write_chain_meta(run_dir, difficulty)
-    for sid, dump in sorted(dumps.items()):
+    for sid, dump in _shown(dumps, notes).items():
         results.write_chain(run_dir, sid, dump.get("chain", []))
         results.write_kv(run_dir, sid, dump.get("kv", {}))
     _copy_logs(ctl, run_dir)

@@ -231,6 +231,7 @@ def _dump(state: ServerState, _request: Mapping[str, Any], _console: bool) -> Ou
     return Outcome({
         "ok": True,
         "chain": [block.to_dict() for block in chain],
+        "commit": state.replica.commit_index,
         "kv": dict(sorted(learner.kv.data.items())),
         "difficulty": state.replica.params.difficulty,
     })

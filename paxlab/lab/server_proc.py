@@ -62,13 +62,20 @@ def _status(replica: Replica) -> dict[str, Any]:
             "role": replica.role.value, "leader": replica.leader_id, "busy": status.busy}
 
 
-def _dump(replica: Replica, storage: DurableStorage, run_dir: Path) -> None:
+def _dump(replica: Replica, storage: DurableStorage, run_dir: Path) -> str | None:
     """The chain file (from genesis when the archive holds the compacted blocks) and the
-    KV store, for the checks."""
+    KV store, for the checks. A server that installed a peer's snapshot at its tip holds
+    no block yet: an empty chain file would read as a chain from 0 that learned nothing
+    (the results contract has no form for "no block, at height b"), so it writes
+    neither and returns a note saying why."""
     learner = replica.learner
     chain = storage.full_chain(learner.chain, learner.base)
+    if not chain and learner.base > 0:
+        return (f"left out of chains/ and kv/: it installed a snapshot at height "
+                f"{learner.base} and holds no block above it")
     results.write_chain(run_dir, replica.id, [b.to_dict() for b in chain])
-    results.write_kv(run_dir, replica.id, dict(sorted(replica.learner.kv.data.items())))
+    results.write_kv(run_dir, replica.id, dict(sorted(learner.kv.data.items())))
+    return None
 
 
 def server_main(
@@ -139,7 +146,9 @@ def _serve(
             # Sync first: with process_buffer the last decided records are still in this
             # process, and a clean stop must leave the file holding the chain it dumps.
             storage.close()
-            _dump(replica, storage, run_dir)
+            note = _dump(replica, storage, run_dir)
+            if note is not None:
+                write_log(note)
             write_log(f"stopped: {replica.commit_index} blocks, role {replica.role.value}")
             send_control(control, {"event": "stopped"})
             return False

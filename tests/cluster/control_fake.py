@@ -76,6 +76,7 @@ def _block(height: int, prev: str, txns: list[dict[str, Any]]) -> dict[str, Any]
 class FakeServer:
     chain: list[dict[str, Any]] = field(default_factory=list)
     kv: dict[str, str] = field(default_factory=dict)
+    snapshot_at: int = 0  # the server installed a snapshot here: it holds blocks from it
     paused: bool = False
     cut: set[int] = field(default_factory=set)  # peers this server cannot reach
     reachable: bool = True  # False: the process runs but admin gets no answer
@@ -151,8 +152,8 @@ class FakeCluster:
                     "pid": os.getpid(), "links": peers, "reconnects": 0, "auth_failures": 0,
                     "paused": server.paused, "trace": False, "slow": False, "queue": 0}
         if cmd == "dump":
-            return {"ok": True, "chain": list(server.chain), "kv": dict(server.kv),
-                    "difficulty": 0}
+            return {"ok": True, "chain": server.chain[server.snapshot_at:],
+                    "commit": len(server.chain), "kv": dict(server.kv), "difficulty": 0}
         if cmd in ("crash", "stop"):
             proc = running_server(self.cluster, sid)
             assert proc is not None

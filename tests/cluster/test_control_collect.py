@@ -124,7 +124,23 @@ def test_chains_that_never_agree_are_not_quiescent(fake: FakeCluster, tmp_path: 
     fake.commit({"client": 7, "seq": 1, "op": "put", "key": "'a'", "value": "1"}, on=[0, 1])
     report = collect(fake.control(), tmp_path / "res", quiesce_s=0.3)
     assert not report.ok and report.data["partial"] is True
-    assert "not quiescent after 0.3 s: chain lengths s0 1, s1 1, s2 0" in report.data["notes"]
+    assert "not quiescent after 0.3 s: commit indexes s0 1, s1 1, s2 0" in report.data["notes"]
+
+
+def test_servers_that_installed_snapshots_are_quiescent_and_pass(
+        fake: FakeCluster, tmp_path: Path) -> None:
+    """s1 holds blocks from a snapshot at 1 (its chain file starts there); s2 installed
+    one at its tip and holds no block: it is left out, with a note, not made partial."""
+    played(fake)
+    fake.servers[1].snapshot_at = 1
+    fake.servers[2].snapshot_at = 2
+    report = collect(fake.control(), tmp_path / "res", quiesce_s=0.3)
+    assert report.ok and report.data["partial"] is False, report.data
+    assert ("s2 left out of chains/ and kv/: it installed a snapshot at height 2 and holds "
+            "no block above it") in report.data["notes"]
+    run_dir = results.resolve_run_dir(tmp_path / "res")
+    chains = results.read_chains(run_dir)
+    assert sorted(chains) == [0, 1] and chains[1][0]["height"] == 1
 
 
 def test_an_empty_session_passes(fake: FakeCluster, tmp_path: Path) -> None:
