@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paxlab.cli.exit_codes import ExitCode, bad_input
-from paxlab.config import ConfigError, load_config
+from paxlab.config import ConfigError, load_config, refuse_sim_only
 
 __all__ = ["HANDLERS", "add_parsers"]
 
@@ -131,6 +131,7 @@ def _bench(args: argparse.Namespace) -> ExitCode:
         return bad_input("--repeats must be at least 1")
     try:
         config = load_config(args.config)
+        refuse_sim_only(config, "lab")
     except ConfigError as error:
         return bad_input(error)
     base, mine = run_bench(config, args.repeats, sys.stdout, args.results)

@@ -11,7 +11,7 @@ from paxlab import results
 from paxlab.check import check_run, checks_passed
 from paxlab.cli.exit_codes import ExitCode, bad_input
 from paxlab.cli.pages import page_line
-from paxlab.config import ConfigError, load_config, with_seed
+from paxlab.config import ConfigError, load_config, refuse_sim_only, with_seed
 from paxlab.results.report import partial_banner, render_checks, render_report
 
 __all__ = ["HANDLERS", "add_folder_parsers", "add_run_parser"]
@@ -55,6 +55,7 @@ def _run(args: argparse.Namespace) -> ExitCode:
         config = load_config(args.config)
         if args.seed is not None:
             config = with_seed(config, args.seed)
+        refuse_sim_only(config, "lab")
     except ConfigError as error:
         return bad_input(error)
     outcome = run_lab(config, args.results, sys.stdout, live=not args.quiet)

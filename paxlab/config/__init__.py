@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from paxlab.config.fault_schema import SIM_ONLY_ACTIONS
 from paxlab.config.problems import show_value
 from paxlab.config.schema import TOP_KEYS, SpecError
 from paxlab.config.types import (
@@ -28,6 +29,7 @@ from paxlab.config.types import (
     Config,
     Crash,
     CrashClient,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     Fault,
@@ -61,6 +63,7 @@ __all__ = [
     "ConfigError",
     "Crash",
     "CrashClient",
+    "CrashInCompaction",
     "FailLink",
     "FailLinkOneWay",
     "Fault",
@@ -88,6 +91,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_yaml_file",
+    "refuse_sim_only",
     "with_seed",
 ]
 
@@ -182,6 +186,9 @@ def _fault_dict(fault: Fault) -> dict[str, Any]:
         out["target"] = fault.target
     elif isinstance(fault, (Crash, Restart, Pause, Resume)):
         out["target"] = list(fault.target) if isinstance(fault.target, tuple) else fault.target
+    elif isinstance(fault, CrashInCompaction):
+        out.update(target=list(fault.target) if isinstance(fault.target, tuple)
+                   else fault.target, step=fault.step, restart_after_ms=fault.restart_after_ms)
     elif isinstance(fault, (CrashClient, RestartClient)):
         out["client"] = fault.client
     elif isinstance(fault, (SetNetwork, SetLink)):
@@ -233,6 +240,25 @@ def with_seed(config: Config, seed: int) -> Config:
     except SpecError as exc:
         raise ConfigError(f"{config.source}: seed = {show_value(seed)}: {exc}") from None
     return dataclasses.replace(config, seed=seed)
+
+
+def refuse_sim_only(config: Config, driver: str) -> None:
+    """ConfigError naming every fault (or nemesis kind) only the simulator can carry out,
+    for a driver that cannot: the lab cannot stop a server process between two steps of
+    its compaction (the simulator steps its disk; a real one would need a crash hook in
+    the storage). Called before anything starts."""
+    problems = []
+    for fault in config.faults:
+        kinds = fault.kinds if isinstance(fault, Nemesis) else (fault.ACTION,)
+        for kind in kinds:
+            if kind in SIM_ONLY_ACTIONS:
+                what = f"nemesis kind {kind}" if isinstance(fault, Nemesis) else kind
+                problems.append(
+                    f"{config.source}: faults: {what} at {fault.at_ms} ms: simulator only; "
+                    f"the {driver} cannot run it (use `paxlab sim`, or crash or power_cut "
+                    "here)")
+    if problems:
+        raise ConfigError(problems)
 
 
 def describe_fault(fault: Fault) -> str:

@@ -23,6 +23,8 @@ __all__ = [
     "NEMESIS_SERVERS_MIN",
     "PARTITION_BRIDGE_SERVERS_MIN",
     "RESTART_TARGET_WORDS",
+    "SIM_ONLY_ACTIONS",
+    "SNAPSHOT_ACTIONS",
     "TARGET_WORDS",
     "target_allowed",
 ]
@@ -43,6 +45,13 @@ CLIENT_TARGET_WORD = "all"
 
 PARTITION_BRIDGE_SERVERS_MIN = 3  # two non-empty halves and the bridge
 
+SIM_ONLY_ACTIONS: frozenset[str] = frozenset({"crash_in_compaction"})
+"""Fault actions and nemesis kinds only the simulator runs; the lab refuses a config
+with one (`paxlab.config.refuse_sim_only`)."""
+
+SNAPSHOT_ACTIONS: frozenset[str] = frozenset({"crash_in_compaction"})
+"""Fault actions and nemesis kinds that need snapshots (cluster.snapshot_every > 0)."""
+
 _SERVER_PAIR = "two different server ids, e.g. [0, 1]"
 
 
@@ -58,6 +67,9 @@ NEMESIS_KINDS: Mapping[str, str] = {
     "crashed servers",
     "power_cut": "cut the power of every server at once (each loses what it had not synced); "
     "undo: restart all crashed servers",
+    "crash_in_compaction": "simulator only, needs cluster.snapshot_every > 0: arm a random "
+    "server to crash inside its next compaction after a random step of three; undo: "
+    "restart it (it also restarts half an interval after the crash)",
     "pause": "pause a random server, or a random minority of them; undo: resume them",
     "pause_leader": "pause the leader; undo: resume all paused servers",
     "isolate_leader": "isolate the leader; undo: heal",
@@ -140,6 +152,15 @@ FAULT_KEYS: Mapping[str, Mapping[str, KeySpec]] = {
     "crash": _target(TARGET_WORDS, "Which servers crash."),
     "crash_majority": {},
     "power_cut": {},
+    "crash_in_compaction": {
+        **_target(TARGET_WORDS, "Which servers to arm."),
+        "step": KeySpec(kind="int", low=1, high=3, nullable=True, default=None,
+                        default_text="random, 1 to 3",
+                        doc="After which step of the compaction it crashes: 1 archive, 2 "
+                        "snapshot, 3 record file."),
+        "restart_after_ms": KeySpec(kind="int", low=1, default=300,
+                                    doc="How long after the crash it restarts."),
+    },
     "restart": _target(RESTART_TARGET_WORDS, "Which crashed servers start again."),
     "pause": _target(TARGET_WORDS, "Which servers freeze."),
     "resume": _target(RESTART_TARGET_WORDS, "Which paused servers go on."),
@@ -189,6 +210,12 @@ FAULT_ACTIONS: Mapping[str, str] = {
     "instant and loses what it wrote but did not sync (in the lab only with `cluster.storage: "
     "process_buffer`; see docs/storage.md). The same as crash with target all. Restart them "
     "with restart (the phases' recover step restarts crashed servers too).",
+    "crash_in_compaction": "Simulator only (the lab refuses it), and only with "
+    "cluster.snapshot_every > 0. Arms the target servers (those running when it fires): "
+    "each crashes inside its next compaction, after `step` of its three steps (archive the "
+    "retired blocks, replace the snapshot, rewrite the record file), before anything that "
+    "step would send leaves, and restarts restart_after_ms later from what its disk holds. "
+    "The end of the workload disarms servers that have not compacted since.",
     "restart": "Start crashed target servers again; each recovers from its data folder. "
     "Servers that are not crashed are left alone.",
     "pause": "SIGSTOP: the target servers freeze; messages to them wait.",

@@ -20,6 +20,7 @@ __all__ = [
     "Config",
     "Crash",
     "CrashClient",
+    "CrashInCompaction",
     "FailLink",
     "FailLinkOneWay",
     "Fault",
@@ -251,6 +252,25 @@ class Crash:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CrashInCompaction:
+    """Simulator only: arm servers so that each crashes inside its next compaction, after
+    `step` of its three steps (archive, snapshot, record file), before the messages of
+    that step leave; it restarts `restart_after_ms` later. What a power loss in the
+    middle of a compaction does, which a crash at a random time almost never hits."""
+
+    ACTION: ClassVar[str] = "crash_in_compaction"
+    at_ms: int
+    target: ServerTarget
+    step: int | None = None  # 1..3; None: drawn when it fires
+    restart_after_ms: int = 300
+
+    def describe(self) -> str:
+        step = "a random step" if self.step is None else f"step {self.step}"
+        return (f"crash_in_compaction {_show_target(self.target)} after {step}, "
+                f"restart after {self.restart_after_ms} ms")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Restart:
     """Start crashed servers again; each recovers from its data folder."""
 
@@ -364,7 +384,7 @@ class Nemesis:
 Fault = (
     FailLink | FixLink | FailLinkOneWay | Partition | PartitionHalves | PartitionRing
     | PartitionBridge | Isolate | Heal | SetNetwork | SetLink | Crash | Restart | Pause
-    | Resume | CrashClient | RestartClient | Nemesis
+    | Resume | CrashClient | RestartClient | Nemesis | CrashInCompaction
 )
 
 

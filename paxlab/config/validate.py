@@ -188,7 +188,8 @@ def validate(data: object, source: str) -> tuple[Config | None, tuple[str, ...]]
     clients = read_clients_section(data.get("clients"), problems)
     workload = _workload(data, problems, clients.count if clients else None)
     faults = validate_faults(data.get("faults"), problems, cluster.servers if cluster else None,
-                             clients.count if clients else None)
+                             clients.count if clients else None,
+                             cluster.snapshot_every if cluster else None)
     checks = _section(data, "checks", CHECKS_KEYS, problems)
     if problems.lines:
         return None, tuple(problems.lines)

@@ -20,6 +20,7 @@ from paxlab.config.fault_schema import (
     NEMESIS_SERVERS_MIN,
     PARTITION_BRIDGE_SERVERS_MIN,
     RESTART_TARGET_WORDS,
+    SNAPSHOT_ACTIONS,
     TARGET_WORDS,
 )
 from paxlab.config.problems import Problems, read_keys, server_limit
@@ -28,6 +29,7 @@ from paxlab.config.types import (
     ClientTarget,
     Crash,
     CrashClient,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     Fault,
@@ -182,8 +184,16 @@ def _enough_servers(what: str, need: int, path: str, value: object, problems: Pr
                      f"(cluster.servers is {servers})")
 
 
+def _needs_snapshots(action: str, path: str, problems: Problems,
+                     snapshot_every: int | None) -> None:
+    """A fault that acts inside a compaction is refused when snapshots are off."""
+    if action in SNAPSHOT_ACTIONS and snapshot_every == 0:
+        problems.bad(path, action, f"{action} needs snapshots, but cluster.snapshot_every "
+                     "is 0 (never compacts); set it above 0")
+
+
 def _kinds(raw: object, path: str, problems: Problems,
-           servers: int | None) -> tuple[str, ...] | None:
+           servers: int | None, snapshot_every: int | None = None) -> tuple[str, ...] | None:
     allowed = ", ".join(NEMESIS_KINDS)
     if not isinstance(raw, (list, tuple)) or not raw:
         problems.bad(path, raw, f"expected a non-empty list of kinds, from: {allowed}")
@@ -199,6 +209,7 @@ def _kinds(raw: object, path: str, problems: Problems,
         else:
             _enough_servers(kind, NEMESIS_SERVERS_MIN.get(kind, 1), where, kind, problems,
                             servers)
+            _needs_snapshots(kind, where, problems, snapshot_every)
             kinds.append(kind)
     return tuple(kinds) if len(problems.lines) == start else None
 
@@ -227,9 +238,18 @@ def _client_fault(action: str, item: Mapping[Any, Any], path: str, problems: Pro
 
 
 def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str,
-           problems: Problems, servers: int | None, clients: int | None) -> Fault | None:
+           problems: Problems, servers: int | None, clients: int | None,
+           snapshot_every: int | None = None) -> Fault | None:
     """The fault for one item whose own keys passed their table; None if a check fails."""
     at_ms = v.get("at_ms", 0)
+    if action == "crash_in_compaction":
+        _needs_snapshots(action, f"{path}.action", problems, snapshot_every)
+        target = _server_target(item["target"], f"{path}.target", problems, servers,
+                                TARGET_WORDS) if "target" in item else None
+        if target is None or "step" not in v or "restart_after_ms" not in v:
+            return None
+        return CrashInCompaction(at_ms=at_ms, target=target, step=v["step"],
+                                 restart_after_ms=v["restart_after_ms"])
     if action in ("fail_link", "fix_link", "set_link"):
         between = _between(item["between"], f"{path}.between", problems, servers) \
             if "between" in item else None
@@ -268,7 +288,7 @@ def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str
     if action == "set_network":
         return SetNetwork(at_ms=at_ms, changes=_changes(item, v, path, action, problems))
     if action == "nemesis":
-        kinds = _kinds(item["kinds"], f"{path}.kinds", problems, servers) \
+        kinds = _kinds(item["kinds"], f"{path}.kinds", problems, servers, snapshot_every) \
             if "kinds" in item else None
         until_ms = v.get("until_ms")
         if until_ms is not None and "at_ms" in v and until_ms <= at_ms:
@@ -282,7 +302,7 @@ def _build(action: str, item: Mapping[Any, Any], v: Mapping[str, Any], path: str
 
 
 def _fault(index: int, item: object, problems: Problems, servers: int | None,
-           clients: int | None) -> Fault | None:
+           clients: int | None, snapshot_every: int | None = None) -> Fault | None:
     path = f"faults[{index}]"
     if not isinstance(item, Mapping):
         problems.bad(path, item, "expected a mapping, e.g. {at_ms: 500, action: heal}")
@@ -299,16 +319,18 @@ def _fault(index: int, item: object, problems: Problems, servers: int | None,
     start = len(problems.lines)
     v = read_keys(item, path, {**FAULT_COMMON_KEYS, **own}, problems,
                   allowed=[*FAULT_COMMON_KEYS, *own])
-    fault = _build(action, item, v, path, problems, servers, clients)
+    fault = _build(action, item, v, path, problems, servers, clients, snapshot_every)
     return fault if len(problems.lines) == start else None
 
 
 def validate_faults(raw: object, problems: Problems, servers: int | None,
-                    clients: int | None) -> tuple[Fault, ...]:
+                    clients: int | None, snapshot_every: int | None = None
+                    ) -> tuple[Fault, ...]:
     """The valid faults, sorted by at_ms (equal times keep file order); problems collected.
 
     `servers` and `clients` are the counts from valid cluster and clients sections, or
-    None when those are invalid (then ids are only checked to be >= 0).
+    None when those are invalid (then ids are only checked to be >= 0); likewise
+    `cluster.snapshot_every`, which faults inside a compaction need above 0.
     """
     if raw is None:
         return ()
@@ -316,5 +338,6 @@ def validate_faults(raw: object, problems: Problems, servers: int | None,
         problems.bad("faults", raw, "expected a list of fault actions, "
                      "e.g. - {at_ms: 500, action: heal}")
         return ()
-    faults = [_fault(index, item, problems, servers, clients) for index, item in enumerate(raw)]
+    faults = [_fault(index, item, problems, servers, clients, snapshot_every)
+              for index, item in enumerate(raw)]
     return tuple(sorted((f for f in faults if f is not None), key=lambda f: f.at_ms))

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from paxlab.config import describe_fault
 from paxlab.config.types import (
     Crash,
     CrashClient,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     Fault,
@@ -42,7 +43,7 @@ from paxlab.core.ids import client_node, server_node
 from paxlab.network.model import bridge_cuts, group_cuts, random_halves, ring_cuts
 from paxlab.scenario.targets import resolve_servers
 
-__all__ = ["FaultRunner", "FaultTarget"]
+__all__ = ["CompactionCrashTarget", "FaultRunner", "FaultTarget"]
 
 
 class FaultTarget(Protocol):
@@ -61,6 +62,13 @@ class FaultTarget(Protocol):
     def pause(self, node: str) -> None: ...
     def resume(self, node: str) -> None: ...
     def apply_network(self, command: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class CompactionCrashTarget(Protocol):
+    """A driver that can crash a server inside a compaction: the simulator only."""
+
+    def arm_compaction_crash(self, node: str, step: int, restart_after_ms: int) -> None: ...
 
 
 class FaultRunner:
@@ -97,6 +105,8 @@ class FaultRunner:
             return self._on_servers(fault, [s for s in servers if t.is_paused(s)], t.resume)
         if isinstance(fault, CrashClient | RestartClient):
             return self._on_clients(fault)
+        if isinstance(fault, CrashInCompaction):
+            return self._arm_compaction_crash(fault)
         command = self._network_command(fault, servers)
         if command is None:
             return None
@@ -109,6 +119,26 @@ class FaultRunner:
         chosen = resolve_servers(fault.target, self.target.servers, pool, self.target.leader(),
                                  self.rng)
         return self._act(fault, chosen, action, "server")
+
+    def _arm_compaction_crash(self, fault: CrashInCompaction) -> str | None:
+        """Arm the running target servers; each draws its step now unless it is given.
+        The crash itself happens at the server's next compaction, and the driver records
+        it then as an applied fault of its own."""
+        t = self.target
+        if not isinstance(t, CompactionCrashTarget):
+            raise TypeError(f"{fault.ACTION} is simulator only; this driver cannot run it")
+        chosen = resolve_servers(fault.target, t.servers, [s for s in t.servers if t.is_up(s)],
+                                 t.leader(), self.rng)
+        if not chosen:
+            self.note(f"{describe_fault(fault)}: no server to apply it to")
+            return None
+        armed = []
+        for node in chosen:
+            step = fault.step if fault.step is not None else self.rng.randint(1, 3)
+            t.arm_compaction_crash(node, step, fault.restart_after_ms)
+            armed.append(f"{node} after step {step}")
+        self._nodes = list(chosen)
+        return f"{describe_fault(fault)} ({', '.join(armed)})"
 
     def _on_clients(self, fault: CrashClient | RestartClient) -> str | None:
         t = self.target

@@ -14,6 +14,9 @@ resume all, restart all), so the run can converge. Random crash and pause target
 a minority, so the cluster can still make progress while they last, except for the two
 correlated kinds: crash_majority and power_cut stop the cluster until their undo, which is
 what catches a server that acknowledges before it syncs (the `no-fsync` mutant).
+`crash_in_compaction` arms one random server to crash inside its next compaction (the
+simulator only); its undo restarts it, and the crash restarts it half an interval later
+by itself when it comes after the undo.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from paxlab.config.fault_schema import NEMESIS_KINDS, NEMESIS_SERVERS_MIN
 from paxlab.config.types import (
     Config,
     Crash,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     Fault,
@@ -52,7 +56,8 @@ LOSSY_CHANGES: tuple[tuple[str, float], ...] = (
 
 _NETWORK_KINDS = frozenset({"isolate_leader", "partition_halves", "partition_ring",
                             "partition_bridge", "fail_link", "one_way_link"})
-_CRASH_KINDS = frozenset({"crash", "crash_leader", "crash_majority", "power_cut"})
+_CRASH_KINDS = frozenset({"crash", "crash_leader", "crash_majority", "power_cut",
+                          "crash_in_compaction"})
 _PAUSE_KINDS = frozenset({"pause", "pause_leader"})
 _SHAPES = {"partition_halves": PartitionHalves, "partition_ring": PartitionRing,
            "partition_bridge": PartitionBridge}
@@ -83,6 +88,12 @@ def _fault_and_undo(kind: str, at_ms: int, undo_ms: int, rng: random.Random, ser
     if kind in ("crash_majority", "power_cut"):  # correlated: the cluster stops a while
         everyone = "majority" if kind == "crash_majority" else "all"
         return Crash(at_ms=at_ms, target=everyone), Restart(at_ms=undo_ms, target="all")
+    if kind == "crash_in_compaction":  # simulator only; it crashes when it next compacts
+        server = rng.randrange(servers)
+        step = rng.randint(1, 3)
+        return (CrashInCompaction(at_ms=at_ms, target=server, step=step,
+                                  restart_after_ms=undo_ms - at_ms),
+                Restart(at_ms=undo_ms, target=server))
     if kind == "pause_leader":
         return Pause(at_ms=at_ms, target="leader"), Resume(at_ms=undo_ms, target="all")
     if kind == "isolate_leader":

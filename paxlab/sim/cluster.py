@@ -15,7 +15,7 @@ from heapq import heappop
 from typing import Any
 
 from paxlab.config.params import client_params, replica_params
-from paxlab.config.types import Config, Fault
+from paxlab.config.types import Config, Fault, Restart
 from paxlab.core.ids import client_node, server_node
 from paxlab.core.messages import Envelope
 from paxlab.network.model import NetworkModel
@@ -39,6 +39,7 @@ __all__ = ["SimCluster"]
 
 QUIESCE_POLL_MS = 50
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections during a run (see run)
+RESTART_AFTER_MS = 300  # a server armed without a restart delay (tests arm its disk alone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class SimCluster:
         self.clients = [client_node(i) for i in range(config.clients.count)]
         self.server_nodes = {
             server_node(i): SimServer(i, params, seed, self.heap, self.network.send,
+                                      on_compaction_crash=self._crashed_in_compaction,
                                       **_server_parts(config, mutant))
             for i in range(config.cluster.servers)
         }
@@ -95,6 +97,8 @@ class SimCluster:
         # When the run last became fault free (every server up, the network as the config
         # set it): the start of the liveness bound. None while a fault is in force.
         self.healed_ms: float | None = 0.0
+        # crash_in_compaction: server -> how long after its crash it restarts, while armed
+        self._restart_after_ms: dict[str, int] = {}
 
     @property
     def model(self) -> NetworkModel:
@@ -137,6 +141,33 @@ class SimCluster:
     def resume(self, node: str) -> None:
         self.server_nodes[node].resume()
         self.network.resume(node)
+
+    def arm_compaction_crash(self, node: str, step: int, restart_after_ms: int) -> None:
+        """crash_in_compaction: `node` crashes inside its next compaction, after `step`."""
+        self.server_nodes[node].disk.crash_after_step = step
+        self._restart_after_ms[node] = restart_after_ms
+
+    def _crashed_in_compaction(self, server: SimServer, step: int) -> None:
+        """The armed server stopped after `step` of a compaction, before sending: crash
+        it as a power loss, record the crash as an applied fault, schedule its restart."""
+        node = f"s{server.id}"
+        now = self.heap.now_int
+        self.crash(node)
+        detail = f"{node} crashed in compaction after step {step}"
+        self.faults.applied.append({"time_ms": now, "action": "crash_in_compaction",
+                                    "detail": detail, "nodes": [node]})
+        self.note(f"fault crash_in_compaction: {detail}")
+        after_ms = self._restart_after_ms.pop(node, RESTART_AFTER_MS)
+        restart = Restart(at_ms=now + after_ms, target=server.id)
+        self.heap.push(restart.at_ms, ApplyFault(restart))
+        self.faults_pending += 1
+        self.healed_ms = None
+
+    def disarm_compaction_crashes(self) -> None:
+        """No crash in a compaction after the workload: the recover phase stops faults."""
+        for node in self._restart_after_ms:
+            self.server_nodes[node].disk.crash_after_step = None
+        self._restart_after_ms.clear()
 
     def apply_network(self, command: dict[str, Any]) -> None:
         """A network fault, applied to the simulated link model."""
@@ -245,6 +276,7 @@ class SimCluster:
             self.note(error)
 
     def recover_everything(self) -> None:
+        self.disarm_compaction_crashes()
         plan = plan_recovery(self.servers, self.is_paused, self.is_crashed)
         for name in plan.resume:
             self.resume(name)

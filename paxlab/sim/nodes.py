@@ -10,6 +10,8 @@ a SimDisk that outlives its process; a crash is a power loss, which keeps what w
 and cuts what was only written. The correct protocol syncs in every persist, so it never
 loses a record; the `no-fsync` mutant (`sync_before_send=False`) leaves the syncing to a
 write-back 200 ms later, and a crash in between loses what its replies vouched for.
+A server restarts from its disk's snapshot and the records after it; the crash_in_compaction
+fault stops a server between two of a compaction's steps (SimDisk.compact).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import Any
 
 from paxlab.config.types import WorkloadConfig
 from paxlab.core import ClientParams, Replica, ReplicaParams, Role
+from paxlab.core.chain import Block
 from paxlab.core.messages import Boot, Envelope
 from paxlab.core.recovery import recover_state
 from paxlab.host import NodeHost
 from paxlab.scenario.client_driver import ClientDriver, start_client
 from paxlab.scenario.phases import ServerStatus, server_status
 from paxlab.sim.clock import EventHeap, SimClock
-from paxlab.sim.disk import LazySyncStorage, SimDisk
+from paxlab.sim.disk import CompactionCrash, LazySyncStorage, SimDisk
 from paxlab.storage import Storage
 
 __all__ = ["SimClient", "SimServer", "Wake", "WriteBack"]
@@ -123,8 +126,12 @@ class SimServer:
 
     def __init__(self, replica_id: int, params: ReplicaParams, seed: int, heap: EventHeap,
                  send: Callable[[Envelope], None], replica_cls: type[Replica] = Replica,
-                 sync_before_send: bool = True) -> None:
+                 sync_before_send: bool = True,
+                 on_compaction_crash: Callable[[SimServer, int], None] | None = None) -> None:
+        """`on_compaction_crash(server, step)`: the server crashed inside a compaction
+        (the crash_in_compaction fault); the cluster takes it down and restarts it."""
         self.id = replica_id
+        self.on_compaction_crash = on_compaction_crash
         self.params = params
         self.seed = seed
         self.heap = heap
@@ -153,16 +160,34 @@ class SimServer:
         return self.host is not None
 
     def start(self) -> None:
-        """Start an incarnation: recover what the storage holds, then Boot."""
+        """Start an incarnation: recover what the storage holds (its snapshot and the
+        records after it), then Boot."""
         records = self.disk.records
-        recovered = recover_state(records, self.params.difficulty) if records else None
+        snapshot = self.disk.snapshot
+        recovered = recover_state(records, self.params.difficulty, snapshot=snapshot) \
+            if records or snapshot is not None else None
         rng = random.Random(f"{self.seed}:server:{self.id}:{self.starts}")
         self.starts += 1
         self.waker.new_incarnation()
         replica = self.replica_cls(self.id, self.params, rng, recovered=recovered)
-        self.host = NodeHost(replica, self.send, storage=self.storage)
-        self.host.local(self.heap.now_int, Boot())
-        self.waker.want(self.host.timers.next_deadline_ms())
+        self.host = host = NodeHost(replica, self.send, storage=self.storage)
+        try:
+            host.local(self.heap.now_int, Boot())
+        except CompactionCrash as crash:
+            self._crashed_in_compaction(crash)
+            return
+        self.waker.want(host.timers.next_deadline_ms())
+
+    def full_chain(self) -> list[Block]:
+        """The chain this server can show: its archive's blocks below the held ones."""
+        learner = self.replica.learner
+        return self.disk.full_chain(learner.chain, learner.base, learner.base_tip)
+
+    def _crashed_in_compaction(self, crash: CompactionCrash) -> None:
+        """The host stopped inside a compaction, before sending anything of the step."""
+        if self.on_compaction_crash is None:
+            raise crash
+        self.on_compaction_crash(self, crash.step)
 
     def crash(self) -> None:
         """Power loss: the disk keeps what was synced and a seeded prefix of the rest."""
@@ -177,7 +202,11 @@ class SimServer:
         earlier than the pending wake: otherwise `want` would push nothing anyway."""
         host = self.host
         assert host is not None
-        host.deliver(int(self.heap.now_ms), envelope)
+        try:
+            host.deliver(int(self.heap.now_ms), envelope)
+        except CompactionCrash as crash:
+            self._crashed_in_compaction(crash)
+            return
         deadline = host.timers.next_deadline_ms()
         if deadline is not None:
             next_wake = self.waker.next_wake
@@ -195,7 +224,11 @@ class SimServer:
         self.waker.left_heap()
         if self.host is None or self.paused or not self.waker.woke(event):
             return
-        self.host.wake(self.heap.now_ms)
+        try:
+            self.host.wake(self.heap.now_ms)
+        except CompactionCrash as crash:
+            self._crashed_in_compaction(crash)
+            return
         self.waker.want(self.host.next_deadline_ms())
 
     def resume(self) -> None:

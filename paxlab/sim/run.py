@@ -96,8 +96,9 @@ def simulate(config: Config, seed: int, mutant: str | None = None,
             recorder.close()
     monitor = cluster.network.monitor
     servers = [cluster.server_nodes[name] for name in cluster.servers]
-    chains = _chain_records(servers)
-    kvs = {s.id: dict(sorted(s.replica.learner.kv.data.items())) for s in servers}
+    shown = _shown_servers(servers, cluster.notes)
+    chains = _chain_records(shown)
+    kvs = {s.id: dict(sorted(s.replica.learner.kv.data.items())) for s in shown}
     history = sorted(cluster.history, key=lambda e: (e["time"], e["process"]))
     records = results.RunRecords(history=history, chains=chains,
                                  difficulty=config.cluster.difficulty, kvs=kvs)
@@ -112,15 +113,33 @@ def simulate(config: Config, seed: int, mutant: str | None = None,
     )
 
 
+def _shown_servers(servers: list[Any], notes: list[str]) -> list[Any]:
+    """The servers whose chain and KV a run reports. A server that installed a peer's
+    snapshot at its commit index holds no block at all until the next one is decided:
+    an empty chain file would read as a chain from 0 that learned nothing (the results
+    contract has no form for "no block, at height b"), so it is left out of chains/ and
+    kv/ and the run's notes say why."""
+    shown = []
+    for server in servers:
+        learner = server.replica.learner
+        if learner.base > 0 and not server.full_chain():
+            notes.append(f"s{server.id} left out of chains/ and kv/: it installed a "
+                         f"snapshot at height {learner.base} and holds no block above it")
+            continue
+        shown.append(server)
+    return shown
+
+
 def _chain_records(servers: list[Any]) -> dict[int, list[dict[str, Any]]]:
-    """Each server's chain as block dicts, one dict per Block object: servers mostly hold
+    """Each server's chain as block dicts (its full chain: the archive below the held
+    blocks, SimServer.full_chain), one dict per Block object: servers mostly hold
     the very same Block objects (the sim passes messages by reference), so the checks
     find equal blocks by identity and judge each once instead of once per server."""
     made: dict[int, dict[str, Any]] = {}  # id(block) -> its dict; blocks live meanwhile
     chains: dict[int, list[dict[str, Any]]] = {}
     for server in servers:
         blocks = []
-        for block in server.replica.learner.chain:
+        for block in server.full_chain():
             record = made.get(id(block))
             if record is None:
                 record = made[id(block)] = block.to_dict()

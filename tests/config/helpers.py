@@ -29,9 +29,10 @@ CONFIGS = ROOT / "configs"
 SRC = "t.yaml"
 ALL_ACTIONS = ("fail_link, fix_link, fail_link_one_way, partition, partition_halves, "
                "partition_ring, partition_bridge, isolate, heal, set_network, set_link, crash, "
-               "crash_majority, power_cut, restart, pause, resume, crash_client, restart_client, "
-               "nemesis")
-ALL_KINDS = ("crash, crash_leader, crash_majority, power_cut, pause, pause_leader, "
+               "crash_majority, power_cut, crash_in_compaction, restart, pause, resume, "
+               "crash_client, restart_client, nemesis")
+ALL_KINDS = ("crash, crash_leader, crash_majority, power_cut, crash_in_compaction, pause, "
+             "pause_leader, "
              "isolate_leader, partition_halves, "
              "partition_ring, partition_bridge, fail_link, one_way_link, lossy")
 

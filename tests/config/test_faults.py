@@ -9,6 +9,7 @@ import pytest
 from paxlab.config import (
     Crash,
     CrashClient,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     FixLink,
@@ -67,8 +68,8 @@ def test_describe_fault(fault: Any, text: str) -> None:
 
 def test_every_fault_class_names_an_action_of_the_table() -> None:
     classes = [FailLink, FixLink, FailLinkOneWay, Partition, PartitionHalves, PartitionRing,
-               PartitionBridge, Isolate, Heal, SetNetwork, SetLink, Crash, Restart, Pause, Resume,
-               CrashClient, RestartClient, Nemesis]
+               PartitionBridge, Isolate, Heal, SetNetwork, SetLink, Crash, CrashInCompaction,
+               Restart, Pause, Resume, CrashClient, RestartClient, Nemesis]
     actions = [a for a in FAULT_KEYS if a not in CRASH_SHORTHANDS]  # they parse to Crash
     assert [c.ACTION for c in classes] == actions
     assert list(FAULT_KEYS) == list(FAULT_COMMON_KEYS["action"].choices)

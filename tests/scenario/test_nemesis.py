@@ -18,6 +18,7 @@ import pytest
 from paxlab.config import (
     Config,
     Crash,
+    CrashInCompaction,
     FailLink,
     FailLinkOneWay,
     Fault,
@@ -74,7 +75,7 @@ class _State:
         return set(target) if isinstance(target, tuple) else {target}
 
     def apply(self, fault: Fault) -> None:
-        if isinstance(fault, Crash):
+        if isinstance(fault, Crash | CrashInCompaction):  # armed: it may crash any time
             self.crashed |= self._ids(fault.target)
         elif isinstance(fault, Restart):
             self.crashed = set() if fault.target == "all" else self.crashed - self._ids(

@@ -17,6 +17,24 @@ def shipped(name: str) -> Config:
     return load_config(CONFIGS / f"{name}.yaml")
 
 
+def snapshot_nemesis() -> Config:
+    """short_nemesis with issue 14's faults on bounded state: a snapshot every 8 blocks,
+    4 kept below it (so a server a little behind needs InstallSnapshot), pre-vote on,
+    and the nemesis also crashing servers inside a compaction. About as cheap per seed."""
+    config = short_nemesis()
+    (nemesis,) = config.faults
+    assert isinstance(nemesis, Nemesis)
+    kinds = (*nemesis.kinds, "crash_in_compaction")
+    assert {"crash_majority", "power_cut"} <= set(kinds)
+    return dataclasses.replace(
+        config,
+        name="nemesis_snapshots",
+        cluster=dataclasses.replace(config.cluster, snapshot_every=8, retain_blocks=4,
+                                    prevote=True),
+        faults=(dataclasses.replace(nemesis, kinds=kinds),),
+    )
+
+
 def short_nemesis() -> Config:
     """nemesis_mix in 1 s: a fault (or its undo) every 50 ms from 100 to 800 ms, clients
     thinking 20 ms between ops, and cheap proof of work. About 80 ms of CPU per seed."""
