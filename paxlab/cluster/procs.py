@@ -88,7 +88,13 @@ def is_alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return False
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+    if stat.rpartition(")")[2].split()[:1] != ["Z"]:
+        return True
+    # It exited between the waitpid above and the read: reap it now if it is ours, or
+    # `down` would leave a zombie child behind (seen under load).
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    return False
 
 
 def is_our_server(pid: int, cluster: ClusterFile, server_id: int) -> bool:

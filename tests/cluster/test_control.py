@@ -7,13 +7,16 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from paxlab.cli.main import main
-from paxlab.cluster import control
+from paxlab.cluster import control, procs
 from paxlab.cluster.clusterfile import load_cluster_file
 from paxlab.cluster.control import Control, ControlError, down, up
 from paxlab.cluster.control_status import cluster_status, verdict
@@ -278,3 +281,26 @@ def test_unreachable_servers_through_the_real_wire(fake: FakeCluster,
     with pytest.raises(ControlError, match="out of range"):
         from paxlab.cluster.control_faults import parse_server
         parse_server("3", 3)
+
+
+def test_a_child_that_exits_while_it_is_looked_at_is_reaped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """is_alive's waitpid can see our server still running and /proc then show it a zombie:
+    it must be reaped there, or `cluster down` leaves a zombie that a caller still finds in
+    /proc (test_control_e2e failed so under load)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.read_text().rpartition(")")[2].split()[0] != "Z":  # exited, not yet reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    real_waitpid, calls = os.waitpid, []
+
+    def first_sees_it_running(pid: int, options: int) -> tuple[int, int]:
+        calls.append(pid)
+        return (0, 0) if len(calls) == 1 else real_waitpid(pid, options)
+
+    monkeypatch.setattr(procs.os, "waitpid", first_sees_it_running)
+    assert not is_alive(child.pid)
+    assert not stat.exists()
+    child.returncode = 0  # reaped above; keep Popen from waiting for it again

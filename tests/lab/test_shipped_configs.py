@@ -18,7 +18,16 @@ CONFIGS = sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*
 # it); in the lab that is about a minute, so it runs with the slow tests only.
 # power_cut.yaml already runs in the lab in the default suite, with fsync always and never
 # (tests/lab/test_power.py), so here it runs with the slow tests only too.
-SLOW = ("report_bench", "power_cut")
+# The rest of SLOW repeat a fault family that a default-suite config below already runs in
+# the lab (each is about 5-9 s of real time; every config still runs in the simulator in the
+# default suite, tests/sim/test_shipped_configs.py): bench is basic's no-fault load for 3 s
+# (and tests/lab/test_workloads_and_faults.py runs `bench` itself); sim_bench is a nemesis
+# like nemesis_mix; partition_bridge and partition_majority_ring are one partition each, and
+# nemesis_mix and flapping apply both in the lab; rejoin isolates a follower and heals, as
+# partition does its leader; leader_churn's isolate, crash, restart, pause and resume are
+# flapping's, leader_crash's and pause_leader's.
+SLOW = ("report_bench", "power_cut", "bench", "sim_bench", "partition_bridge",
+        "partition_majority_ring", "rejoin", "leader_churn")
 PARAMS = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in CONFIGS]
 
 

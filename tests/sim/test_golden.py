@@ -10,11 +10,11 @@ import pytest
 from tests.sim.golden import NAMES, SEEDS, digests, load_golden
 
 GOLDEN = load_golden()
-# The default suite runs two seeds of each config but bench (16 clients for 3 s, about
-# 2.5 s a seed) and report_bench (11,000 ops, about 3 s a seed); `-m golden` runs every
-# config over every recorded seed (about 4 min).
-QUICK = [(name, seed) for name in NAMES if name not in ("bench", "report_bench")
-         for seed in (1, 2)]
+# The default suite runs seed 1 of each config but bench (16 clients for 3 s, about 2.5 s
+# a seed) and report_bench (11,000 ops, about 3 s a seed): a change of behaviour moves
+# seed 1's digests as surely as seed 2's, and each seed costs about 1.3 s a config;
+# `-m golden` runs every config over every recorded seed (about 4 min).
+QUICK = [(name, 1) for name in NAMES if name not in ("bench", "report_bench")]
 EVERY = [(name, seed) for name in NAMES for seed in SEEDS]
 
 
