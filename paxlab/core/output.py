@@ -58,7 +58,9 @@ Record = PromisedRecord | AcceptedRecord | DecidedRecord
 class Compaction:
     """What a replica asks its driver to do after a snapshot (Output.compaction).
 
-    In this order, each step crash-safe (docs/storage.md): append `retired` to the chain
+    The driver writes the step's `to_persist` first, then this. `live` is taken at the
+    end of the step, so it holds every vote and promise of the step too. In this order,
+    each step crash-safe (docs/storage.md): append `retired` to the chain
     archive (if the server keeps one); write `snapshot` to a new file, fsync it, rename it
     over the old one, fsync the folder; write `live` to a new record file the same way.
     After it the record file holds only `live` and what is appended later. `live`

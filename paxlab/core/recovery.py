@@ -104,7 +104,9 @@ def recover_state(records: Sequence[Record], difficulty: int,
       Without a snapshot the first must be at height 0. With one, the records may start
       anywhere at or below it (a compacted file starts at its retained blocks; a file
       not yet compacted when the server stopped starts at 0), and decided records that
-      end below the snapshot are dropped (it was installed from a peer: they are old).
+      end below the snapshot are dropped (it was installed from a peer: they are old),
+      also when blocks from the snapshot's height follow them (the server restarted
+      from that snapshot before a compaction replaced the file, and went on).
       Block height-1, if held, must hash to the snapshot's tip, and the block above it
       must link to that tip.
     - accepted: per slot the latest AcceptedRecord, for slots above the chain only
@@ -126,7 +128,14 @@ def recover_state(records: Sequence[Record], difficulty: int,
             )
             promised = _higher(promised, record.ballot)
         elif isinstance(record, DecidedRecord):
-            chain.append(_checked_next(chain, record.block, difficulty, snapshot))
+            block = record.block
+            if (snapshot is not None and chain
+                    and block.height == snapshot.height > chain[-1].height + 1):
+                # The server restarted from a peer's snapshot whose compaction a crash
+                # cut short, so the file still holds the blocks it had before; the
+                # snapshot supersedes them and the chain goes on from it.
+                chain = []
+            chain.append(_checked_next(chain, block, difficulty, snapshot))
         else:  # pragma: no cover - Record is a closed union
             raise UsageError(f"not a record: {record!r}")
     if snapshot is not None:

@@ -124,6 +124,8 @@ class Replica(AcceptorSteps, LeaderSteps):
             self._dispatch(local.popleft())
         if self.params.snapshot_every:
             self.maybe_compact()
+        if self._compacting is not None:
+            self._finish_compaction()
         self.check_invariants()
         return fx.freeze()
 

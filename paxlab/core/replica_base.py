@@ -154,6 +154,8 @@ class ReplicaBase:
         # Invariant: >= the round of every ballot promised, used or rejected with.
         self.max_round_seen = 0
         self.snapshot_height = 0  # the height of our latest snapshot (0: none yet)
+        # A snapshot taken this step, and the blocks it retired: _finish_compaction.
+        self._compacting: tuple[Snapshot, tuple[Block, ...]] | None = None
         self.queue = RequestQueue(limit=params.queue_limit)
         self._local: deque[Envelope] = deque()
         self._fx = Effects()
@@ -240,9 +242,14 @@ class ReplicaBase:
 
     def _learn_decided(self, block: Block) -> None:
         """Commit `block` (and apply it); a leader answers the clients it serves."""
+        compacting = self._compacting
         for applied in self.learner.learn(block):
             self._fx.committed.append(applied.block)
-            self._fx.to_persist.append(DecidedRecord(block=applied.block))
+            if compacting is None or applied.block.height < compacting[0].height:
+                # Above a snapshot installed this step the compaction's live records
+                # hold the block: appended to the old file it would sit above a gap,
+                # which a crash before the file is replaced leaves unrecoverable.
+                self._fx.to_persist.append(DecidedRecord(block=applied.block))
             if type(self._state) is LeaderState:
                 for txn, result in applied.results:
                     value = txn.value if txn.op == "put" else result.value
@@ -265,9 +272,20 @@ class ReplicaBase:
 
     def _compact(self, snapshot: Snapshot, retired: tuple[Block, ...]) -> None:
         self.snapshot_height = snapshot.height
-        self._fx.compaction = Compaction(snapshot=snapshot, retired=retired,
-                                         live=self._live_records())
+        self._compacting = (snapshot, retired)
         self._trace(f"{snapshot.describe()}; {len(retired)} blocks compacted")
+
+    def _finish_compaction(self) -> None:
+        """At the end of a step: hand the driver the compaction, with the live records
+        taken now, not when the snapshot was. The record file is replaced by them after
+        the step's records are written, so they must hold every vote and promise of the
+        step: an Accept that links only after a snapshot install, say, votes after it,
+        and a vote missing from them would be gone from disk while its Accepted leaves."""
+        if self._compacting is not None:
+            snapshot, retired = self._compacting
+            self._compacting = None
+            self._fx.compaction = Compaction(snapshot=snapshot, retired=retired,
+                                             live=self._live_records())
 
     def _live_records(self) -> tuple[Record, ...]:
         """The records that rebuild, with a snapshot, everything else we must keep: the

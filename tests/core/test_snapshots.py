@@ -12,7 +12,7 @@ from paxlab.core.chain import GENESIS_PREV, Block, seal_block
 from paxlab.core.errors import RemoteError
 from paxlab.core.ids import Ballot, server_node
 from paxlab.core.kv import KVStore
-from paxlab.core.messages import Boot, InstallSnapshot, Prepare, Promise
+from paxlab.core.messages import Accept, Accepted, Boot, InstallSnapshot, Prepare, Promise
 from paxlab.core.output import AcceptedRecord, DecidedRecord, PromisedRecord
 from paxlab.core.snapshot import Snapshot
 from paxlab.storage import MemoryStorage
@@ -244,3 +244,42 @@ def test_a_snapshot_round_trips_through_its_dict() -> None:
     snap = Snapshot.of(5, "b" * 64, kv)
     assert Snapshot.from_dict(snap.to_dict()) == snap
     assert snap.to_kv() == kv
+
+
+def test_a_vote_cast_after_an_install_in_the_same_step_is_in_the_live_records() -> None:
+    """An Accept parked for the slot just above an installed snapshot links once it is
+    installed, and the follower votes in that same step. The compaction replaces the
+    record file after the step's records are written, so its live records must hold
+    that vote: without it the vote would be gone from disk while its Accepted leaves."""
+    chain = chain_of(10)
+    replica = Replica(1, make_params(**SNAP), random.Random(1))
+    replica.step(0, env("s1", "s1", Boot()))
+    ballot = Ballot(1, 0)
+    parked = replica.step(1, env("s0", "s1", Accept(ballot=ballot, slot=8, block=chain[8],
+                                                    commit_index=8)))
+    assert not any(isinstance(e.message, Accepted) for e in parked.to_send)  # does not link
+    out = replica.step(2, env("s0", "s1", InstallSnapshot(snapshot=snapshot_after(chain[:8]))))
+    assert out.compaction is not None and out.compaction.snapshot.height == 8
+    voted = [e.message for e in out.to_send if isinstance(e.message, Accepted)]
+    assert [m.slot for m in voted] == [8]
+    live_votes = [(r.slot, r.ballot) for r in out.compaction.live
+                  if isinstance(r, AcceptedRecord)]
+    assert (8, ballot) in live_votes
+    # A block decided above the snapshot in the same step goes in the live records only:
+    # appended to the old file it would sit above a gap.
+    assert not any(isinstance(r, DecidedRecord) and r.block.height >= 8
+                   for r in out.to_persist)
+
+
+def test_blocks_from_a_restart_on_an_installed_snapshot_follow_the_old_ones() -> None:
+    """A server restarted from a peer's snapshot before a compaction replaced its file
+    (a crash after step 2) goes on appending to that file: its old blocks, then blocks
+    from the snapshot's height. Recovery keeps the chain from the snapshot."""
+    chain = chain_of(10)
+    snap = snapshot_after(chain[:6])
+    records = [DecidedRecord(block=b) for b in chain[:2]] + [
+        PromisedRecord(ballot=Ballot(2, 0)), *(DecidedRecord(block=b) for b in chain[6:9])]
+    state = recover_state(records, DIFFICULTY, snap)
+    assert [b.height for b in state.chain] == [6, 7, 8] and state.commit_index == 9
+    with pytest.raises(RemoteError, match="height 7 where height 2 was expected"):
+        recover_state([*records[:2], DecidedRecord(block=chain[7])], DIFFICULTY, snap)
