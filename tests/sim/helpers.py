@@ -19,8 +19,16 @@ def shipped(name: str) -> Config:
 
 def snapshot_nemesis() -> Config:
     """short_nemesis with issue 14's faults on bounded state: a snapshot every 8 blocks,
-    4 kept below it (so a server a little behind needs InstallSnapshot), pre-vote on,
-    and the nemesis also crashing servers inside a compaction. About as cheap per seed."""
+    16 kept below it (so a server cut off for a few faults needs InstallSnapshot),
+    pre-vote on, and the nemesis also crashing servers inside a compaction. About as
+    cheap per seed.
+
+    Why 16 and not fewer: a server that installs a peer's snapshot never holds the
+    blocks below it, so when every server of a run has installed one no chain reaches
+    back to genesis and the chain checks can only say `unknown`. With 4 kept that
+    happened in 4 of 10,000 seeds (3090, 5523, 7425, 8826), every other check passing;
+    with 16 the followers a pipeline or two behind catch up by blocks, as they would
+    with the default 256."""
     config = short_nemesis()
     (nemesis,) = config.faults
     assert isinstance(nemesis, Nemesis)
@@ -29,7 +37,7 @@ def snapshot_nemesis() -> Config:
     return dataclasses.replace(
         config,
         name="nemesis_snapshots",
-        cluster=dataclasses.replace(config.cluster, snapshot_every=8, retain_blocks=4,
+        cluster=dataclasses.replace(config.cluster, snapshot_every=8, retain_blocks=16,
                                     prevote=True),
         faults=(dataclasses.replace(nemesis, kinds=kinds),),
     )

@@ -1,6 +1,6 @@
 """The long campaign: 10,000 seeds of the short nemesis mix under swarm testing, on every
 core, every one passing every check (safety, the invariant monitor, liveness); then
-10,000 seeds of the same mix on bounded state (issue 14: a snapshot every 8 blocks, 4
+10,000 seeds of the same mix on bounded state (issue 14: a snapshot every 8 blocks, 16
 kept, crashes of a majority, power cuts and crashes inside a compaction).
 
 Not in the default suite: `python -m pytest -m campaign -n 0 -s -o faulthandler_timeout=0`
