@@ -105,8 +105,9 @@ def recover_state(records: Sequence[Record], difficulty: int,
       anywhere at or below it (a compacted file starts at its retained blocks; a file
       not yet compacted when the server stopped starts at 0), and decided records that
       end below the snapshot are dropped (it was installed from a peer: they are old),
-      also when blocks from the snapshot's height follow them (the server restarted
-      from that snapshot before a compaction replaced the file, and went on).
+      also when newer blocks, from at most the snapshot's height, follow them after a
+      gap (the server restarted from an installed snapshot before a compaction replaced
+      the file, and went on); those newer blocks must reach the snapshot's tip.
       Block height-1, if held, must hash to the snapshot's tip, and the block above it
       must link to that tip.
     - accepted: per slot the latest AcceptedRecord, for slots above the chain only
@@ -130,10 +131,12 @@ def recover_state(records: Sequence[Record], difficulty: int,
         elif isinstance(record, DecidedRecord):
             block = record.block
             if (snapshot is not None and chain
-                    and block.height == snapshot.height > chain[-1].height + 1):
+                    and chain[-1].height + 1 < block.height <= snapshot.height):
                 # The server restarted from a peer's snapshot whose compaction a crash
-                # cut short, so the file still holds the blocks it had before; the
-                # snapshot supersedes them and the chain goes on from it.
+                # cut short, so the file still holds the blocks it had before, then the
+                # ones from that snapshot's height; a later snapshot (this one) may have
+                # been cut short too. The held chain goes on from the newer blocks, and
+                # _on_snapshot checks that they reach this snapshot's tip.
                 chain = []
             chain.append(_checked_next(chain, block, difficulty, snapshot))
         else:  # pragma: no cover - Record is a closed union

@@ -281,5 +281,11 @@ def test_blocks_from_a_restart_on_an_installed_snapshot_follow_the_old_ones() ->
         PromisedRecord(ballot=Ballot(2, 0)), *(DecidedRecord(block=b) for b in chain[6:9])]
     state = recover_state(records, DIFFICULTY, snap)
     assert [b.height for b in state.chain] == [6, 7, 8] and state.commit_index == 9
+    # ... and a later snapshot whose compaction was cut short too (seed 4007).
+    later = recover_state(records, DIFFICULTY, snapshot_after(chain[:8]))
+    assert [b.height for b in later.chain] == [6, 7, 8]
+    with pytest.raises(RemoteError, match="hashes to"):  # newer blocks must reach its tip
+        recover_state(records[:4], DIFFICULTY,
+                      Snapshot(height=7, tip="c" * 64, kv=(), clients=()))
     with pytest.raises(RemoteError, match="height 7 where height 2 was expected"):
         recover_state([*records[:2], DecidedRecord(block=chain[7])], DIFFICULTY, snap)
