@@ -18,18 +18,10 @@ from paxlab.core.snapshot import Snapshot
 from paxlab.storage import MemoryStorage
 from tests.core.harness import Net
 from tests.core.scripted import DIFFICULTY, env, make_params, txn
+from tests.core.test_recovery import chain_of
 
 SNAP = {"difficulty": DIFFICULTY, "batch_size_max": 2, "pipeline_window": 3,
         "snapshot_every": 4, "retain_blocks": 2}
-
-
-def chain_of(n: int) -> list[Block]:
-    blocks, prev = [], GENESIS_PREV
-    for height in range(n):
-        block = seal_block(height, prev, (txn(1, height + 1, value=str(height)),), DIFFICULTY)
-        blocks.append(block)
-        prev = block.hash
-    return blocks
 
 
 def snapshot_after(blocks: list[Block]) -> Snapshot:
@@ -61,11 +53,17 @@ def settled(net: Net) -> bool:
 # --- compaction cadence and what is kept ------------------------------------------------
 
 
-def test_every_replica_compacts_every_snapshot_every_blocks_and_keeps_retain_blocks() -> None:
-    net = Net(servers=3, clients=2, seed=3, params=SNAP)
+def loaded_net(seed: int, rounds: int) -> Net:
+    """Three servers and two clients after `rounds` puts each, every server caught up."""
+    net = Net(servers=3, clients=2, seed=seed, params=SNAP)
     net.run_until(lambda: len(net.leaders()) == 1)
-    load(net, 10)
+    load(net, rounds)
     net.run_until(lambda: settled(net))
+    return net
+
+
+def test_every_replica_compacts_every_snapshot_every_blocks_and_keeps_retain_blocks() -> None:
+    net = loaded_net(seed=3, rounds=10)
     for replica in net.replicas:
         learner = replica.learner
         assert replica.snapshot_height >= replica.commit_index - 4
@@ -89,10 +87,7 @@ def test_no_snapshot_without_snapshot_every() -> None:
 
 
 def test_the_exactly_once_table_does_not_grow_with_operations() -> None:
-    net = Net(servers=3, clients=2, seed=5, params=SNAP)
-    net.run_until(lambda: len(net.leaders()) == 1)
-    load(net, 30)
-    net.run_until(lambda: settled(net))
+    net = loaded_net(seed=5, rounds=30)
     for replica in net.replicas:
         for seqs in replica.learner.kv.clients.values():
             assert seqs.ranges == [[1, 30]]  # one range, not thirty entries
