@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from paxlab.core.chain import Block
+from paxlab.core.codec import block_json
 from paxlab.core.errors import RemoteError
 from paxlab.storage.record_file import StorageCorruption, fsync_directory
 
@@ -77,8 +78,7 @@ class ChainArchive:
         if fresh[0].height != self.next_height:
             self.stopped_at = self.next_height
             return
-        data = b"".join(json.dumps(block.to_dict(), separators=(",", ":")).encode("ascii")
-                        + b"\n" for block in fresh)
+        data = "".join(block_json(block) + "\n" for block in fresh).encode("ascii")
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
