@@ -285,10 +285,20 @@ class ClusterMachine(RuleBasedStateMachine):
 
 
 ClusterMachine.TestCase.settings = settings(
-    max_examples=400, stateful_step_count=50, deadline=None,
+    max_examples=150, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestClusterMachine = ClusterMachine.TestCase
+
+
+@pytest.mark.slow
+def test_the_machine_holds_over_a_thousand_examples() -> None:
+    """The default suite runs 150 examples (the CI budget); this hunts longer."""
+    run_state_machine_as_test(
+        ClusterMachine,
+        settings=settings(max_examples=1000, stateful_step_count=50, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow]),
+    )
 
 
 class SkipAdoptMachine(ClusterMachine):

@@ -4,8 +4,8 @@ The issue: "An isolated server keeps raising its ballot and, when it rejoins, de
 healthy leader." configs/rejoin.yaml (a server cut off for 2 s) and
 configs/one_way_link.yaml (a server that hears nobody but is heard by all) are run with
 `cluster.prevote` off and on; with it on the leader must change less, and safety and
-liveness must pass both ways. The default suite runs seeds 1-2 (each of seeds 1-3 shows
-the leader changing 2-5 times with it off and once with it on); `-m slow` runs 20.
+liveness must pass both ways. The default suite runs seed 1 (each of seeds 1-3 shows the
+leader changing 2-5 times with it off and once with it on); `-m slow` runs 20.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _assert_prevote_helps(name: str, seeds: range) -> None:
 
 @pytest.mark.parametrize("name", ["rejoin", "one_way_link"])
 def test_prevote_means_fewer_leader_changes(name: str) -> None:
-    _assert_prevote_helps(name, range(1, 3))
+    _assert_prevote_helps(name, range(1, 2))
 
 
 @pytest.mark.slow
