@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from paxlab.check.blocks import txn_problem
-from paxlab.check.chains import chain_starts, reference_server, servers_phrase
+from paxlab.check.chain_views import chain_starts, reference_server, servers_phrase
 from paxlab.check.txns import TxnIndex, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
 

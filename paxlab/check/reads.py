@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
-from paxlab.check.chains import chain_start, chain_where, partial_note, reference_server
+from paxlab.check.chain_views import chain_start, chain_where, partial_note, reference_server
 from paxlab.check.history import HistoryIndex
 from paxlab.check.txns import TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, plain_table, unknown

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from paxlab.check.chains import chain_start, chain_where, partial_note, reference_server
+from paxlab.check.chain_views import chain_start, chain_where, partial_note, reference_server
 from paxlab.check.history import COMPLETIONS, HistoryIndex, Request
 from paxlab.check.txns import Places, TxnIndex, acked_all_in, txn_index
 from paxlab.check.verdict import CheckResult, fail, passed, unknown
