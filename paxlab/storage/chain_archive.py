@@ -28,7 +28,7 @@ from typing import BinaryIO
 from paxlab.core.chain import Block
 from paxlab.core.codec import block_json
 from paxlab.core.errors import RemoteError
-from paxlab.storage.record_file import StorageCorruption, fsync_directory
+from paxlab.storage.record_file import StorageCorruption, fsync_directory, write_all
 
 __all__ = ["ARCHIVE_NAME", "ChainArchive"]
 
@@ -82,9 +82,7 @@ class ChainArchive:
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             if self.fsync:
                 os.fsync(fd)
         finally:

@@ -28,7 +28,7 @@ from paxlab.storage.framing import encode_frame, scan_frames
 from paxlab.storage.records import decode_record, encode_record
 
 __all__ = ["WRITE_BACK_S", "LoadResult", "RecordFile", "StorageCorruption", "fsync_directory",
-           "load_records"]
+           "load_records", "write_all"]
 
 WRITE_BACK_S = 1.0
 """Process-buffer mode with fsync off: how long written bytes wait in the process before
@@ -107,7 +107,7 @@ class RecordFile:
             self._buffer(fd, data, sync)
             return
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             if not self.fsync:
                 return
             if sync:
@@ -126,7 +126,7 @@ class RecordFile:
             return
         try:
             if self._pending:
-                _write_all(fd, bytes(self._pending))
+                write_all(fd, bytes(self._pending))
                 self._pending.clear()
             os.fsync(fd)
         except BaseException as error:
@@ -146,7 +146,7 @@ class RecordFile:
                 if sync:
                     self.sync()
             elif self._clock() - self._pending_since >= WRITE_BACK_S:
-                _write_all(fd, bytes(self._pending))
+                write_all(fd, bytes(self._pending))
                 self._pending.clear()
         except BaseException as error:
             self._failed = error
@@ -167,7 +167,7 @@ class RecordFile:
             return
         try:
             if self._pending and not self.fsync and self._failed is None:
-                _write_all(self._fd, bytes(self._pending))  # a clean stop keeps them
+                write_all(self._fd, bytes(self._pending))  # a clean stop keeps them
                 self._pending.clear()
             if self.unsynced and self._failed is None:
                 self.sync()
@@ -182,7 +182,8 @@ class RecordFile:
         self.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written."""
     written = os.write(fd, data)
     while written < len(data):  # a short write (signal, disk nearly full): go on
         written += os.write(fd, data[written:])

@@ -19,7 +19,7 @@ from pathlib import Path
 from paxlab.core.errors import RemoteError
 from paxlab.core.snapshot import Snapshot
 from paxlab.storage.framing import encode_frame, scan_frames
-from paxlab.storage.record_file import StorageCorruption, fsync_directory
+from paxlab.storage.record_file import StorageCorruption, fsync_directory, write_all
 
 __all__ = ["SNAPSHOT_NAME", "read_snapshot", "remove_stale", "replace_file", "write_snapshot"]
 
@@ -40,9 +40,7 @@ def replace_file(path: Path, data: bytes, fsync: bool) -> None:
     tmp = path.with_name(path.name + TMP_SUFFIX)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, data)
         if fsync:
             os.fsync(fd)
     finally:
